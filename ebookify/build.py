@@ -1,0 +1,203 @@
+"""The public Python API: load the stories once, then make and write one EPUB per reader."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import tempfile
+import uuid
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from .collect import load_collection
+from .cover import CoverImage, find_cover, generate_cover, load_cover, slug
+from .epub import Metadata, package
+from .errors import EbookifyError
+from .model import Collection, Reader, map_text
+from .personalise import NAME, Tally, check_value, personalise, reader_values
+from .render import Edition, render
+from .typography import typeset
+
+# Readers deduplicate books by identifier: one derived from the collection and the reader makes a
+# rebuild replace the old copy, while two friends' copies stay two books.
+_ID_NAMESPACE = uuid.UUID("6f1d2c9e-6a47-5c1e-9f0b-3c9a7e2b8d41")
+# dcterms:modified must not be the wall clock, or no two builds would match; SOURCE_DATE_EPOCH is
+# the reproducible-builds convention for choosing it.
+_DEFAULT_MODIFIED = datetime(2000, 1, 1, tzinfo=UTC)
+_LANGUAGE = re.compile(r"^([A-Za-z]{2,3})(?:-([A-Za-z]{2}|\d{3}))?$")
+_NOT_A_CHARACTER = re.compile(r"reader|^you$|^[a-z]/[a-z]$", re.IGNORECASE)
+_SHIP_SEPARATOR = re.compile(r"\s+[x×]\s+|\s*[&,]\s*|\s+and\s+", re.IGNORECASE)
+DEFAULT_AUTHOR = "Unknown"
+
+
+@dataclass(frozen=True)
+class BuildOptions:
+    stories: Path = Path("stories")
+    covers: Path = Path("covers")
+    out_dir: Path = Path("dist")
+    output: Path | None = None  # one reader only
+    names: Sequence[str] = ()  # none: the neutral edition
+    values: Mapping[str, str] = field(default_factory=dict)  # placeholder code -> value
+    title: str | None = None
+    author: str | None = None
+    language: str = "en"
+
+
+@dataclass(frozen=True)
+class Written:
+    path: Path
+    reader: Reader
+    tally: Tally
+
+
+@dataclass(frozen=True)
+class BuildReport:
+    collection: Collection
+    written: tuple[Written, ...]
+    warnings: tuple[str, ...]
+
+
+def build(options: BuildOptions, on_written: Callable[[Written], None] | None = None) -> BuildReport:
+    """Parse once, typeset once, then personalise, render, package and write for each reader."""
+    readers = make_readers(options.names, options.values)
+    language = check_language(options.language)
+    title = check_value(options.title, "--title") if options.title is not None else None
+    author = check_value(options.author, "--author") if options.author is not None else None
+    collection = map_text(load_collection(options.stories, title), typeset)
+    paths = output_paths(options, collection.title, readers)
+    cover_path = find_cover(options.covers, collection.title)
+    user_cover = load_cover(cover_path) if cover_path else None
+    written = []
+    for reader, path in zip(readers, paths, strict=True):
+        data, tally = make_epub(collection, reader, language, author, user_cover)
+        write_atomic(path, data)
+        written.append(Written(path, reader, tally))
+        if on_written:
+            on_written(written[-1])
+    return BuildReport(collection, tuple(written), collection.warnings + _missing_warning(written))
+
+
+def make_readers(names: Sequence[str], values: Mapping[str, str]) -> list[Reader]:
+    checked = [check_value(name, "the name") for name in names]
+    unique = list(dict.fromkeys(checked))
+    return [Reader(name, dict(values)) for name in unique] or [Reader(None, dict(values))]
+
+
+def check_language(code: str) -> str:
+    """A plain language code ("en", "en-GB"): Send-to-Kindle refuses anything fancier."""
+    match = _LANGUAGE.match(code.strip())
+    if not match:
+        raise EbookifyError(f"--language {code!r} is not a language code like en or en-GB")
+    language, region = match.groups()
+    return language.lower() + (f"-{region.upper()}" if region else "")
+
+
+def make_epub(
+    collection: Collection, reader: Reader, language: str, author: str | None, user_cover: CoverImage | None
+) -> tuple[bytes, Tally]:
+    """One reader's book, as bytes."""
+    tally = Tally()
+    values = reader_values(reader.name, reader.values)
+    personal = map_text(collection, lambda text: personalise(text, values, tally))
+    cover = user_cover or generate_cover(personal.title, f"for {reader.name}" if reader.name else None)
+    edition = Edition(personal.title, author, reader.name, language, cover.file_name)
+    meta = Metadata(
+        identifier=book_identifier(collection.title, reader),
+        title=personal.title,
+        author=author or DEFAULT_AUTHOR,
+        language=language,
+        description=_description(personal, reader),
+        subjects=characters(collection),
+        modified=_modified(),
+    )
+    return package(render(personal, edition), meta, cover), tally
+
+
+def book_identifier(title: str, reader: Reader) -> str:
+    return "urn:uuid:" + str(uuid.uuid5(_ID_NAMESPACE, f"{title}\0{reader.name or ''}"))
+
+
+def characters(collection: Collection) -> tuple[str, ...]:
+    """The characters named in the stories' tags ("Mara Voss x Reader" -> "Mara Voss"), once each."""
+    found = (
+        name.strip()
+        for story in collection.stories
+        for name in _SHIP_SEPARATOR.split(story.who)
+        if name.strip() and not _NOT_A_CHARACTER.search(name.strip())
+    )
+    return tuple(dict.fromkeys(found))
+
+
+def _description(collection: Collection, reader: Reader) -> str:
+    stories = collection.stories
+    count = f"{len(stories)} reader-insert {'story' if len(stories) == 1 else 'stories'}"
+    made = f", personalised for {reader.name}" if reader.name else ", unpersonalised edition"
+    return f"{count}{made}: " + "; ".join(s.title for s in stories) + "."
+
+
+def _modified() -> datetime:
+    epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
+    if not epoch:
+        return _DEFAULT_MODIFIED
+    if not epoch.isdigit():
+        raise EbookifyError(f"SOURCE_DATE_EPOCH {epoch!r} is not a whole number of seconds")
+    return datetime.fromtimestamp(int(epoch), tz=UTC)
+
+
+def output_paths(options: BuildOptions, title: str, readers: list[Reader]) -> list[Path]:
+    """dist/<collection>-for-<reader>.epub, or dist/<collection>.epub for the neutral edition."""
+    if options.output is not None:
+        if len(readers) > 1:
+            raise EbookifyError("-o/--output names one file, but there are several readers; use --out-dir")
+        return [options.output]
+    stem = slug(title) or "stories"
+    names = [_file_name(stem, reader.name) for reader in readers]
+    return [options.out_dir / name for name in names]
+
+
+def _file_name(stem: str, name: str | None) -> str:
+    if name is None:
+        return f"{stem}.epub"
+    reader = slug(name)
+    if reader != name.lower():  # accents, emoji, "sam" beside "Sam": keep the file names apart
+        reader = f"{reader}-{hashlib.sha256(name.encode()).hexdigest()[:6]}".lstrip("-")
+    return f"{stem}-for-{reader}.epub"
+
+
+def _missing_warning(written: list[Written]) -> tuple[str, ...]:
+    """One warning listing every placeholder left without a value, with how often it occurs."""
+    missing: Counter[str] = Counter()
+    for item in written:
+        for code, count in item.tally.missing.items():
+            if item.reader.name is not None or code not in (NAME, "F/N"):
+                missing[code] = max(missing[code], count)
+    if not missing:
+        return ()
+    listed = ", ".join(f"{code} ({count}×)" for code, count in sorted(missing.items()))
+    example = next(iter(sorted(missing)))
+    return (f"no value for {listed}: left as written; fill with --set {example}=…",)
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Write to a temporary file beside `path`, then rename: `path` is whole or untouched."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
+    except OSError as exc:
+        raise EbookifyError(f"cannot write {path}: {exc.strerror or exc}") from exc
+    try:
+        with os.fdopen(handle, "wb") as file:
+            file.write(data)
+            file.flush()
+            os.fsync(file.fileno())
+        os.chmod(temporary, 0o644)
+        os.replace(temporary, path)
+    except BaseException as exc:
+        Path(temporary).unlink(missing_ok=True)
+        if isinstance(exc, OSError):
+            raise EbookifyError(f"cannot write {path}: {exc.strerror or exc}") from exc
+        raise

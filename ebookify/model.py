@@ -1,0 +1,132 @@
+"""The book as data: frozen dataclasses that every stage reads and none mutates."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from enum import Enum
+
+
+class BlockKind(Enum):
+    PARAGRAPH = "paragraph"
+    NOTE = "note"  # an author's note (A/N), set apart from the story
+    BREAK = "break"  # a scene break
+
+
+@dataclass(frozen=True)
+class Block:
+    kind: BlockKind
+    text: str = ""
+
+
+SCENE_BREAK = Block(BlockKind.BREAK)
+
+
+@dataclass(frozen=True)
+class Stats:
+    """Wattpad's counts exactly as abbreviated on the page ("6.9K", "1.2M")."""
+
+    reads: str
+    votes: str
+    comments: str
+
+
+@dataclass(frozen=True)
+class Chapter:
+    """One story file: one Wattpad part, or a whole one-shot."""
+
+    source: str  # the file as the user named it, for messages
+    who: str  # the character or ship tag from the title line
+    title: str
+    part: int | None = None
+    part_total: int | None = None
+    stats: Stats | None = None
+    synopsis: str | None = None
+    blocks: tuple[Block, ...] = ()
+    book: str | None = None  # the Wattpad book title from the footer
+
+    @property
+    def words(self) -> int:
+        return sum(len(b.text.split()) for b in self.blocks if b.kind is BlockKind.PARAGRAPH)
+
+
+@dataclass(frozen=True)
+class Story:
+    who: str
+    title: str
+    parts: tuple[Chapter, ...]
+    book: str | None = None
+
+    @property
+    def multipart(self) -> bool:
+        return self.parts[0].part is not None
+
+    @property
+    def synopsis(self) -> str | None:
+        return next((p.synopsis for p in self.parts if p.synopsis), None)
+
+    @property
+    def stats(self) -> Stats | None:
+        """The story's stats are its first part's: Wattpad counts a story's readers there."""
+        return next((p.stats for p in self.parts if p.stats), None)
+
+    @property
+    def words(self) -> int:
+        return sum(p.words for p in self.parts)
+
+
+@dataclass(frozen=True)
+class Book:
+    """A Wattpad book (the collection a story was posted in)."""
+
+    title: str | None
+    stories: tuple[Story, ...]
+
+
+@dataclass(frozen=True)
+class Collection:
+    title: str
+    books: tuple[Book, ...]
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def stories(self) -> tuple[Story, ...]:
+        return tuple(s for b in self.books for s in b.stories)
+
+    @property
+    def chapters(self) -> tuple[Chapter, ...]:
+        return tuple(p for s in self.stories for p in s.parts)
+
+
+@dataclass(frozen=True)
+class Reader:
+    """Who a copy is made for. name None is the neutral edition that keeps "Y/N"."""
+
+    name: str | None = None
+    values: dict[str, str] = field(default_factory=dict)  # placeholder code -> value, e.g. "L/N"
+
+    def __hash__(self) -> int:
+        return hash((self.name, tuple(sorted(self.values.items()))))
+
+
+def map_text(collection: Collection, change: Callable[[str], str]) -> Collection:
+    """The same collection with `change` applied to every piece of reader-facing text."""
+
+    def chapter(c: Chapter) -> Chapter:
+        return replace(
+            c,
+            who=change(c.who),
+            title=change(c.title),
+            synopsis=change(c.synopsis) if c.synopsis else c.synopsis,
+            blocks=tuple(replace(b, text=change(b.text)) if b.text else b for b in c.blocks),
+            book=change(c.book) if c.book else c.book,
+        )
+
+    def story(s: Story) -> Story:
+        parts = tuple(chapter(p) for p in s.parts)
+        return replace(s, who=change(s.who), title=change(s.title), parts=parts, book=s.book and change(s.book))
+
+    books = tuple(
+        Book(change(b.title) if b.title else None, tuple(story(s) for s in b.stories)) for b in collection.books
+    )
+    return replace(collection, title=change(collection.title), books=books)

@@ -1,0 +1,163 @@
+"""Story files as they come (bytes) -> Chapter. See ../shared/FORMAT.md for the format."""
+
+from __future__ import annotations
+
+import codecs
+import re
+import unicodedata
+from pathlib import Path
+
+from .errors import StoryError
+from .model import SCENE_BREAK, Block, BlockKind, Chapter, Stats
+
+_BOMS = (
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16"),  # Notepad's "Unicode"
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+# Characters XML 1.0 forbids (C0 controls but tab and newline, U+FFFE/U+FFFF), and stray BOMs from
+# files pasted together: they can only be noise from a copy, and the first kind would make a page
+# unreadable.
+_XML_INVALID = re.compile("[\x00-\x08\x0b-\x1f\ufeff\ufffe\uffff]")
+_COUNT = r"(\d+(?:[.,]\d+)?[KkMm]?)"
+_STATS = re.compile(rf"^{_COUNT}\s+{_COUNT}\s+{_COUNT}$")
+_FOOTER = re.compile(r"where stories live\.?\s*discover now\.?\s*$", re.IGNORECASE)
+_SYNOPSIS = re.compile(r"^synopsis\s*:\s*", re.IGNORECASE)
+# "(part 1/3)", "(Part 2)", "pt. 2", "PART 2 OF 3" at the end of the title line.
+_PART = re.compile(
+    r"[\s\-–—,:|]*[(\[]?\s*\b(?:part|pt)\b\.?\s*(\d+)(?:\s*(?:/|of)\s*(\d+))?\s*[)\]]?\s*$",
+    re.IGNORECASE,
+)
+_AUTHORS_NOTE = re.compile(r"^[(\[]?\s*(?:A/N|author[’']?s\s+note)\b", re.IGNORECASE)
+# A line of nothing but ornament ("* * *", "~~~~", "-----", "•••") is a scene break typed by hand.
+_ORNAMENT_LINE = re.compile(r"^[\s*~\-=_#•·+◇◆○●♡♥☆★✦✧⋆❀❁✿]{3,}$")
+
+
+def read_chapter(path: Path, source: str | None = None) -> Chapter:
+    """Read and parse one story file; `source` is how messages name it."""
+    source = source or str(path)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise StoryError(source, f"cannot be read ({exc.strerror or exc})") from exc
+    return parse_chapter(decode(data, source), source)
+
+
+def decode(data: bytes, source: str) -> str:
+    """Bytes -> NFC text with \\n line ends. UTF-8 (BOM or not), UTF-16 with BOM, else Windows-1252."""
+    text = _decode_bytes(data, source)
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if _looks_binary(text):
+        raise StoryError(source, "is not a text file (it looks like binary data)")
+    text = unicodedata.normalize("NFC", _XML_INVALID.sub("", text))
+    if not text.strip():
+        raise StoryError(source, "is empty")
+    return text
+
+
+def _decode_bytes(data: bytes, source: str) -> str:
+    for bom, encoding in _BOMS:
+        if data.startswith(bom):
+            try:
+                return data.decode(encoding)
+            except UnicodeDecodeError as exc:
+                raise StoryError(source, f"is not valid {encoding.upper()} text") from exc
+    if b"\x00" in data:
+        raise StoryError(source, "is not a text file (it contains NUL bytes)")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    try:
+        return data.decode("cp1252")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        byte = data[exc.start]
+        raise StoryError(source, f"is neither UTF-8 nor Windows-1252 text (byte 0x{byte:02X})", line) from exc
+
+
+def _looks_binary(text: str) -> bool:
+    """Many control characters mean an image or document saved as .txt, not a story."""
+    controls = sum(1 for ch in text[:65536] if ch < " " and ch not in "\t\n\f")
+    return controls > max(8, len(text[:65536]) // 100)
+
+
+def parse_chapter(text: str, source: str) -> Chapter:
+    """Parse the decoded text of one story file."""
+    lines, book = _strip_footers(list(enumerate(text.split("\n"), start=1)))
+    lines = [(n, line.strip()) for n, line in lines]
+    content = [(n, line) for n, line in lines if line]
+    if not content:
+        raise StoryError(source, "has no story in it, only Wattpad's footer")
+    title_no, title_line = content[0]
+    who, title, part, total = split_title_line(title_line)
+    rest = lines[lines.index(content[0]) + 1 :]
+    stats, rest = _take_header_line(rest, _parse_stats)
+    synopsis, rest = _take_header_line(rest, _parse_synopsis)
+    blocks = parse_body([line for _, line in rest])
+    if not any(b.kind is BlockKind.PARAGRAPH for b in blocks):
+        raise StoryError(source, "has a title line but no story text", title_no)
+    return Chapter(source, who, title, part, total, stats, synopsis, blocks, book)
+
+
+def _strip_footers(lines: list[tuple[int, str]]) -> tuple[list[tuple[int, str]], str | None]:
+    """Drop Wattpad's embed footer lines; the text glued before the last one is the book title."""
+    kept, book = [], None
+    for number, line in lines:
+        match = _FOOTER.search(line)
+        if match:
+            book = line[: match.start()].strip() or book
+        else:
+            kept.append((number, line))
+    return kept, book
+
+
+def _take_header_line(lines, parse):
+    """Apply `parse` to the first non-blank line; on success consume it."""
+    for index, (_, line) in enumerate(lines):
+        if line:
+            value = parse(line)
+            return (value, lines[index + 1 :]) if value is not None else (None, lines)
+    return None, lines
+
+
+def _parse_stats(line: str) -> Stats | None:
+    match = _STATS.match(line)
+    return Stats(*(count.upper() for count in match.groups())) if match else None
+
+
+def _parse_synopsis(line: str) -> str | None:
+    match = _SYNOPSIS.match(line)
+    if match is None:
+        return None
+    return line[match.end() :].strip() or None
+
+
+def split_title_line(line: str) -> tuple[str, str, int | None, int | None]:
+    """'Mara Voss - The Last Ferry (part 1/3)' -> ('Mara Voss', 'The Last Ferry', 1, 3)."""
+    head, sep, tail = line.partition(" - ")
+    who, title = (head.strip(), tail.strip()) if sep else ("", line.strip())
+    part = total = None
+    match = _PART.search(title)
+    if match:
+        title = title[: match.start()].strip()
+        part = int(match.group(1))
+        total = int(match.group(2)) if match.group(2) else None
+    return who, title or who or "Untitled", part, total
+
+
+def parse_body(lines: list[str]) -> tuple[Block, ...]:
+    """One paragraph a line; a blank or ornament line between two paragraphs is a scene break."""
+    blocks: list[Block] = []
+    pending_break = False
+    for line in lines:
+        if not line or _ORNAMENT_LINE.match(line):
+            pending_break = True
+            continue
+        kind = BlockKind.NOTE if _AUTHORS_NOTE.match(line) else BlockKind.PARAGRAPH
+        # A break only means something between two stretches of story, not around a note.
+        if pending_break and kind is BlockKind.PARAGRAPH and blocks and blocks[-1].kind is BlockKind.PARAGRAPH:
+            blocks.append(SCENE_BREAK)
+        pending_break = False
+        blocks.append(Block(kind, line))
+    return tuple(blocks)

@@ -1,0 +1,185 @@
+"""Collection -> XHTML pages, TOC and stylesheet. The only module that writes markup.
+
+Every piece of story text passes through `_text` exactly once, so whatever a story says
+("<script>", "&amp;", "]]>") reaches the reader as the characters it is, never as markup.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from html import escape
+from importlib.resources import files
+from itertools import count, groupby
+
+from .model import Block, BlockKind, Book, Chapter, Collection, Stats, Story
+
+STYLESHEET = "style.css"
+COVER_PAGE = "cover.xhtml"
+TITLE_PAGE = "title.xhtml"
+UNTITLED_BOOK = "Other Stories"
+
+
+@dataclass(frozen=True)
+class Page:
+    file_name: str
+    title: str
+    xhtml: bytes
+
+
+@dataclass(frozen=True)
+class TocEntry:
+    title: str
+    href: str
+    children: tuple[TocEntry, ...] = ()
+
+
+@dataclass(frozen=True)
+class Rendered:
+    pages: tuple[Page, ...]
+    toc: tuple[TocEntry, ...]
+    css: bytes
+
+
+@dataclass(frozen=True)
+class Edition:
+    """What the front matter says about this copy."""
+
+    title: str
+    author: str | None  # None: not given, so the title page names nobody
+    reader: str | None  # None: the neutral edition
+    language: str
+    cover_file: str
+
+
+def render(collection: Collection, edition: Edition) -> Rendered:
+    """Front matter, then (when there are several Wattpad books) a page a book, then the stories."""
+    pages = [_cover_page(edition), _title_page(edition)]
+    toc: list[TocEntry] = []
+    several_books = len(collection.books) > 1
+    level = 2 if several_books else 1  # story heading level: under a book heading, or on its own
+    story_numbers = count(1)
+    for book_no, book in enumerate(collection.books, start=1):
+        if several_books:
+            book_page = _book_page(book, f"book-{book_no:02d}.xhtml", edition.language)
+            pages.append(book_page)
+        entries = []
+        for story in book.stories:
+            story_pages, entry = _story(story, f"story-{next(story_numbers):03d}", edition.language, level)
+            pages += story_pages
+            entries.append(entry)
+        toc += [TocEntry(book_page.title, book_page.file_name, tuple(entries))] if several_books else entries
+    css = files("ebookify").joinpath(STYLESHEET).read_bytes()
+    return Rendered(tuple(pages), tuple(toc), css)
+
+
+def _story(story: Story, stem: str, lang: str, level: int) -> tuple[list[Page], TocEntry]:
+    """A one-shot is one page; a multi-part story is an opening page, then a page a part."""
+    head = _story_heading(story, level)
+    if not story.multipart:
+        body = head + _section(story.parts[0].blocks)
+        page = _page(f"{stem}.xhtml", story.title, lang, body, "chapter")
+        return [page], TocEntry(story.title, page.file_name)
+    opener = _page(f"{stem}.xhtml", story.title, lang, head, "part")
+    pages, entries = [opener], []
+    for index, part in enumerate(story.parts, start=1):
+        label = _part_label(part)
+        body = f"<h{level + 1}>{_text(label)}</h{level + 1}>\n" + _part_stats(part, index) + _section(part.blocks)
+        page = _page(f"{stem}-part-{index:02d}.xhtml", f"{story.title}: {label}", lang, body, "chapter")
+        pages.append(page)
+        entries.append(TocEntry(label, page.file_name))
+    return pages, TocEntry(story.title, opener.file_name, tuple(entries))
+
+
+def _part_label(part: Chapter) -> str:
+    return f"Part {part.part}"
+
+
+def _story_heading(story: Story, level: int) -> str:
+    lines = [f'<h{level} class="story-title">{_text(story.title)}</h{level}>']
+    if story.who:
+        lines.append(f'<p class="who">{_text(story.who)}</p>')
+    if story.synopsis:
+        lines.append(f'<p class="synopsis">{_text(story.synopsis)}</p>')
+    if story.stats:
+        lines.append(f'<p class="stats">{_text(stats_line(story.stats))}</p>')
+    return '<div class="story-head">\n' + "\n".join(lines) + "\n</div>\n"
+
+
+def _part_stats(part: Chapter, index: int) -> str:
+    """Later parts show their own counts; the first part's are the story's, shown above it."""
+    if index == 1 or part.stats is None:
+        return ""
+    return f'<p class="stats">{_text(stats_line(part.stats))}</p>\n'
+
+
+def stats_line(stats: Stats) -> str:
+    """Stats("6.9K", "99", "3") -> "6.9K reads · 99 votes · 3 comments"."""
+
+    def count(value: str, noun: str) -> str:
+        return f"{value} {noun}" if value == "1" else f"{value} {noun}s"
+
+    return " · ".join((count(stats.reads, "read"), count(stats.votes, "vote"), count(stats.comments, "comment")))
+
+
+def _section(blocks: tuple[Block, ...]) -> str:
+    """Paragraphs, scene breaks, and each run of author's notes boxed together."""
+    out: list[str] = []
+    after_break = True  # the first paragraph, and the first after a break, are not indented
+    for kind, run in groupby(blocks, key=lambda block: block.kind):
+        if kind is BlockKind.NOTE:
+            notes = "".join(f"<p>{_text(block.text)}</p>" for block in run)
+            out.append(f'<div class="authors-note">{notes}</div>')
+        elif kind is BlockKind.BREAK:
+            out.append('<hr class="scene-break"/>')
+            after_break = True
+        else:
+            for block in run:
+                css = ' class="first"' if after_break else ""
+                out.append(f"<p{css}>{_text(block.text)}</p>")
+                after_break = False
+    return "\n".join(out) + "\n"
+
+
+def _cover_page(edition: Edition) -> Page:
+    alt = f"Cover: {edition.title}" + (f", for {edition.reader}" if edition.reader else "")
+    body = f'<div class="cover"><img src="{_attr(edition.cover_file)}" alt="{_attr(alt)}"/></div>\n'
+    return _page(COVER_PAGE, "Cover", edition.language, body, "cover")
+
+
+def _title_page(edition: Edition) -> Page:
+    lines = [f"<h1>{_text(edition.title)}</h1>"]
+    if edition.reader:
+        lines.append(f'<p class="reader">for {_text(edition.reader)}</p>')
+    else:
+        lines.append('<p class="reader">Unpersonalised edition: the reader is written as Y/N</p>')
+    if edition.author:
+        lines.append(f'<p class="author">{_text(edition.author)}</p>')
+    body = '<div class="title-page">\n' + "\n".join(lines) + "\n</div>\n"
+    return _page(TITLE_PAGE, edition.title, edition.language, body, "titlepage")
+
+
+def _book_page(book: Book, file_name: str, lang: str) -> Page:
+    title = book.title or UNTITLED_BOOK
+    return _page(file_name, title, lang, f'<h1 class="book-title">{_text(title)}</h1>\n', "part")
+
+
+def _page(file_name: str, title: str, lang: str, body: str, body_type: str) -> Page:
+    """A complete XHTML5 document. The XML declaration names UTF-8 because Send-to-Kindle
+    otherwise reads the file as Latin-1 and curly quotes come out as "â€™"."""
+    xhtml = (
+        '<?xml version="1.0" encoding="utf-8"?>\n<!DOCTYPE html>\n'
+        '<html xmlns="http://www.w3.org/1999/xhtml" xmlns:epub="http://www.idpf.org/2007/ops"'
+        f' lang="{_attr(lang)}" xml:lang="{_attr(lang)}">\n'
+        f"<head>\n<title>{_text(title)}</title>\n"
+        f'<link rel="stylesheet" type="text/css" href="{STYLESHEET}"/>\n</head>\n'
+        f'<body epub:type="{body_type}">\n{body}</body>\n</html>\n'
+    )
+    return Page(file_name, title, xhtml.encode("utf-8"))
+
+
+def _text(text: str) -> str:
+    return escape(text, quote=False)
+
+
+def _attr(text: str) -> str:
+    return escape(text, quote=True)

@@ -1,0 +1,53 @@
+"""Phone-typed punctuation -> book typography. Pure str -> str, idempotent, one rule a line.
+
+Rules only ever turn ASCII marks into typographic ones, so text that is already typeset passes
+through untouched, and a second run finds nothing left to change. A quote mark with space on both
+sides cannot be told opening from closing, so it stays straight: unbalanced quotes are left as the
+author wrote them, never "repaired".
+"""
+
+from __future__ import annotations
+
+import re
+
+_OPENS_AFTER = r"(?:^|(?<=[\s(\[{—–“‘/]))"  # where a quote mark can only be an opening one
+# Words that lose their first letters to an apostrophe ('cause, 'em): that mark is an apostrophe,
+# not an opening single quote.
+_ELISIONS = r"(?:cause|cos|coz|cuz|em|til|till|tis|twas|bout|round|n|nother|kay|sup|ya|yall|ello|fraid|scuse)"
+
+RULES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
+    (re.compile(pattern, re.IGNORECASE), replacement)
+    for pattern, replacement in (
+        # Three or more dots, or spaced dots, are one ellipsis character (it never breaks a line).
+        (r"\.(?: ?\.){2,}", "…"),
+        # Two or three hyphens were a typewriter's em dash.
+        (r"\s*(?<!-)-{2,3}(?!-)\s*", "—"),
+        # A spaced hyphen between numbers is a range: en dash, no spaces ("5 - 10" -> "5–10").
+        (r"(?<=\d)\s+-\s+(?=\d)", "–"),
+        # A spaced hyphen is a dash; also "I - I" stammers and a trailing "But - ".
+        (r"\s+-(?:\s+|$)", "—"),
+        # A word cut off ("B- Kylo", "B-" before a closing quote or at the end), but not a
+        # suspended hyphen ("pre- and post-war").
+        (r"(?<=\w)-(?:\s+(?!(?:and|or|nor|to)\b)(?=\w)|(?=[\"'”’]|$))", "—"),
+        # Feet and inches are primes, not quotes (5'10").
+        (r"(?<=\d)'(?=\d{1,2}\")", "′"),
+        (r"(?<=\d′\d)\"|(?<=\d′\d\d)\"", "″"),
+        # An apostrophe inside a word (don't, Y/N's).
+        (r"(?<=\w)'(?=\w)", "’"),
+        # A leading apostrophe: 'cause, 'em, '90s.
+        (_OPENS_AFTER + r"'(?=" + _ELISIONS + r"\b|\d\d(?:s\b|\b))", "’"),
+        # Opening marks: at the start, or after a space, a bracket or a dash, before a character.
+        (_OPENS_AFTER + r"'(?=\S)", "‘"),
+        (_OPENS_AFTER + r"\"(?=\S)", "“"),
+        # Closing marks: right after a character.
+        (r"(?<=\S)'", "’"),
+        (r"(?<=\S)\"", "”"),
+    )
+)
+
+
+def typeset(text: str) -> str:
+    """Apply every rule in order."""
+    for pattern, replacement in RULES:
+        text = pattern.sub(replacement, text)
+    return text
