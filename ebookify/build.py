@@ -155,17 +155,19 @@ def output_paths(options: BuildOptions, title: str, readers: list[Reader]) -> li
             raise EbookifyError("-o/--output names one file, but there are several readers; use --out-dir")
         return [options.output]
     stem = slug(title) or "stories"
-    names = [_file_name(stem, reader.name) for reader in readers]
-    return [options.out_dir / name for name in names]
+    names: list[str] = []
+    for reader in readers:
+        name = f"{stem}-for-{_reader_slug(reader.name)}" if reader.name is not None else stem
+        # "Sam" and "sam" (or "Zoë" and "Zoe") would share a file: the later one gets its own.
+        if name in names:
+            name += "-" + hashlib.sha256((reader.name or "").encode()).hexdigest()[:6]
+        names.append(name)
+    return [options.out_dir / f"{name}.epub" for name in names]
 
 
-def _file_name(stem: str, name: str | None) -> str:
-    if name is None:
-        return f"{stem}.epub"
-    reader = slug(name)
-    if reader != name.lower():  # accents, emoji, "sam" beside "Sam": keep the file names apart
-        reader = f"{reader}-{hashlib.sha256(name.encode()).hexdigest()[:6]}".lstrip("-")
-    return f"{stem}-for-{reader}.epub"
+def _reader_slug(name: str) -> str:
+    """ASCII for any name; one with no Latin letters at all ("李", "🦀") is named by its hash."""
+    return slug(name) or "reader-" + hashlib.sha256(name.encode()).hexdigest()[:6]
 
 
 def _missing_warning(written: list[Written]) -> tuple[str, ...]:

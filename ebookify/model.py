@@ -105,9 +105,6 @@ class Reader:
     name: str | None = None
     values: dict[str, str] = field(default_factory=dict)  # placeholder code -> value, e.g. "L/N"
 
-    def __hash__(self) -> int:
-        return hash((self.name, tuple(sorted(self.values.items()))))
-
 
 def map_text(collection: Collection, change: Callable[[str], str]) -> Collection:
     """The same collection with `change` applied to every piece of reader-facing text."""

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 import re
 import shutil
 import zipfile
+from pathlib import Path
 
 import pytest
 from conftest import OPF_NS, REPO, assert_valid_epub, epub_opf, epub_pages, page_text, story_text
@@ -216,3 +218,25 @@ def test_user_cover_is_used(tmp_path, stories):
     assert_valid_epub(written.path)
     with zipfile.ZipFile(written.path) as book:
         assert book.read("EPUB/cover.png") == (covers / "Harbour Imagines.png").read_bytes()
+
+
+def short_hash(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()[:6]
+
+
+@pytest.mark.parametrize(
+    ("names", "files"),
+    [
+        (["Sam"], ["x-for-sam.epub"]),
+        (["Mary Jane", "Zoë"], ["x-for-mary-jane.epub", "x-for-zoe.epub"]),
+        (["../../etc/passwd"], ["x-for-etc-passwd.epub"]),
+        (["Sam", "sam"], ["x-for-sam.epub", f"x-for-sam-{short_hash('sam')}.epub"]),
+        (["李"], [f"x-for-reader-{short_hash('李')}.epub"]),
+        ([], ["x.epub"]),
+    ],
+)
+def test_output_file_names_are_safe_and_distinct(names, files):
+    from ebookify.build import make_readers, output_paths
+
+    paths = output_paths(BuildOptions(out_dir=Path("d")), "X", make_readers(names, {}))
+    assert paths == [Path("d") / f for f in files]
