@@ -25,15 +25,19 @@ FAMILIES = {
 }
 MAX_VALUE_LENGTH = 100
 
-# "Y/N", "(Y/N)", "[y/n]", "{Y/n}"; not glued to letters ("Y/Ns", "and/or"). A possessive's
-# apostrophe is not a letter, so "Y/N's" matches and keeps its "'s".
+# "Y/N", "(Y/N)", "[y/n]", "{Y/n}"; a bare one not glued to letters ("Y/Ns", "and/or"). Brackets
+# mark where a placeholder ends, so "(Y/N)s" is a plural. A possessive's apostrophe is not a
+# letter, so "Y/N's" matches and keeps its "'s".
 _PLACEHOLDER = re.compile(
     r"(?<![\w/])(?:\((?P<round>[A-Za-z]/[A-Za-z])\)|\[(?P<square>[A-Za-z]/[A-Za-z])\]"
-    r"|\{(?P<curly>[A-Za-z]/[A-Za-z])\}|(?P<bare>[A-Za-z]/[A-Za-z]))(?![\w/])"
+    r"|\{(?P<curly>[A-Za-z]/[A-Za-z])\}|(?P<bare>[A-Za-z]/[A-Za-z])(?![\w/]))"
 )
 _CODE = re.compile(r"^[(\[{]?\s*([A-Za-z])\s*/\s*([A-Za-z])\s*[)\]}]?$")
 _LINE_BREAKS = re.compile(r"[\n\r\v\f\x1c-\x1e\x85\u2028\u2029]")
 _CONTROLS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+# Invisible characters that reorder or hide text: in a name they would garble every paragraph it
+# is written into (U+202E shows the rest of the line backwards).
+_INVISIBLE = re.compile("[\u200b\u2060\ufeff\u202a-\u202e\u2066-\u2069]")
 
 
 @dataclass
@@ -60,9 +64,13 @@ def check_value(value: str, what: str) -> str:
         raise EbookifyError(f"{what} must be one line")
     if _CONTROLS.search(value):
         raise EbookifyError(f"{what} contains a control character")
+    invisible = _INVISIBLE.search(value)
+    if invisible:
+        raise EbookifyError(f"{what} contains an invisible formatting character (U+{ord(invisible[0]):04X})")
+    value = value.strip()
     if len(value) > MAX_VALUE_LENGTH:
         raise EbookifyError(f"{what} is longer than {MAX_VALUE_LENGTH} characters")
-    return value.strip()
+    return value
 
 
 def reader_values(name: str | None, extra: Mapping[str, str]) -> dict[str, str]:

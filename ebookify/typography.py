@@ -10,7 +10,12 @@ from __future__ import annotations
 
 import re
 
-_OPENS_AFTER = r"(?:^|(?<=[\s(\[{—–“‘/]))"  # where a quote mark can only be an opening one
+# Where a quote mark can only be an opening one: at the start, after a space or an opening bracket,
+# or after another quote mark that opens (straight, as in "'Hi,' he said", or already curled).
+_OPENS_AFTER = r"(?:^|(?<=[\s(\[{“‘])|(?<=[\s(\[{“‘][\"'])|(?<=^[\"']))"
+# After a dash or slash a quote opens only when a word follows ("—“stop”"); before punctuation or
+# a space it closes ("sorry—”.").
+_OPENS_AFTER_DASH = r"(?<=[—–/])"
 # Words that lose their first letters to an apostrophe ('cause, 'em): that mark is an apostrophe,
 # not an opening single quote.
 _ELISIONS = r"(?:cause|cos|coz|cuz|em|til|till|tis|twas|bout|round|n|nother|kay|sup|ya|yall|ello|fraid|scuse)"
@@ -21,11 +26,12 @@ RULES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         # Three or more dots, or spaced dots, are one ellipsis character (it never breaks a line).
         (r"\.(?: ?\.){2,}", "…"),
         # Two or three hyphens were a typewriter's em dash.
-        (r"\s*(?<!-)-{2,3}(?!-)\s*", "—"),
+        # (Not in an internationalised domain name: "xn--bcher".)
+        (r"\s*(?<!-)(?<!xn)-{2,3}(?!-)\s*", "—"),
         # A spaced hyphen between numbers is a range: en dash, no spaces ("5 - 10" -> "5–10").
         (r"(?<=\d)\s+-\s+(?=\d)", "–"),
         # A spaced hyphen is a dash; also "I - I" stammers and a trailing "But - ".
-        (r"\s+-(?:\s+|$)", "—"),
+        (r"\s+-(?:\s+|$|(?=[\"'”’]))", "—"),
         # A word cut off ("B- Kylo", "B-" before a closing quote or at the end), but not a
         # suspended hyphen ("pre- and post-war").
         (r"(?<=\w)-(?:\s+(?!(?:and|or|nor|to)\b)(?=\w)|(?=[\"'”’]|$))", "—"),
@@ -36,9 +42,11 @@ RULES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"(?<=\w)'(?=\w)", "’"),
         # A leading apostrophe: 'cause, 'em, '90s.
         (_OPENS_AFTER + r"'(?=" + _ELISIONS + r"\b|\d\d(?:s\b|\b))", "’"),
-        # Opening marks: at the start, or after a space, a bracket or a dash, before a character.
+        # Opening marks: where only an opening mark can stand, before a character.
         (_OPENS_AFTER + r"'(?=\S)", "‘"),
         (_OPENS_AFTER + r"\"(?=\S)", "“"),
+        (_OPENS_AFTER_DASH + r"'(?=\w)", "‘"),
+        (_OPENS_AFTER_DASH + r"\"(?=[\w‘'])", "“"),
         # Closing marks: right after a character.
         (r"(?<=\S)'", "’"),
         (r"(?<=\S)\"", "”"),
