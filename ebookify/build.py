@@ -7,19 +7,21 @@ import os
 import re
 import tempfile
 import uuid
-from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from .collect import load_collection
+from .collect import collect, story_files
 from .cover import CoverImage, find_cover, generate_cover, load_cover, slug
 from .epub import Metadata, package
 from .errors import EbookifyError
 from .model import Collection, Reader, map_text
-from .personalise import NAME, Tally, check_value, personalise, reader_values
+from .parse import read_chapter
+from .personalise import NAME_CODES, Tally, check_value, personalise, reader_values
+from .readers import load_readers
 from .render import Edition, render
+from .survey import Found, placeholders
 from .typography import typeset
 
 # Readers deduplicate books by identifier: one derived from the collection and the reader makes a
@@ -45,6 +47,8 @@ class BuildOptions:
     title: str | None = None
     author: str | None = None
     language: str = "en"
+    readers_file: Path | None = None  # a TOML file of [[reader]] profiles
+    strict: bool = False  # refuse to build while any placeholder has no value
 
 
 @dataclass(frozen=True)
@@ -61,30 +65,77 @@ class BuildReport:
     warnings: tuple[str, ...]
 
 
-def build(options: BuildOptions, on_written: Callable[[Written], None] | None = None) -> BuildReport:
+def build(
+    options: BuildOptions,
+    on_written: Callable[[Written], None] | None = None,
+    on_progress: Callable[[int, int], None] | None = None,
+) -> BuildReport:
     """Parse once, typeset once, then personalise, render, package and write for each reader."""
-    readers = make_readers(options.names, options.values)
+    readers = readers_for(options)
     language = check_language(options.language)
     title = check_value(options.title, "--title") if options.title is not None else None
     author = check_value(options.author, "--author") if options.author is not None else None
-    collection = map_text(load_collection(options.stories, title), typeset)
+    files = story_files(options.stories)
+    steps = len(files) + len(readers)
+    chapters = []
+    for done, path in enumerate(files, start=1):
+        chapters.append(read_chapter(path))
+        if on_progress:
+            on_progress(done, steps)
+    collection = map_text(collect(chapters, title), typeset)
     paths = output_paths(options, collection.title, readers)
+    found = placeholders(collection)
+    unfilled = missing_warnings(found, readers)
+    if options.strict and unfilled:
+        raise EbookifyError(f"--strict: {unfilled[0]}")
     cover_path = find_cover(options.covers, collection.title)
     user_cover = load_cover(cover_path) if cover_path else None
     written = []
-    for reader, path in zip(readers, paths, strict=True):
+    for done, (reader, path) in enumerate(zip(readers, paths, strict=True), start=len(files) + 1):
         data, tally = make_epub(collection, reader, language, author, user_cover)
         write_atomic(path, data)
         written.append(Written(path, reader, tally))
         if on_written:
             on_written(written[-1])
-    return BuildReport(collection, tuple(written), collection.warnings + _missing_warning(written))
+        if on_progress:
+            on_progress(done, steps)
+    return BuildReport(collection, tuple(written), collection.warnings + unfilled)
 
 
-def make_readers(names: Sequence[str], values: Mapping[str, str]) -> list[Reader]:
-    checked = [check_value(name, "the name") for name in names]
-    unique = list(dict.fromkeys(checked))
-    return [Reader(name, dict(values)) for name in unique] or [Reader(None, dict(values))]
+def readers_for(options: BuildOptions) -> list[Reader]:
+    """The readers file's profiles, then each --name; --set values override the file's."""
+    profiles = load_readers(options.readers_file) if options.readers_file is not None else []
+    return make_readers(options.names, options.values, profiles)
+
+
+def make_readers(names: Sequence[str], values: Mapping[str, str], profiles: Sequence[Reader] = ()) -> list[Reader]:
+    readers = {r.name: Reader(r.name, {**r.values, **values}) for r in profiles}
+    for name in names:
+        checked = check_value(name, "the name")
+        readers.setdefault(checked, Reader(checked, dict(values)))
+    return list(readers.values()) or [Reader(None, dict(values))]
+
+
+def missing_warnings(found: Sequence[Found], readers: Sequence[Reader]) -> tuple[str, ...]:
+    """One line per group of readers who lack the same values: each code, how often, where first.
+
+    The neutral edition lacks the name on purpose, so it is not warned about.
+    """
+    groups: dict[tuple[str, ...], list[str]] = {}
+    for reader in readers:
+        have = reader_values(reader.name, reader.values)
+        lacking = tuple(
+            f.code for f in found if f.code not in have and not (reader.name is None and f.code in NAME_CODES)
+        )
+        if lacking:
+            groups.setdefault(lacking, []).append(reader.name or "the neutral edition")
+    by_code = {f.code: f for f in found}
+    lines = []
+    for codes, names in groups.items():
+        listed = ", ".join(f"{c} ({by_code[c].count}×, first at {by_code[c].first})" for c in codes)
+        who = f" for {', '.join(names)}" if len(names) < len(readers) else ""
+        lines.append(f"no value for {listed}{who}: left as written; fill with --set {codes[0]}=…")
+    return tuple(lines)
 
 
 def check_language(code: str) -> str:
@@ -168,20 +219,6 @@ def output_paths(options: BuildOptions, title: str, readers: list[Reader]) -> li
 def _reader_slug(name: str) -> str:
     """ASCII for any name; one with no Latin letters at all ("李", "🦀") is named by its hash."""
     return slug(name) or "reader-" + hashlib.sha256(name.encode()).hexdigest()[:6]
-
-
-def _missing_warning(written: list[Written]) -> tuple[str, ...]:
-    """One warning listing every placeholder left without a value, with how often it occurs."""
-    missing: Counter[str] = Counter()
-    for item in written:
-        for code, count in item.tally.missing.items():
-            if item.reader.name is not None or code not in (NAME, "F/N"):
-                missing[code] = max(missing[code], count)
-    if not missing:
-        return ()
-    listed = ", ".join(f"{code} ({count}×)" for code, count in sorted(missing.items()))
-    example = next(iter(sorted(missing)))
-    return (f"no value for {listed}: left as written; fill with --set {example}=…",)
 
 
 def write_atomic(path: Path, data: bytes) -> None:

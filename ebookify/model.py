@@ -17,6 +17,7 @@ class BlockKind(Enum):
 class Block:
     kind: BlockKind
     text: str = ""
+    line: int = 0  # where it starts in its file, for messages; 0 for a scene break
 
 
 SCENE_BREAK = Block(BlockKind.BREAK)
@@ -44,6 +45,8 @@ class Chapter:
     synopsis: str | None = None
     blocks: tuple[Block, ...] = ()
     book: str | None = None  # the Wattpad book title from the footer
+    title_line: int = 1
+    synopsis_line: int | None = None
 
     @property
     def words(self) -> int:

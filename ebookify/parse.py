@@ -92,12 +92,12 @@ def parse_chapter(text: str, source: str) -> Chapter:
     title_no, title_line = content[0]
     who, title, part, total = split_title_line(title_line)
     rest = lines[lines.index(content[0]) + 1 :]
-    stats, rest = _take_header_line(rest, _parse_stats)
-    synopsis, rest = _take_header_line(rest, _parse_synopsis)
-    blocks = parse_body([line for _, line in rest])
+    stats, _, rest = _take_header_line(rest, _parse_stats)
+    synopsis, synopsis_no, rest = _take_header_line(rest, _parse_synopsis)
+    blocks = parse_body(rest)
     if not any(b.kind is BlockKind.PARAGRAPH for b in blocks):
         raise StoryError(source, "has a title line but no story text", title_no)
-    return Chapter(source, who, title, part, total, stats, synopsis, blocks, book)
+    return Chapter(source, who, title, part, total, stats, synopsis, blocks, book, title_no, synopsis_no)
 
 
 def _strip_footers(lines: list[tuple[int, str]]) -> tuple[list[tuple[int, str]], str | None]:
@@ -113,12 +113,12 @@ def _strip_footers(lines: list[tuple[int, str]]) -> tuple[list[tuple[int, str]],
 
 
 def _take_header_line(lines, parse):
-    """Apply `parse` to the first non-blank line; on success consume it."""
-    for index, (_, line) in enumerate(lines):
+    """Apply `parse` to the first non-blank line; on success consume it. -> (value, line, rest)"""
+    for index, (number, line) in enumerate(lines):
         if line:
             value = parse(line)
-            return (value, lines[index + 1 :]) if value is not None else (None, lines)
-    return None, lines
+            return (value, number, lines[index + 1 :]) if value is not None else (None, None, lines)
+    return None, None, lines
 
 
 def _parse_stats(line: str) -> Stats | None:
@@ -146,11 +146,12 @@ def split_title_line(line: str) -> tuple[str, str, int | None, int | None]:
     return who, title or who or "Untitled", part, total
 
 
-def parse_body(lines: list[str]) -> tuple[Block, ...]:
-    """One paragraph a line; a blank or ornament line between two paragraphs is a scene break."""
+def parse_body(lines: list[tuple[int, str]]) -> tuple[Block, ...]:
+    """(line number, text) pairs -> blocks. One paragraph a line; a blank or ornament line between
+    two paragraphs is a scene break."""
     blocks: list[Block] = []
     pending_break = False
-    for line in lines:
+    for number, line in lines:
         if not line or _ORNAMENT_LINE.match(line):
             pending_break = True
             continue
@@ -159,5 +160,5 @@ def parse_body(lines: list[str]) -> tuple[Block, ...]:
         if pending_break and kind is BlockKind.PARAGRAPH and blocks and blocks[-1].kind is BlockKind.PARAGRAPH:
             blocks.append(SCENE_BREAK)
         pending_break = False
-        blocks.append(Block(kind, line))
+        blocks.append(Block(kind, line, number))
     return tuple(blocks)

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from .errors import EbookifyError
 
 NAME = "Y/N"
+NAME_CODES = (NAME, "F/N")  # the codes --name fills
 # The placeholder families readers meet (FORMAT.md), with what each stands for.
 FAMILIES = {
     "Y/N": "your name",
@@ -25,33 +26,45 @@ FAMILIES = {
 }
 MAX_VALUE_LENGTH = 100
 
+# A code is two or three letters split by slashes: "Y/N", "E/C", and Wattpad's "Y/L/N".
+_CODE_SHAPE = r"[A-Za-z](?:/[A-Za-z]){1,2}"
 # "Y/N", "(Y/N)", "[y/n]", "{Y/n}"; a bare one not glued to letters ("Y/Ns", "and/or"). Brackets
 # mark where a placeholder ends, so "(Y/N)s" is a plural. A possessive's apostrophe is not a
 # letter, so "Y/N's" matches and keeps its "'s".
 _PLACEHOLDER = re.compile(
-    r"(?<![\w/])(?:\((?P<round>[A-Za-z]/[A-Za-z])\)|\[(?P<square>[A-Za-z]/[A-Za-z])\]"
-    r"|\{(?P<curly>[A-Za-z]/[A-Za-z])\}|(?P<bare>[A-Za-z]/[A-Za-z])(?![\w/]))"
+    rf"(?<![\w/])(?:\((?P<round>{_CODE_SHAPE})\)|\[(?P<square>{_CODE_SHAPE})\]"
+    rf"|\{{(?P<curly>{_CODE_SHAPE})\}}|(?P<bare>{_CODE_SHAPE})(?![\w/]))"
 )
-_CODE = re.compile(r"^[(\[{]?\s*([A-Za-z])\s*/\s*([A-Za-z])\s*[)\]}]?$")
+_CODE = re.compile(r"^[(\[{]?\s*([A-Za-z](?:\s*/\s*[A-Za-z]){1,2})\s*[)\]}]?$")
+# Codes of the same shape that writers use for other things: author's and translator's notes,
+# AO3's relationship categories, "n/a", "w/o", "b/c", "18 y/o", shout-outs, trigger warnings.
+NOT_PLACEHOLDERS = frozenset(
+    {"A/N", "T/N", "F/M", "M/M", "F/F", "M/F", "G/T", "N/A", "W/O", "B/C", "A/C", "I/O", "Y/O"}
+    | {"P/S", "O/C", "S/O", "A/U", "T/W", "C/W"}
+)
 _LINE_BREAKS = re.compile(r"[\n\r\v\f\x1c-\x1e\x85\u2028\u2029]")
 _CONTROLS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 # Invisible characters that reorder or hide text: in a name they would garble every paragraph it
 # is written into (U+202E shows the rest of the line backwards).
 _INVISIBLE = re.compile("[\u200b\u2060\ufeff\u202a-\u202e\u2066-\u2069]")
+# For telling whether a placeholder stands in shouted text: the words around it, within its clause.
+_WORD = re.compile(r"[^\W\d_]{2,}")
+_CLAUSE_BREAK = re.compile(r"[.!?:;\"“”]")
+_ACRONYMS = frozenset(["OK", "OMG", "LOL", "BTW", "TV", "UK", "USA", "FBI", "CEO", "ID", "PE", "DM", "DMS"])
 
 
 @dataclass
 class Tally:
-    """What personalising a text did: placeholders replaced, and those with no value."""
+    """What personalising a text did: placeholders replaced, and family ones with no value."""
 
     replaced: Counter[str] = field(default_factory=Counter)
     missing: Counter[str] = field(default_factory=Counter)
 
 
 def normalise_code(key: str) -> str | None:
-    """'l/n', '(L/N)', 'L / N' -> 'L/N'; None if it is not of that shape."""
+    """'l/n', '(L/N)', 'L / N', 'y/l/n' -> 'L/N', 'Y/L/N'; None if it is not of that shape."""
     match = _CODE.match(key.strip())
-    return f"{match.group(1)}/{match.group(2)}".upper() if match else None
+    return re.sub(r"\s+", "", match.group(1)).upper() if match else None
 
 
 def check_value(value: str, what: str) -> str:
@@ -75,24 +88,56 @@ def check_value(value: str, what: str) -> str:
 
 def reader_values(name: str | None, extra: Mapping[str, str]) -> dict[str, str]:
     """Every placeholder code a reader has a value for. F/N (first name) defaults to the name."""
-    values = {NAME: name, "F/N": name} if name is not None else {}
+    values = dict.fromkeys(NAME_CODES, name) if name is not None else {}
     values.update(extra)
     return values
 
 
 def personalise(text: str, values: Mapping[str, str], tally: Tally) -> str:
-    """Replace every placeholder that has a value; count those that have none."""
+    """Replace every placeholder that has a value; count the family ones that have none.
+
+    A value is written exactly as given, except inside shouted text ("I SAID Y/N!"), where it is
+    shouted too: "Y/N" is capitalised by convention, so its own case says nothing.
+    """
 
     def replace(match: re.Match[str]) -> str:
-        code = (match.group("round") or match.group("square") or match.group("curly") or match.group("bare")).upper()
+        code = _code_of(match)
         if code in values:
             tally.replaced[code] += 1
-            return values[code]
+            value = values[code]
+            return value.upper() if in_caps_run(text, match.start(), match.end()) else value
         if code in FAMILIES:
             tally.missing[code] += 1
         return match.group(0)
 
     return _PLACEHOLDER.sub(replace, text) if "/" in text else text
+
+
+def find_codes(text: str) -> list[str]:
+    """The placeholder codes in `text`, in order: every family code, and any other code written
+    like a placeholder (in brackets, or in capitals) that is not a known abbreviation."""
+    if "/" not in text:
+        return []
+    found = []
+    for match in _PLACEHOLDER.finditer(text):
+        code = _code_of(match)
+        written_as_one = match.group("bare") is None or match.group("bare").isupper()
+        if code in FAMILIES or (written_as_one and code not in NOT_PLACEHOLDERS):
+            found.append(code)
+    return found
+
+
+def _code_of(match: re.Match[str]) -> str:
+    return (match.group("round") or match.group("square") or match.group("curly") or match.group("bare")).upper()
+
+
+def in_caps_run(text: str, start: int, end: int) -> bool:
+    """Whether text[start:end] sits among capitals: the nearest two words on each side, within
+    its clause, are all upper case, and are not all everyday acronyms ("OMG Y/N" is not shouting)."""
+    before = _CLAUSE_BREAK.split(text[:start])[-1]
+    after = _CLAUSE_BREAK.split(text[end:])[0]
+    words = _WORD.findall(before)[-2:] + _WORD.findall(after)[:2]
+    return bool(words) and all(w.isupper() for w in words) and not all(w in _ACRONYMS for w in words)
 
 
 def parse_setting(raw: str) -> tuple[str, str]:

@@ -103,7 +103,7 @@ def test_build_prints_each_path_and_a_summary(tmp_path, stories):
         "dist/harbour-imagines-for-alex.epub",
     ]
     assert result.stderr.splitlines() == [
-        "ebookify: warning: no value for E/C (1×): left as written; fill with --set E/C=…",
+        "ebookify: warning: no value for E/C (1×, first at stories/002.txt:6): left as written; fill with --set E/C=…",
         "2 EPUBs of 'Harbour Imagines': 2 stories, 2 parts, 9 words",
         "  Sam: 2 placeholders replaced",
         "  Alex: 2 placeholders replaced",

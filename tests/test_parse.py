@@ -116,7 +116,14 @@ def test_no_footer_means_no_book():
 )
 def test_body_blocks(lines, kinds):
     letter = {BlockKind.PARAGRAPH: "P", BlockKind.BREAK: "B", BlockKind.NOTE: "N"}
-    assert "".join(letter[b.kind] for b in parse_body(lines)) == kinds
+    assert "".join(letter[b.kind] for b in parse_body(list(enumerate(lines, start=1)))) == kinds
+
+
+def test_blocks_and_header_remember_their_lines():
+    text = "\n\nMara Voss - Fog\n\n980 41 7\n\nSynopsis: Y/N.\n\nOne.\n\nTwo.\n\nXWhere stories live. Discover now"
+    chapter = parse_chapter(text, "s.txt")
+    assert (chapter.title_line, chapter.synopsis_line) == (3, 7)
+    assert [(b.kind.value, b.line) for b in chapter.blocks] == [("paragraph", 9), ("break", 0), ("paragraph", 11)]
 
 
 def test_quirky_text_is_kept_as_written():

@@ -13,6 +13,7 @@ from ebookify.personalise import (
     MAX_VALUE_LENGTH,
     Tally,
     check_value,
+    find_codes,
     normalise_code,
     parse_setting,
     personalise,
@@ -285,7 +286,8 @@ def test_any_valid_name_replaces_every_y_n(raw: str) -> None:
         pytest.param("{h/c}", "H/C", id="curly"),
         pytest.param(" y/n ", "Y/N", id="padded"),
         pytest.param("LN", None, id="no-slash"),
-        pytest.param("L/N/X", None, id="three-parts"),
+        pytest.param("y/l/n", "Y/L/N", id="three-letter-wattpad-code"),
+        pytest.param("L/N/X/Y", None, id="four-parts"),
         pytest.param("", None, id="empty"),
         pytest.param("1/2", None, id="digits"),
         pytest.param("LL/N", None, id="two-letters"),
@@ -366,7 +368,7 @@ def test_parse_setting(raw: str, setting: tuple[str, str]) -> None:
         pytest.param("L/N Rivers", "KEY=VALUE", id="space-not-equals"),
         pytest.param("LN=Rivers", "not a placeholder code", id="key-without-slash"),
         pytest.param("=Rivers", "not a placeholder code", id="empty-key"),
-        pytest.param("L/N/X=Rivers", "not a placeholder code", id="three-part-key"),
+        pytest.param("L/N/X/Y=Rivers", "not a placeholder code", id="four-part-key"),
         pytest.param("last=Rivers", "not a placeholder code", id="word-key"),
         pytest.param("Y/N=Zoë", "--name", id="name-refused"),
         pytest.param("y/n=Zoë", "--name", id="name-lowercase-refused"),
@@ -388,3 +390,43 @@ def test_check_value_measures_the_name_without_its_padding() -> None:
 def test_invisible_character_message_names_it() -> None:
     with pytest.raises(EbookifyError, match=r"^the name contains an invisible formatting character \(U\+202E\)$"):
         check_value("Zo\u202eë", "the name")
+
+
+CAPS = {"Y/N": "Zoë", "E/C": "green", "Y/L/N": "Rivers"}
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        pytest.param("I SAID Y/N!", "I SAID ZOË!", id="shouted"),
+        pytest.param("Y/N, COME HERE", "ZOË, COME HERE", id="shouted-after"),
+        pytest.param("HE SAID (Y/N) WAS HERE", "HE SAID ZOË WAS HERE", id="shouted-brackets"),
+        pytest.param("Y/N’S BOOK IS HERE", "ZOË’S BOOK IS HERE", id="shouted-possessive"),
+        pytest.param("in capitals: A.Q. + Y/N, ONE SUMMER.", "in capitals: A.Q. + ZOË, ONE SUMMER.", id="clause"),
+        pytest.param("HIS [E/C] EYES", "HIS GREEN EYES", id="other-codes-shout-too"),
+        pytest.param("Hey Y/N, hi", "Hey Zoë, hi", id="sentence-case"),
+        pytest.param("I saw Y/N", "I saw Zoë", id="pronoun-i-is-no-shouting"),
+        pytest.param("OMG Y/N", "OMG Zoë", id="acronym-alone"),
+        pytest.param("OMG Y/N IS HERE", "OMG ZOË IS HERE", id="acronym-in-shouting"),
+        pytest.param("“Y/N!” SHE SCREAMED", "“Zoë!” SHE SCREAMED", id="other-clause"),
+        pytest.param("Y/N", "Zoë", id="alone"),
+        pytest.param("WAIT. Y/N went home.", "WAIT. Zoë went home.", id="shout-ends-at-full-stop"),
+        pytest.param("(Y/L/N) and y/l/n", "Rivers and Rivers", id="three-letter-code-when-set"),
+    ],
+)
+def test_case_comes_from_context_not_the_token(text: str, expected: str) -> None:
+    assert personalise(text, CAPS, Tally()) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "codes"),
+    [
+        pytest.param("Y/N and (L/N) and [e/c]", ["Y/N", "L/N", "E/C"], id="families"),
+        pytest.param("her (B/F) and Y/B/F", ["B/F", "Y/B/F"], id="unknown-written-as-placeholders"),
+        pytest.param("b/f and x/y", [], id="lowercase-bare-unknowns-are-words"),
+        pytest.param("A/N: hi. T/N: T/W: F/M, M/M, N/A, W/O, 18 Y/O, S/O to", [], id="known-abbreviations"),
+        pytest.param("Y/Ns and and/or 1/2", [], id="glued-and-digits"),
+    ],
+)
+def test_find_codes(text: str, codes: list[str]) -> None:
+    assert find_codes(text) == codes

@@ -1,0 +1,89 @@
+"""Reader profiles: a TOML file of friends, each with a name and their placeholder values.
+
+[[reader]]
+name = "Sam"
+"L/N" = "Rivers"
+"E/C" = "green"
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from pathlib import Path
+
+from .errors import EbookifyError
+from .model import Reader
+from .personalise import NAME, check_value, normalise_code
+
+_TOML_POSITION = re.compile(r"\s*\(at line (\d+), column \d+\)|\s*\(at end of document\)")
+
+
+def load_readers(path: Path) -> list[Reader]:
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise EbookifyError(f"cannot read the readers file {path} ({getattr(exc, 'strerror', None) or exc})") from exc
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise EbookifyError(_toml_error(path, text, exc)) from exc
+    lines = text.splitlines()
+    for key in data:
+        if key != "reader":
+            raise EbookifyError(f"{path}:{_line_of(lines, key)} has {key!r}; expected only [[reader]] tables")
+    tables = data.get("reader")
+    if not isinstance(tables, list) or not tables:
+        raise EbookifyError(f'{path} has no [[reader]] tables (each one: [[reader]] then name = "Sam")')
+    headers = [number for number, line in enumerate(lines, start=1) if re.match(r"\s*\[\[\s*reader\s*\]\]", line)]
+    readers = [_reader(path, lines, table, header) for table, header in zip(tables, headers, strict=False)]
+    _refuse_duplicates(path, readers, headers)
+    return readers
+
+
+def _toml_error(path: Path, text: str, exc: tomllib.TOMLDecodeError) -> str:
+    match = _TOML_POSITION.search(str(exc))
+    number = int(match.group(1)) if match and match.group(1) else None
+    message = f"{path}{f':{number}' if number else ''} is not valid TOML: {_TOML_POSITION.sub('', str(exc))}"
+    lines = text.splitlines()
+    if number and number <= len(lines) and re.match(r"\s*[\w-]+/", lines[number - 1]):
+        message += ' (a code with a slash needs quotes: "L/N" = "Rivers")'
+    return message
+
+
+def _reader(path: Path, lines: list[str], table: dict, header: int) -> Reader:
+    def where(key: str) -> str:
+        return f"{path}:{_line_of(lines, key, header)}"
+
+    if "name" not in table:
+        raise EbookifyError(f'{path}:{header} this reader has no name (add name = "…")')
+    values: dict[str, str] = {}
+    for key, value in table.items():
+        if not isinstance(value, str):
+            raise EbookifyError(f'{where(key)} the value of {key} must be text in quotes: "{key}" = "…"')
+        if key == "name":
+            continue
+        code = normalise_code(key)
+        if code is None:
+            raise EbookifyError(f"{where(key)} {key!r} is not a placeholder code like L/N or E/C")
+        if code == NAME:
+            raise EbookifyError(f"{where(key)} the reader's name is given as name = …, not {key}")
+        values[code] = check_value(value, f"{where(key)} {code}")
+    return Reader(check_value(table["name"], f"{where('name')} the name"), values)
+
+
+def _line_of(lines: list[str], key: str, start: int = 1) -> int:
+    """The line where `key = …` is set, at or after line `start` (1-based)."""
+    pattern = re.compile(rf"""\s*(?:{re.escape(key)}|"{re.escape(key)}"|'{re.escape(key)}')\s*[=.\[]""")
+    for number in range(start, len(lines) + 1):
+        if pattern.match(lines[number - 1]) or lines[number - 1].strip() in (f"[{key}]", f"[[{key}]]"):
+            return number
+    return start
+
+
+def _refuse_duplicates(path: Path, readers: list[Reader], headers: list[int]) -> None:
+    seen: set[str] = set()
+    for reader, header in zip(readers, headers, strict=False):
+        if reader.name in seen:
+            raise EbookifyError(f"{path}:{header} {reader.name!r} is listed twice; each reader once")
+        seen.add(reader.name or "")

@@ -1,0 +1,70 @@
+"""What the stories hold, with where: placeholders and unbalanced quotes. Reader-independent."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from .model import BlockKind, Chapter, Collection
+from .personalise import FAMILIES, find_codes
+
+
+@dataclass(frozen=True)
+class Place:
+    source: str
+    line: int
+
+    def __str__(self) -> str:
+        return f"{self.source}:{self.line}"
+
+
+@dataclass(frozen=True)
+class Found:
+    """One placeholder code: how often it occurs and where it first does."""
+
+    code: str
+    count: int
+    first: Place
+
+    @property
+    def known(self) -> bool:
+        return self.code in FAMILIES
+
+
+def placeholders(collection: Collection) -> tuple[Found, ...]:
+    """Every placeholder code in the collection, in order of first appearance."""
+    counts: dict[str, int] = {}
+    firsts: dict[str, Place] = {}
+    for chapter in collection.chapters:
+        for text, line in _texts(chapter):
+            for code in find_codes(text):
+                counts[code] = counts.get(code, 0) + 1
+                firsts.setdefault(code, Place(chapter.source, line))
+    return tuple(Found(code, counts[code], firsts[code]) for code in counts)
+
+
+def _texts(chapter: Chapter) -> Iterator[tuple[str, int]]:
+    yield chapter.who, chapter.title_line
+    yield chapter.title, chapter.title_line
+    if chapter.synopsis:
+        yield chapter.synopsis, chapter.synopsis_line or chapter.title_line
+    for block in chapter.blocks:
+        if block.text:
+            yield block.text, block.line
+
+
+def unbalanced_quotes(collection: Collection) -> tuple[Place, ...]:
+    """Paragraphs (of typeset text) whose double quotes do not pair up.
+
+    A paragraph of dialogue that runs on into the next one leaves its quote open by convention;
+    that is only flagged when the next paragraph does not open with a quote.
+    """
+    found = []
+    for chapter in collection.chapters:
+        paragraphs = [b for b in chapter.blocks if b.kind is not BlockKind.BREAK]
+        for block, following in zip(paragraphs, [*paragraphs[1:], None], strict=True):
+            opened, closed = block.text.count("“"), block.text.count("”")
+            runs_on = opened == closed + 1 and following is not None and following.text.startswith("“")
+            if '"' in block.text or (opened != closed and not runs_on):
+                found.append(Place(chapter.source, block.line))
+    return tuple(found)
