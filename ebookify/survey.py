@@ -53,18 +53,20 @@ def _texts(chapter: Chapter) -> Iterator[tuple[str, int]]:
             yield block.text, block.line
 
 
-def unbalanced_quotes(collection: Collection) -> tuple[Place, ...]:
-    """Paragraphs (of typeset text) whose double quotes do not pair up.
+def unbalanced_quotes(collection: Collection) -> tuple[str, ...]:
+    """A warning for each paragraph (of typeset text) whose double quotes do not pair up.
 
-    A paragraph of dialogue that runs on into the next one leaves its quote open by convention;
-    that is only flagged when the next paragraph does not open with a quote.
+    Speech that runs on into a paragraph opening with a quote leaves its quote open by
+    convention; the warning says so rather than guess which was meant.
     """
     found = []
     for chapter in collection.chapters:
         paragraphs = [b for b in chapter.blocks if b.kind is not BlockKind.BREAK]
         for block, following in zip(paragraphs, [*paragraphs[1:], None], strict=True):
             opened, closed = block.text.count("“"), block.text.count("”")
+            if '"' not in block.text and opened == closed:
+                continue
             runs_on = opened == closed + 1 and following is not None and following.text.startswith("“")
-            if '"' in block.text or (opened != closed and not runs_on):
-                found.append(Place(chapter.source, block.line))
+            hint = " (fine if the speech runs on into the next paragraph)" if runs_on else ""
+            found.append(f"{Place(chapter.source, block.line)} has an unbalanced quote{hint}")
     return tuple(found)

@@ -1,0 +1,99 @@
+"""The dry run: everything a build would find, without writing a book."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .build import BuildOptions, missing_warnings, readers_for
+from .collect import collect, story_files
+from .errors import EbookifyError, StoryError
+from .model import Chapter, Collection, Reader, Stats, Story, map_text
+from .parse import read_chapter
+from .personalise import FAMILIES, NAME_CODES, check_value, reader_values
+from .survey import Found, placeholders, unbalanced_quotes
+from .typography import typeset
+
+
+@dataclass(frozen=True)
+class CheckReport:
+    collection: Collection | None
+    placeholders: tuple[Found, ...]
+    readers: tuple[Reader, ...]
+    warnings: tuple[str, ...]
+    errors: tuple[str, ...]
+
+    def value_for(self, reader: Reader, code: str) -> str | None:
+        return reader_values(reader.name, reader.values).get(code)
+
+    def filled(self, code: str) -> list[Reader]:
+        return [r for r in self.readers if self.value_for(r, code) is not None]
+
+    def lacking(self, code: str) -> list[Reader]:
+        """Readers with no value for `code`; the neutral edition keeps the name's on purpose."""
+        return [
+            r for r in self.readers if self.value_for(r, code) is None and not (r.name is None and code in NAME_CODES)
+        ]
+
+    def to_json(self) -> dict:
+        collection = self.collection
+        return {
+            "title": collection.title if collection else None,
+            "stories": [_story_json(s) for s in collection.stories] if collection else [],
+            "placeholders": [self._found_json(f) for f in self.placeholders],
+            "readers": [{"name": r.name, "values": r.values} for r in self.readers],
+            "warnings": list(self.warnings),
+            "errors": list(self.errors),
+        }
+
+    def _found_json(self, found: Found) -> dict:
+        lacking = self.lacking(found.code)
+        # A reader in neither list is the neutral edition (name null), which keeps "Y/N" as written.
+        return {
+            "code": found.code,
+            "meaning": FAMILIES.get(found.code),
+            "count": found.count,
+            "first": {"file": found.first.source, "line": found.first.line},
+            "has_value_for": [r.name for r in self.filled(found.code)],
+            "missing_for": [r.name for r in lacking],
+        }
+
+
+def check(options: BuildOptions) -> CheckReport:
+    """Parse every file (collecting every error, not just the first) and survey the result."""
+    errors: list[str] = []
+    readers: list[Reader] = []
+    try:
+        readers = readers_for(options)
+        title = check_value(options.title, "--title") if options.title is not None else None
+        files = story_files(options.stories)
+    except EbookifyError as exc:
+        return CheckReport(None, (), tuple(readers), (), (str(exc),))
+    chapters: list[Chapter] = []
+    for path in files:
+        try:
+            chapters.append(read_chapter(path))
+        except StoryError as exc:
+            errors.append(str(exc))
+    if not chapters:
+        return CheckReport(None, (), tuple(readers), (), tuple(errors))
+    collection = map_text(collect(chapters, title), typeset)
+    found = placeholders(collection)
+    warnings = collection.warnings + unbalanced_quotes(collection) + missing_warnings(found, readers)
+    return CheckReport(collection, found, tuple(readers), warnings, tuple(errors))
+
+
+def _story_json(story: Story) -> dict:
+    return {
+        "title": story.title,
+        "who": story.who,
+        "book": story.book,
+        "words": story.words,
+        "stats": _stats_json(story.stats),
+        "parts": [
+            {"part": p.part, "file": p.source, "words": p.words, "stats": _stats_json(p.stats)} for p in story.parts
+        ],
+    }
+
+
+def _stats_json(stats: Stats | None) -> dict | None:
+    return None if stats is None else {"reads": stats.reads, "votes": stats.votes, "comments": stats.comments}
