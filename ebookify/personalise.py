@@ -44,6 +44,7 @@ NOT_PLACEHOLDERS = frozenset(
 )
 _LINE_BREAKS = re.compile(r"[\n\r\v\f\x1c-\x1e\x85\u2028\u2029]")
 _CONTROLS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+_UNWRITABLE = re.compile("[\ud800-\udfff\ufffe\uffff]")
 # Invisible characters that reorder or hide text: in a name they would garble every paragraph it
 # is written into (U+202E shows the rest of the line backwards).
 _INVISIBLE = re.compile("[\u200b\u2060\ufeff\u202a-\u202e\u2066-\u2069]")
@@ -73,14 +74,16 @@ def check_value(value: str, what: str) -> str:
         raise EbookifyError(f"{what} is empty")
     if not value.strip():
         raise EbookifyError(f"{what} is blank")
+    value = value.strip()  # a trailing space, tab or newline pasted along with a name is no part of it
     if _LINE_BREAKS.search(value):
         raise EbookifyError(f"{what} must be one line")
     if _CONTROLS.search(value):
         raise EbookifyError(f"{what} contains a control character")
+    if _UNWRITABLE.search(value):  # lone surrogates are how Python passes on bytes that are not UTF-8
+        raise EbookifyError(f"{what} is not valid text (it has bytes that are not UTF-8)")
     invisible = _INVISIBLE.search(value)
     if invisible:
         raise EbookifyError(f"{what} contains an invisible formatting character (U+{ord(invisible[0]):04X})")
-    value = value.strip()
     if len(value) > MAX_VALUE_LENGTH:
         raise EbookifyError(f"{what} is longer than {MAX_VALUE_LENGTH} characters")
     return value

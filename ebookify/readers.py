@@ -8,6 +8,7 @@ name = "Sam"
 
 from __future__ import annotations
 
+import codecs
 import re
 import tomllib
 from pathlib import Path
@@ -20,10 +21,7 @@ _TOML_POSITION = re.compile(r"\s*\(at line (\d+), column \d+\)|\s*\(at end of do
 
 
 def load_readers(path: Path) -> list[Reader]:
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise EbookifyError(f"cannot read the readers file {path} ({getattr(exc, 'strerror', None) or exc})") from exc
+    text = _read_text(path)
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -36,17 +34,37 @@ def load_readers(path: Path) -> list[Reader]:
     if not isinstance(tables, list) or not tables:
         raise EbookifyError(f'{path} has no [[reader]] tables (each one: [[reader]] then name = "Sam")')
     headers = [number for number, line in enumerate(lines, start=1) if re.match(r"\s*\[\[\s*reader\s*\]\]", line)]
-    readers = [_reader(path, lines, table, header) for table, header in zip(tables, headers, strict=False)]
+    # Tables written inline (reader = [{ name = "Sam" }]) have no header line: name the first line.
+    headers += [_line_of(lines, "reader")] * (len(tables) - len(headers))
+    readers = []
+    for table, header in zip(tables, headers, strict=True):
+        if not isinstance(table, dict):
+            raise EbookifyError(f'{path}:{header} each reader must be a table: [[reader]] then name = "…"')
+        readers.append(_reader(path, lines, table, header))
     _refuse_duplicates(path, readers, headers)
     return readers
 
 
+def _read_text(path: Path) -> str:
+    """UTF-8 (BOM or not), or UTF-16 with its BOM, as Windows editors save it."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise EbookifyError(f"{path} cannot be read ({exc.strerror or exc})") from exc
+    encoding = "utf-16" if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) else "utf-8-sig"
+    try:
+        return data.decode(encoding)
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise EbookifyError(f"{path}:{line} is not UTF-8 text; save the readers file as UTF-8") from exc
+
+
 def _toml_error(path: Path, text: str, exc: tomllib.TOMLDecodeError) -> str:
     match = _TOML_POSITION.search(str(exc))
-    number = int(match.group(1)) if match and match.group(1) else None
-    message = f"{path}{f':{number}' if number else ''} is not valid TOML: {_TOML_POSITION.sub('', str(exc))}"
     lines = text.splitlines()
-    if number and number <= len(lines) and re.match(r"\s*[\w-]+/", lines[number - 1]):
+    number = int(match.group(1)) if match and match.group(1) else (len(lines) if match else None)
+    message = f"{path}{f':{number}' if number else ''} is not valid TOML: {_TOML_POSITION.sub('', str(exc))}"
+    if number and number <= len(lines) and re.match(r"\s*[(\[{]?\s*[\w-]+\s*/", lines[number - 1]):
         message += ' (a code with a slash needs quotes: "L/N" = "Rivers")'
     return message
 
@@ -58,6 +76,7 @@ def _reader(path: Path, lines: list[str], table: dict, header: int) -> Reader:
     if "name" not in table:
         raise EbookifyError(f'{path}:{header} this reader has no name (add name = "…")')
     values: dict[str, str] = {}
+    keys: dict[str, str] = {}
     for key, value in table.items():
         if not isinstance(value, str):
             raise EbookifyError(f'{where(key)} the value of {key} must be text in quotes: "{key}" = "…"')
@@ -68,6 +87,9 @@ def _reader(path: Path, lines: list[str], table: dict, header: int) -> Reader:
             raise EbookifyError(f"{where(key)} {key!r} is not a placeholder code like L/N or E/C")
         if code == NAME:
             raise EbookifyError(f"{where(key)} the reader's name is given as name = …, not {key}")
+        if code in keys:
+            raise EbookifyError(f"{where(key)} {key!r} sets {code} again (first as {keys[code]!r})")
+        keys[code] = key
         values[code] = check_value(value, f"{where(key)} {code}")
     return Reader(check_value(table["name"], f"{where('name')} the name"), values)
 

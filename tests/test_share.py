@@ -1,0 +1,263 @@
+"""A copy for every friend: readers files, --strict, the dry run, and names that must survive."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import pty
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+from conftest import OPF_NS, assert_valid_epub, epub_opf, epub_pages, page_text, story_text
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
+from lxml import etree
+from test_cli import EARLIER, run
+
+from ebookify.build import make_epub
+from ebookify.collect import collect
+from ebookify.errors import EbookifyError
+from ebookify.model import Reader, map_text
+from ebookify.parse import parse_chapter
+from ebookify.personalise import check_value
+from ebookify.typography import typeset
+
+FRIENDS = """\
+# three friends, one book each
+[[reader]]
+name = "Zoë O'Brien"
+"L/N" = "Rivers"
+"e/c" = "grey-green"
+
+[[reader]]
+name = "李小龍"
+"(L/N)" = "Chen"
+
+[[reader]]
+name = "<Sam & \\"Co\\">"
+"L/N" = "Vale"
+"E/C" = "brown"
+"""
+STORY = story_text(
+    "Mara Voss - Fog (part 1/2)",
+    body="Y/N (L/N) waited.\nHe looked into your [E/C] eyes. Y/N's heart raced.",
+    synopsis="Y/N misses the ferry.",
+)
+PART_2 = story_text("Mara Voss - Fog (part 2/2)", body='The fog lifted for {Y/N}.\n"I SAID Y/N!" he yelled.')
+
+
+def friend_books(tmp_path: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted((tmp_path / "dist").iterdir())}
+
+
+def book_text(data: bytes) -> str:
+    """All the text and attribute values of the pages, the package document and the NCX, decoded."""
+    out = []
+    with zipfile.ZipFile(io.BytesIO(data)) as book:
+        for name in book.namelist():
+            if name.endswith((".xhtml", ".opf", ".ncx")):
+                root = etree.fromstring(book.read(name))
+                out += [*root.itertext(), *(v for e in root.iter() for v in e.attrib.values())]
+    return "\n".join(out)
+
+
+def test_a_readers_file_makes_one_valid_private_stable_book_each(tmp_path, stories):
+    stories({"1.txt": STORY, "2.txt": PART_2})
+    (tmp_path / "friends.toml").write_text(FRIENDS, encoding="utf-8")
+    result = run(tmp_path, "build", "--readers", "friends.toml")
+    assert result.returncode == 0, result.stderr
+    books = friend_books(tmp_path)
+    assert sorted(books) == sorted(Path(line).name for line in result.stdout.splitlines())
+    names = {"Zoë O'Brien": "Rivers", "李小龍": "Chen", '<Sam & "Co">': "Vale"}
+    identifiers = set()
+    for file, data in books.items():
+        assert_valid_epub(tmp_path / "dist" / file)
+        text = book_text(data)
+        own = [name for name in names if name in text]
+        assert len(own) == 1, (file, own)  # only their own name is anywhere inside
+        pages = "\n".join(page_text(p) for p in epub_pages(data).values())
+        assert f"{own[0]} {names[own[0]]} waited." in pages
+        assert f"I SAID {own[0].upper()}!" in pages
+        assert "Y/N" not in pages and "L/N" not in pages
+        identifiers.add(epub_opf(data).findtext(".//dc:identifier", namespaces=OPF_NS))
+    assert len(identifiers) == 3
+    assert "ebookify: warning: no value for E/C (1×, first at stories/1.txt:8) for 李小龍" in result.stderr
+    assert run(tmp_path, "build", "--readers", "friends.toml").returncode == 0
+    assert friend_books(tmp_path) == books  # identical bytes on rebuild
+
+
+def test_command_line_values_override_the_file_and_names_add_readers(tmp_path, stories):
+    stories({"1.txt": STORY})
+    (tmp_path / "friends.toml").write_text('[[reader]]\nname = "Sam"\n"L/N" = "Rivers"\n', encoding="utf-8")
+    result = run(tmp_path, "build", "--readers", "friends.toml", "--set", "L/N=Moss", "--name", "Alex")
+    assert result.returncode == 0, result.stderr
+    texts = {Path(line).name: book_text((tmp_path / line).read_bytes()) for line in result.stdout.splitlines()}
+    assert "Sam Moss waited." in texts["harbour-imagines-for-sam.epub"]
+    assert "Alex Moss waited." in texts["harbour-imagines-for-alex.epub"]
+
+
+def test_a_bad_readers_file_is_one_line_naming_the_line(tmp_path, stories):
+    stories({"1.txt": STORY})
+    (tmp_path / "friends.toml").write_text('[[reader]]\nname = "Sam"\nL/N = "Rivers"\n', encoding="utf-8")
+    result = run(tmp_path, "build", "--readers", "friends.toml")
+    assert result.returncode == 1
+    assert result.stderr.startswith("ebookify: error: friends.toml:3 is not valid TOML")
+    assert result.stderr.count("\n") == 1
+
+
+def test_strict_refuses_missing_values_and_writes_nothing(tmp_path, stories):
+    stories({"1.txt": STORY})
+    earlier = tmp_path / "dist" / "harbour-imagines-for-sam.epub"
+    earlier.parent.mkdir()
+    earlier.write_bytes(EARLIER)
+    result = run(tmp_path, "build", "--name", "Sam", "--set", "L/N=Rivers", "--strict")
+    assert result.returncode == 1
+    assert result.stderr == (
+        "ebookify: error: --strict: no value for E/C (1×, first at stories/1.txt:8): "
+        "left as written; fill with --set E/C=…\n"
+    )
+    assert earlier.read_bytes() == EARLIER
+    filled = run(tmp_path, "build", "--name", "Sam", "--set", "L/N=Rivers", "--set", "E/C=green", "--strict")
+    assert filled.returncode == 0, filled.stderr
+    assert earlier.read_bytes() != EARLIER
+
+
+def test_strict_counts_unknown_codes_written_like_placeholders(tmp_path, stories):
+    stories({"1.txt": story_text(body="Y/N hugged (B/F).")})
+    result = run(tmp_path, "build", "--name", "Sam", "--strict")
+    assert result.returncode == 1
+    assert "no value for B/F (1×, first at stories/1.txt:5)" in result.stderr
+    assert run(tmp_path, "build", "--name", "Sam", "--strict", "--set", "B/F=Jo").returncode == 0
+
+
+def test_strict_neutral_edition_keeps_the_name_on_purpose(tmp_path, stories):
+    stories({"1.txt": story_text(body="Y/N ran.")})
+    assert run(tmp_path, "build", "--strict").returncode == 0
+
+
+def test_check_json_finds_every_placeholder_and_where(tmp_path, stories):
+    stories({"1.txt": STORY, "2.txt": PART_2, "3.txt": story_text("Iris - Pines", body='"Stray quote, she said.')})
+    result = run(tmp_path, "check", "--json", "--name", "Sam", "--set", "L/N=Rivers")
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert [(p["code"], p["count"], p["first"]["line"], p["missing_for"]) for p in report["placeholders"]] == [
+        ("Y/N", 5, 5, []),  # first in the synopsis, line 5
+        ("L/N", 1, 7, []),
+        ("E/C", 1, 8, ["Sam"]),
+    ]
+    assert report["placeholders"][0]["first"]["file"] == "stories/1.txt"
+    assert [(s["title"], [p["part"] for p in s["parts"]], s["words"]) for s in report["stories"]] == [
+        ("Fog", [1, 2], 22),
+        ("Pines", [None], 4),
+    ]
+    assert report["stories"][0]["stats"] == {"reads": "14.2K", "votes": "803", "comments": "57"}
+    assert "stories/3.txt:5 has an unbalanced quote" in report["warnings"]
+    assert report["errors"] == []
+    assert not (tmp_path / "dist").exists()  # a dry run writes nothing
+
+
+def test_check_lists_every_broken_file_and_exits_non_zero(tmp_path, stories):
+    stories({"1.txt": STORY, "2.txt": "", "3.txt": b"\x00"})
+    result = run(tmp_path, "check", "--json")
+    assert result.returncode == 1
+    assert json.loads(result.stdout)["errors"] == [
+        "stories/2.txt is empty",
+        "stories/3.txt is not a text file (it contains NUL bytes)",
+    ]
+    human = run(tmp_path, "check")
+    assert human.returncode == 1
+    assert "ebookify: error: stories/2.txt is empty\n" in human.stderr
+    assert "Fog" in human.stdout and "Y/N" in human.stdout
+
+
+def test_check_for_people_names_values_and_gaps(tmp_path, stories):
+    stories({"1.txt": STORY})
+    result = run(tmp_path, "check", "--name", "Sam", env={"COLUMNS": "160"})
+    assert result.returncode == 0
+    rows = {line.split("│")[1].strip(): line for line in result.stdout.splitlines() if line.count("│") == 6}
+    assert "your name" in rows["Y/N"] and "yes" in rows["Y/N"]
+    assert "no value" in rows["L/N"] and "stories/1.txt:7" in rows["L/N"]
+
+
+# Names a reader might type: quotes, markup characters, accents, emoji sequences, right-to-left
+# scripts. Whatever passes check_value must come out verbatim wherever Y/N stood.
+NAMES = st.text(
+    st.characters(codec="utf-8", exclude_categories=("Cs",)) | st.sampled_from("'\"<>&;/\\ ‍👩🏽‍💻שלוםعليé"),
+    min_size=1,
+    max_size=24,
+)
+PROPERTY_STORY = story_text(
+    "Mara Voss - The Name",
+    synopsis="a story for Y/N.",
+    body="you are Y/N, and Y/N's coat is wet.\nthe note said (Y/N) in pencil.",
+)
+
+
+def personalised_pages(name: str) -> tuple[bytes, dict]:
+    collection = map_text(collect([parse_chapter(PROPERTY_STORY, "s.txt")]), typeset)
+    data, _ = make_epub(collection, Reader(name, {}), "en", None, None)
+    return data, epub_pages(data)
+
+
+def valid_name(name: str) -> str:
+    try:
+        checked = check_value(name, "the name")
+    except EbookifyError:
+        assume(False)
+    assume("/" not in checked)  # a name that is itself placeholder-shaped proves nothing here
+    return checked
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(NAMES)
+def test_any_valid_name_appears_verbatim_wherever_y_n_stood(name):
+    name = valid_name(name)
+    _, pages = personalised_pages(name)
+    story = page_text(pages["EPUB/story-001.xhtml"])
+    assert f"you are {name}, and {name}’s coat is wet." in story
+    assert f"the note said {name} in pencil." in story
+    assert f"a story for {name}." in story
+    assert f"for {name}" in page_text(pages["EPUB/title.xhtml"])
+
+
+@settings(
+    max_examples=4, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture]
+)
+@given(NAMES)
+def test_books_for_generated_names_pass_epubcheck(tmp_path, name):
+    name = valid_name(name)
+    path = tmp_path / "book.epub"
+    path.write_bytes(personalised_pages(name)[0])
+    assert_valid_epub(path)
+
+
+def test_progress_bar_on_a_terminal_only(tmp_path, stories):
+    stories({f"{n}.txt": story_text(f"Mara - Story {n}") for n in range(30)})
+    env = {k: v for k, v in os.environ.items() if k != "CI"}
+    master, slave = pty.openpty()
+    with subprocess.Popen(
+        [sys.executable, "-m", "ebookify", "build", "-n", "Sam", "-n", "Alex"],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=slave,
+        env={**env, "TERM": "xterm", "COLUMNS": "100"},
+    ) as process:
+        os.close(slave)
+        seen = b""
+        while True:
+            try:
+                chunk = os.read(master, 65536)
+            except OSError:  # the terminal closed when the build ended
+                break
+            if not chunk:
+                break
+            seen += chunk
+        stdout = process.stdout.read().decode()
+    assert process.returncode == 0
+    assert b"building" in seen and b"32/32" in seen
+    assert stdout.splitlines() == ["dist/harbour-imagines-for-sam.epub", "dist/harbour-imagines-for-alex.epub"]
+    piped = run(tmp_path, "build", "-n", "Sam")  # stderr is a pipe here: no bar, no escape codes
+    assert "building" not in piped.stderr and "\x1b[" not in piped.stderr
