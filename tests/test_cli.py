@@ -160,3 +160,11 @@ def test_broken_cover_image_is_an_error_naming_it(tmp_path, stories):
     assert result.returncode == 1
     assert result.stderr == "ebookify: error: covers/harbour imagines.jpg is not a readable JPEG or PNG image\n"
     assert not (tmp_path / "dist").exists()
+
+
+def test_check_and_sharing_options_are_documented(tmp_path):
+    build_help = run(tmp_path, "build", "--help", env={"COLUMNS": "200"}).stdout
+    assert "--readers friends.toml" in build_help and "--strict" in build_help
+    check_help = run(tmp_path, "check", "--help", env={"COLUMNS": "200"}).stdout
+    for option in ("--json", "--name", "--set", "--readers", "--stories", "--title"):
+        assert option in check_help, option
