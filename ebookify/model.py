@@ -47,6 +47,7 @@ class Chapter:
     book: str | None = None  # the Wattpad book title from the footer
     title_line: int = 1
     synopsis_line: int | None = None
+    book_line: int | None = None  # the footer's line
 
     @property
     def words(self) -> int:

@@ -84,7 +84,7 @@ def _looks_binary(text: str) -> bool:
 
 def parse_chapter(text: str, source: str) -> Chapter:
     """Parse the decoded text of one story file."""
-    lines, book = _strip_footers(list(enumerate(text.split("\n"), start=1)))
+    lines, book, book_no = _strip_footers(list(enumerate(text.split("\n"), start=1)))
     lines = [(n, line.strip()) for n, line in lines]
     content = [(n, line) for n, line in lines if line]
     if not content:
@@ -97,19 +97,20 @@ def parse_chapter(text: str, source: str) -> Chapter:
     blocks = parse_body(rest)
     if not any(b.kind is BlockKind.PARAGRAPH for b in blocks):
         raise StoryError(source, "has a title line but no story text", title_no)
-    return Chapter(source, who, title, part, total, stats, synopsis, blocks, book, title_no, synopsis_no)
+    return Chapter(source, who, title, part, total, stats, synopsis, blocks, book, title_no, synopsis_no, book_no)
 
 
-def _strip_footers(lines: list[tuple[int, str]]) -> tuple[list[tuple[int, str]], str | None]:
-    """Drop Wattpad's embed footer lines; the text glued before the last one is the book title."""
-    kept, book = [], None
+def _strip_footers(lines: list[tuple[int, str]]) -> tuple[list[tuple[int, str]], str | None, int | None]:
+    """Drop Wattpad's embed footer lines; the text glued before the last one is the book title.
+    -> (the other lines, the book title, its line)"""
+    kept, book, book_no = [], None, None
     for number, line in lines:
         match = _FOOTER.search(line)
-        if match:
-            book = line[: match.start()].strip() or book
-        else:
+        if not match:
             kept.append((number, line))
-    return kept, book
+        elif line[: match.start()].strip():
+            book, book_no = line[: match.start()].strip(), number
+    return kept, book, book_no
 
 
 def _take_header_line(lines, parse):

@@ -51,6 +51,8 @@ def _texts(chapter: Chapter) -> Iterator[tuple[str, int]]:
     for block in chapter.blocks:
         if block.text:
             yield block.text, block.line
+    if chapter.book and chapter.book_line:
+        yield chapter.book, chapter.book_line
 
 
 def unbalanced_quotes(collection: Collection) -> tuple[str, ...]:

@@ -261,3 +261,13 @@ def test_progress_bar_on_a_terminal_only(tmp_path, stories):
     assert stdout.splitlines() == ["dist/harbour-imagines-for-sam.epub", "dist/harbour-imagines-for-alex.epub"]
     piped = run(tmp_path, "build", "-n", "Sam")  # stderr is a pipe here: no bar, no escape codes
     assert "building" not in piped.stderr and "\x1b[" not in piped.stderr
+
+
+def test_check_finds_placeholders_in_tags_titles_and_the_book_title(tmp_path, stories):
+    stories({"1.txt": story_text("Mara x Y/N - Y/N's Summer", body="Plain text.", book="Y/N Imagines")})
+    report = json.loads(run(tmp_path, "check", "--json").stdout)
+    assert [(p["code"], p["count"], p["first"]["line"]) for p in report["placeholders"]] == [("Y/N", 3, 1)]
+    built = run(tmp_path, "build", "--name", "Sam")
+    assert built.stdout == "dist/y-n-imagines-for-sam.epub\n"
+    text = book_text((tmp_path / "dist" / "y-n-imagines-for-sam.epub").read_bytes())
+    assert "Y/N" not in text and "Sam Imagines" in text and "Sam’s Summer" in text and "Mara x Sam" in text
