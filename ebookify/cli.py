@@ -236,7 +236,9 @@ def _print_check(report: CheckReport) -> None:
     if report.placeholders:
         table = Table(title="placeholders", title_justify="left")
         for column in ("code", "means", "count", "first at", "value"):
-            table.add_column(column)
+            table.add_column(
+                column, no_wrap=column in ("code", "first at"), justify="right" if column == "count" else "left"
+            )
         for found in report.placeholders:
             lacking, filled = report.lacking(found.code), report.filled(found.code)
             value = "yes" if filled else "kept as written (neutral edition)"
