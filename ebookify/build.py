@@ -8,7 +8,7 @@ import re
 import tempfile
 import uuid
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -16,11 +16,12 @@ from .collect import collect, story_files
 from .cover import CoverImage, find_cover, generate_cover, load_cover, slug
 from .epub import Metadata, package
 from .errors import EbookifyError
+from .lint import lint
 from .model import Collection, Reader, map_text
 from .parse import read_chapter
 from .personalise import NAME_CODES, Tally, check_value, personalise, reader_values
 from .readers import load_readers
-from .render import Edition, render
+from .render import Edition, Rendered, render
 from .survey import Found, placeholders
 from .typography import typeset
 
@@ -49,6 +50,9 @@ class BuildOptions:
     language: str = "en"
     readers_file: Path | None = None  # a TOML file of [[reader]] profiles
     strict: bool = False  # refuse to build while any placeholder has no value
+    series: str | None = None  # default: the Wattpad book, when there is one
+    series_index: int = 1
+    kepub: bool = False  # also write NAME.kepub.epub for Kobo
 
 
 @dataclass(frozen=True)
@@ -70,11 +74,9 @@ def build(
     on_written: Callable[[Written], None] | None = None,
     on_progress: Callable[[int, int], None] | None = None,
 ) -> BuildReport:
-    """Parse once, typeset once, then personalise, render, package and write for each reader."""
+    """Parse once, typeset once, then personalise, render, package, lint and write for each reader."""
     readers = readers_for(options)
-    language = check_language(options.language)
     title = check_value(options.title, "--title") if options.title is not None else None
-    author = check_value(options.author, "--author") if options.author is not None else None
     files = story_files(options.stories)
     steps = len(files) + len(readers)
     chapters = []
@@ -84,22 +86,63 @@ def build(
             on_progress(done, steps)
     collection = map_text(collect(chapters, title), typeset)
     paths = output_paths(options, collection.title, readers)
-    found = placeholders(collection)
-    unfilled = missing_warnings(found, readers)
+    unfilled = missing_warnings(placeholders(collection), readers)
     if options.strict and unfilled:
         raise EbookifyError(f"--strict: {unfilled[0]}")
-    cover_path = find_cover(options.covers, collection.title)
-    user_cover = load_cover(cover_path) if cover_path else None
-    written = []
+    settings = book_settings(options, collection)
+    written: list[Written] = []
+    lint_warnings: list[str] = []
     for done, (reader, path) in enumerate(zip(readers, paths, strict=True), start=len(files) + 1):
-        data, tally = make_epub(collection, reader, language, author, user_cover)
-        write_atomic(path, data)
-        written.append(Written(path, reader, tally))
-        if on_written:
-            on_written(written[-1])
+        rendered, meta, cover, tally = prepare(collection, reader, settings)
+        books = [(path, package(rendered, meta, cover))]
+        if options.kepub:
+            books.append((kepub_path(path), package(kepub_rendered(rendered), meta, cover)))
+        for book_path, data in books:
+            lint_warnings += checked_for_kindle(data, book_path)
+            write_atomic(book_path, data)
+            written.append(Written(book_path, reader, tally))
+            if on_written:
+                on_written(written[-1])
         if on_progress:
             on_progress(done, steps)
-    return BuildReport(collection, tuple(written), collection.warnings + unfilled)
+    return BuildReport(collection, tuple(written), collection.warnings + unfilled + tuple(lint_warnings))
+
+
+def book_settings(options: BuildOptions, collection: Collection) -> BookSettings:
+    """The options every copy shares, checked. The series defaults to the Wattpad book, if one."""
+    series = check_value(options.series, "--series") if options.series is not None else None
+    books = [b.title for b in collection.books if b.title]
+    if options.series_index < 1:
+        raise EbookifyError(f"--series-index {options.series_index} must be 1 or more")
+    cover_path = find_cover(options.covers, collection.title)
+    return BookSettings(
+        language=check_language(options.language),
+        author=check_value(options.author, "--author") if options.author is not None else None,
+        series=series or (books[0] if len(books) == 1 else None),
+        series_index=options.series_index,
+        user_cover=load_cover(cover_path) if cover_path else None,
+    )
+
+
+def kepub_path(path: Path) -> Path:
+    """dist/x.epub -> dist/x.kepub.epub: Kobo devices know their own format by that name."""
+    return path.with_name(path.name.removesuffix(".epub") + ".kepub.epub")
+
+
+def kepub_rendered(rendered: Rendered) -> Rendered:
+    from .kepub import kepubify
+
+    pages = tuple(replace(page, xhtml=kepubify(page.xhtml)) for page in rendered.pages)
+    return replace(rendered, pages=pages)
+
+
+def checked_for_kindle(data: bytes, path: Path) -> list[str]:
+    """Fail on any Send-to-Kindle rule the book breaks; hand back the rules that only warn."""
+    violations = lint(data)
+    errors = [v for v in violations if not v.warning]
+    if errors:
+        raise EbookifyError(f"{path} would be refused by Send-to-Kindle: {errors[0]}")
+    return [f"{path}: {v}" for v in violations]
 
 
 def readers_for(options: BuildOptions) -> list[Reader]:
@@ -147,25 +190,52 @@ def check_language(code: str) -> str:
     return language.lower() + (f"-{region.upper()}" if region else "")
 
 
-def make_epub(
-    collection: Collection, reader: Reader, language: str, author: str | None, user_cover: CoverImage | None
-) -> tuple[bytes, Tally]:
+@dataclass(frozen=True)
+class BookSettings:
+    """What every reader's copy shares, beyond the stories."""
+
+    language: str = "en"
+    author: str | None = None
+    series: str | None = None
+    series_index: int = 1
+    user_cover: CoverImage | None = None
+
+
+def make_epub(collection: Collection, reader: Reader, settings: BookSettings) -> tuple[bytes, Tally]:
     """One reader's book, as bytes."""
+    rendered, meta, cover, tally = prepare(collection, reader, settings)
+    return package(rendered, meta, cover), tally
+
+
+def prepare(
+    collection: Collection, reader: Reader, settings: BookSettings
+) -> tuple[Rendered, Metadata, CoverImage, Tally]:
+    """Personalise and render one reader's copy, ready to package (as EPUB, or as KEPUB too)."""
     tally = Tally()
     values = reader_values(reader.name, reader.values)
     personal = map_text(collection, lambda text: personalise(text, values, tally))
-    cover = user_cover or generate_cover(personal.title, f"for {reader.name}" if reader.name else None)
-    edition = Edition(personal.title, author, reader.name, language, cover.file_name)
+    cover = settings.user_cover or generate_cover(personal.title, f"for {reader.name}" if reader.name else None)
+    edition = Edition(personal.title, settings.author, reader.name, settings.language, cover.file_name)
+    author = settings.author or DEFAULT_AUTHOR
     meta = Metadata(
         identifier=book_identifier(collection.title, reader),
         title=personal.title,
-        author=author or DEFAULT_AUTHOR,
-        language=language,
+        author=author,
+        author_sort=file_as(author),
+        language=settings.language,
         description=_description(personal, reader),
         subjects=characters(collection),
         modified=_modified(),
+        series=settings.series,
+        series_index=settings.series_index,
     )
-    return package(render(personal, edition), meta, cover), tally
+    return render(personal, edition), meta, cover, tally
+
+
+def file_as(author: str) -> str:
+    """'Mara Voss' -> 'Voss, Mara', the form libraries sort by; one word, or a comma, stays."""
+    words = author.split()
+    return author if len(words) < 2 or "," in author else f"{words[-1]}, {' '.join(words[:-1])}"
 
 
 def book_identifier(title: str, reader: Reader) -> str:

@@ -120,13 +120,40 @@ def build(
         bool,
         typer.Option("--strict", help="Fail, writing nothing, if any placeholder would be left without a value."),
     ] = False,
+    kepub: Annotated[
+        bool,
+        typer.Option("--kepub", help="Also write NAME.kepub.epub for Kobo, with its reading stats and positions."),
+    ] = False,
+    series: Annotated[
+        str | None,
+        typer.Option(
+            "--series",
+            metavar="TEXT",
+            help='Series for calibre and e-readers, e.g. [bold]--series "Saltmarsh"[/]. '
+            "Default: the Wattpad book, when the stories come from one.",
+        ),
+    ] = None,
+    series_index: Annotated[
+        int,
+        typer.Option(
+            "--series-index", metavar="N", help="This book's number in the series: [bold]--series-index 2[/]."
+        ),
+    ] = 1,
 ) -> None:
     """Build the EPUB collection from every story file, e.g. [bold]ebookify build --name Sam[/]."""
     from .build import build as run_build
 
     with _errors_as_one_line():
         options = _options(name, settings, readers, stories, title, covers=covers, out_dir=out_dir, output=output)
-        options = _replace(options, author=author, language=language, strict=strict)
+        options = _replace(
+            options,
+            author=author,
+            language=language,
+            strict=strict,
+            kepub=kepub,
+            series=series,
+            series_index=series_index,
+        )
         with _progress() as on_progress:
             report = run_build(options, on_written=lambda w: typer.echo(str(w.path)), on_progress=on_progress)
     for warning in report.warnings:
@@ -154,6 +181,28 @@ def check(
     else:
         _print_check(report)
     if report.errors:
+        raise typer.Exit(1)
+
+
+@app.command()
+def lint(
+    books: Annotated[list[Path], typer.Argument(metavar="EPUB...", help="The books to check.", show_default=False)],
+) -> None:
+    """Check EPUBs for what makes Send-to-Kindle refuse or garble a book, which EPUBCheck does not
+    catch. Every build runs this on its own books. E.g. [bold]ebookify lint dist/*.epub[/]."""
+    from .lint import check_file
+
+    failed = False
+    with _errors_as_one_line():
+        for book in books:
+            violations = check_file(book)
+            for violation in violations:
+                level = "warning" if violation.warning else "error"
+                typer.echo(f"ebookify: {level}: {book}: {violation}", err=True)
+            failed = failed or any(not v.warning for v in violations)
+            if not violations:
+                typer.echo(f"{book}: ok")
+    if failed:
         raise typer.Exit(1)
 
 

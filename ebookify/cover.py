@@ -18,6 +18,7 @@ COVER_SUFFIXES = (".jpg", ".jpeg", ".png")
 _MEDIA_TYPES = {"JPEG": ("image/jpeg", "cover.jpg"), "PNG": ("image/png", "cover.png")}
 SIZE = (1600, 2560)  # the 1:1.6 portrait that Kindle and Kobo stores ask for
 MAX_COVER_BYTES = 20 * 1024 * 1024
+MAX_COVER_PIXELS = 40_000_000
 # Deep, quiet colours that keep light text readable, also as a grey e-ink thumbnail.
 _PALETTE = ((34, 49, 63), (74, 35, 51), (28, 64, 58), (60, 44, 84), (86, 52, 28), (40, 40, 40))
 
@@ -48,7 +49,7 @@ def find_cover(folder: Path, title: str) -> Path | None:
 
 
 def load_cover(path: Path) -> CoverImage:
-    """A user's cover, checked to be an image a reader can show."""
+    """A user's cover, checked, and scaled down (never stretched) to fit 1600x2560 if larger."""
     from PIL import Image, UnidentifiedImageError
 
     try:
@@ -56,14 +57,38 @@ def load_cover(path: Path) -> CoverImage:
             raise EbookifyError(f"{path} is larger than {MAX_COVER_BYTES // 2**20} MB; use a smaller cover image")
         data = path.read_bytes()
         with Image.open(io.BytesIO(data)) as image:
-            image.verify()
-            kind = image.format
-    except (OSError, UnidentifiedImageError, SyntaxError, ValueError) as exc:
+            kind, (width, height) = image.format, image.size
+            if kind not in _MEDIA_TYPES:
+                raise EbookifyError(f"{path} is a {kind} image; covers must be JPEG or PNG")
+            # Checked before decoding: a small file can hold an image too big to unpack.
+            if width * height > MAX_COVER_PIXELS:
+                raise EbookifyError(
+                    f"{path} is {width}×{height} pixels, more than {MAX_COVER_PIXELS // 10**6} megapixels; "
+                    "use a smaller cover image"
+                )
+            image.load()
+            if width > SIZE[0] or height > SIZE[1]:
+                return _fitted(image)
+    except (OSError, UnidentifiedImageError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
         raise EbookifyError(f"{path} is not a readable JPEG or PNG image") from exc
-    if kind not in _MEDIA_TYPES:
-        raise EbookifyError(f"{path} is a {kind} image; covers must be JPEG or PNG")
     media_type, file_name = _MEDIA_TYPES[kind]
     return CoverImage(data, media_type, file_name)
+
+
+def _fitted(image) -> CoverImage:
+    """Scaled to fit inside SIZE, keeping its proportions; as JPEG, with any transparency on white."""
+    from PIL import Image
+
+    image = image.copy()
+    image.thumbnail(SIZE, Image.Resampling.LANCZOS)
+    if image.mode != "RGB":
+        background = Image.new("RGB", image.size, (255, 255, 255))
+        rgba = image.convert("RGBA")
+        background.paste(rgba, mask=rgba.getchannel("A"))
+        image = background
+    out = io.BytesIO()
+    image.save(out, "JPEG", quality=90, optimize=True)
+    return CoverImage(out.getvalue(), "image/jpeg", "cover.jpg")
 
 
 def generate_cover(title: str, dedication: str | None) -> CoverImage:

@@ -9,16 +9,40 @@ from __future__ import annotations
 
 import io
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 
 from ebooklib import epub
+from lxml import etree
 
 from .cover import CoverImage
 from .render import STYLESHEET, Rendered, TocEntry
 
 XHTML = "application/xhtml+xml"
+OPF = "content.opf"  # where ebooklib puts them, inside its EPUB/ folder
+NCX = "toc.ncx"
 _ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)  # the earliest date a zip can hold
+
+
+ACCESSIBILITY = (
+    ("schema:accessMode", "textual"),
+    ("schema:accessMode", "visual"),  # the cover picture
+    ("schema:accessModeSufficient", "textual"),
+    ("schema:accessibilityFeature", "tableOfContents"),
+    ("schema:accessibilityFeature", "readingOrder"),
+    ("schema:accessibilityFeature", "structuralNavigation"),
+    ("schema:accessibilityFeature", "alternativeText"),
+    ("schema:accessibilityFeature", "displayTransformability"),
+    ("schema:accessibilityHazard", "none"),
+    (
+        "schema:accessibilitySummary",
+        "Reflowable text with no fixed fonts or sizes, headings for every story and part, a table of "
+        "contents, and a text alternative for the cover. No hazards.",
+    ),
+    ("dcterms:conformsTo", "EPUB Accessibility 1.1 - WCAG 2.1 Level AA"),
+)
 
 
 @dataclass(frozen=True)
@@ -26,10 +50,13 @@ class Metadata:
     identifier: str
     title: str
     author: str
+    author_sort: str  # "Voss, Mara": how libraries file the author
     language: str
     description: str
     subjects: tuple[str, ...]
     modified: datetime  # aware, UTC
+    series: str | None = None
+    series_index: int = 1
 
 
 def package(rendered: Rendered, meta: Metadata, cover: CoverImage) -> bytes:
@@ -48,11 +75,13 @@ def package(rendered: Rendered, meta: Metadata, cover: CoverImage) -> bytes:
     book.add_item(epub.EpubNcx())
     book.toc = _toc(rendered.toc)
     book.spine = items
+    book.guide = [{"type": mark.kind, "href": mark.href, "title": mark.title} for mark in rendered.landmarks]
     raw = io.BytesIO()
     # epub3_pages reads pages through EpubHtml, which our plain items are not; we have no page list.
     options = {"mtime": meta.modified, "raise_exceptions": True, "epub3_pages": False}
     epub.write_epub(raw, book, options)
-    return reproducible_zip(raw.getvalue())
+    fixes = {f"EPUB/{OPF}": partial(_package_language, meta.language), f"EPUB/{NCX}": _ncx_depth}
+    return reproducible_zip(raw.getvalue(), fixes)
 
 
 def _book(meta: Metadata) -> epub.EpubBook:
@@ -61,10 +90,48 @@ def _book(meta: Metadata) -> epub.EpubBook:
     book.set_title(meta.title)
     book.set_language(meta.language)
     book.add_author(meta.author, uid="author")
+    _refine(book, "author", "file-as", meta.author_sort)
+    _refine(book, "author", "role", "aut", scheme="marc:relators")
     book.add_metadata("DC", "description", meta.description)
     for subject in meta.subjects:
         book.add_metadata("DC", "subject", subject)
+    if meta.series:
+        _series(book, meta.series, meta.series_index)
+    for prop, value in ACCESSIBILITY:
+        book.add_metadata(None, "meta", value, {"property": prop})
     return book
+
+
+def _refine(book: epub.EpubBook, target: str, prop: str, value: str, **extra: str) -> None:
+    book.add_metadata(None, "meta", value, {"refines": f"#{target}", "property": prop, **extra})
+
+
+def _series(book: epub.EpubBook, name: str, index: int) -> None:
+    """Both ways: calibre reads EPUB 3 collections first; other apps read only calibre's metas."""
+    book.add_metadata(None, "meta", name, {"property": "belongs-to-collection", "id": "series"})
+    _refine(book, "series", "collection-type", "series")
+    _refine(book, "series", "group-position", str(index))
+    book.add_metadata(None, "meta", "", {"name": "calibre:series", "content": name})
+    book.add_metadata(None, "meta", "", {"name": "calibre:series_index", "content": str(index)})
+
+
+def _package_language(language: str, opf: bytes) -> bytes:
+    """xml:lang on the package itself, which ebooklib does not write (Apple Books reads it)."""
+    root = etree.fromstring(opf)
+    root.set("{http://www.w3.org/XML/1998/namespace}lang", language)
+    return etree.tostring(root, xml_declaration=True, encoding="utf-8")
+
+
+def _ncx_depth(ncx: bytes) -> bytes:
+    """ebooklib writes dtb:depth 0; older readers size their TOC view from it."""
+    root = etree.fromstring(ncx)
+    ns = {"n": "http://www.daisy.org/z3986/2005/ncx/"}
+    depth = max(
+        (len(p.xpath("ancestor-or-self::n:navPoint", namespaces=ns)) for p in root.iterfind(".//n:navPoint", ns)),
+        default=1,
+    )
+    root.find(".//n:meta[@name='dtb:depth']", ns).set("content", str(depth))
+    return etree.tostring(root, xml_declaration=True, encoding="utf-8")
 
 
 def _item_id(file_name: str) -> str:
@@ -81,8 +148,9 @@ def _toc(entries: tuple[TocEntry, ...], prefix: str = "toc") -> list:
     return toc
 
 
-def reproducible_zip(data: bytes) -> bytes:
-    """The same entries with fixed dates and order: mimetype first and stored, the rest deflated."""
+def reproducible_zip(data: bytes, fixes: dict[str, Callable[[bytes], bytes]] | None = None) -> bytes:
+    """The same entries with fixed dates and order: mimetype first and stored, the rest deflated.
+    `fixes` rewrites named entries on the way (what ebooklib cannot be told to write)."""
     out = io.BytesIO()
     with zipfile.ZipFile(io.BytesIO(data)) as source, zipfile.ZipFile(out, "w") as target:
         names = sorted(source.namelist(), key=lambda name: (name != "mimetype", name))
@@ -91,5 +159,8 @@ def reproducible_zip(data: bytes) -> bytes:
             info.compress_type = zipfile.ZIP_STORED if name == "mimetype" else zipfile.ZIP_DEFLATED
             info.create_system = 3  # Unix, whatever machine builds it
             info.external_attr = 0o644 << 16
-            target.writestr(info, source.read(name), compresslevel=9)
+            content = source.read(name)
+            if fixes and name in fixes:
+                content = fixes[name](content)
+            target.writestr(info, content, compresslevel=9)
     return out.getvalue()

@@ -16,6 +16,7 @@ from .model import Block, BlockKind, Book, Chapter, Collection, Stats, Story
 STYLESHEET = "style.css"
 COVER_PAGE = "cover.xhtml"
 TITLE_PAGE = "title.xhtml"
+CONTENTS_PAGE = "contents.xhtml"
 UNTITLED_BOOK = "Other Stories"
 
 
@@ -34,10 +35,18 @@ class TocEntry:
 
 
 @dataclass(frozen=True)
+class Landmark:
+    kind: str  # an EPUB 2 guide type: cover, toc, text (the start of reading)
+    href: str
+    title: str
+
+
+@dataclass(frozen=True)
 class Rendered:
     pages: tuple[Page, ...]
     toc: tuple[TocEntry, ...]
     css: bytes
+    landmarks: tuple[Landmark, ...]
 
 
 @dataclass(frozen=True)
@@ -52,8 +61,8 @@ class Edition:
 
 
 def render(collection: Collection, edition: Edition) -> Rendered:
-    """Front matter, then (when there are several Wattpad books) a page a book, then the stories."""
-    pages = [_cover_page(edition), _title_page(edition)]
+    """Cover, title page and contents, then (for several Wattpad books) a page a book, then the stories."""
+    pages: list[Page] = []
     toc: list[TocEntry] = []
     several_books = len(collection.books) > 1
     level = 2 if several_books else 1  # story heading level: under a book heading, or on its own
@@ -68,8 +77,14 @@ def render(collection: Collection, edition: Edition) -> Rendered:
             pages += story_pages
             entries.append(entry)
         toc += [TocEntry(book_page.title, book_page.file_name, tuple(entries))] if several_books else entries
+    front = [_cover_page(edition), _title_page(edition), _contents_page(toc, edition.language)]
+    landmarks = (
+        Landmark("cover", COVER_PAGE, "Cover"),
+        Landmark("toc", CONTENTS_PAGE, "Contents"),
+        Landmark("text", pages[0].file_name, "Start of the stories"),
+    )
     css = files("ebookify").joinpath(STYLESHEET).read_bytes()
-    return Rendered(tuple(pages), tuple(toc), css)
+    return Rendered(tuple(front + pages), tuple(toc), css, landmarks)
 
 
 def _story(story: Story, stem: str, lang: str, level: int) -> tuple[list[Page], TocEntry]:
@@ -156,6 +171,21 @@ def _title_page(edition: Edition) -> Page:
         lines.append(f'<p class="author">{_text(edition.author)}</p>')
     body = '<div class="title-page">\n' + "\n".join(lines) + "\n</div>\n"
     return _page(TITLE_PAGE, edition.title, edition.language, body, "titlepage")
+
+
+def _contents_page(toc: list[TocEntry], lang: str) -> Page:
+    """An in-book contents page, for readers whose device hides the navigation document."""
+
+    def entries(items: list[TocEntry] | tuple[TocEntry, ...]) -> str:
+        rows = []
+        for entry in items:
+            children = f"\n{entries(entry.children)}" if entry.children else ""
+            rows.append(f'<li><a href="{_attr(entry.href)}">{_text(entry.title)}</a>{children}</li>')
+        return "<ol>\n" + "\n".join(rows) + "\n</ol>"
+
+    heading = '<h1 id="contents">Contents</h1>'
+    body = f'<nav class="contents" role="doc-toc" aria-labelledby="contents">\n{heading}\n{entries(toc)}\n</nav>\n'
+    return _page(CONTENTS_PAGE, "Contents", lang, body, "frontmatter")
 
 
 def _book_page(book: Book, file_name: str, lang: str) -> Page:

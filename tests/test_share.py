@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from lxml import etree
 from test_cli import EARLIER, run
 
-from ebookify.build import make_epub
+from ebookify.build import BookSettings, make_epub
 from ebookify.collect import collect
 from ebookify.errors import EbookifyError
 from ebookify.model import Reader, map_text
@@ -198,7 +198,7 @@ PROPERTY_STORY = story_text(
 
 def personalised_pages(name: str) -> tuple[bytes, dict]:
     collection = map_text(collect([parse_chapter(PROPERTY_STORY, "s.txt")]), typeset)
-    data, _ = make_epub(collection, Reader(name, {}), "en", None, None)
+    data, _ = make_epub(collection, Reader(name, {}), BookSettings())
     return data, epub_pages(data)
 
 

@@ -1,0 +1,149 @@
+"""The Kindle lint: each rule fails on a book that breaks it and passes on ours."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from collections.abc import Callable
+
+import pytest
+from conftest import story_text
+from test_cli import run
+
+from ebookify.build import BookSettings, make_epub
+from ebookify.collect import collect
+from ebookify.epub import reproducible_zip
+from ebookify.lint import EMAIL_LIMIT, lint
+from ebookify.model import Reader, map_text
+from ebookify.parse import parse_chapter
+from ebookify.typography import typeset
+
+
+@pytest.fixture(scope="module")
+def good() -> bytes:
+    chapters = [
+        parse_chapter(story_text("Ansel - Lanterns (part 1/2)"), "1.txt"),
+        parse_chapter(story_text("Ansel - Lanterns (part 2/2)"), "2.txt"),
+        parse_chapter(story_text("Iris - Pines"), "3.txt"),
+    ]
+    data, _ = make_epub(map_text(collect(chapters), typeset), Reader("Sam"), BookSettings())
+    return data
+
+
+def changed(data: bytes, name: str, change: Callable[[bytes], bytes]) -> bytes:
+    """The book with one entry rewritten."""
+    assert name in zipfile.ZipFile(io.BytesIO(data)).namelist(), name
+    return reproducible_zip(data, {name: change})
+
+
+def replace(old: bytes, new: bytes) -> Callable[[bytes], bytes]:
+    def change(content: bytes) -> bytes:
+        assert old in content, old
+        return content.replace(old, new, 1)
+
+    return change
+
+
+BREAKS = [
+    pytest.param(
+        "EPUB/story-002.xhtml",
+        replace(b'<?xml version="1.0" encoding="utf-8"?>\n', b""),
+        "xhtml-utf8",
+        id="no-xml-declaration",
+    ),
+    pytest.param(
+        "EPUB/story-002.xhtml",
+        replace(b'encoding="utf-8"', b'encoding="iso-8859-1"'),
+        "xhtml-utf8",
+        id="other-encoding-declared",
+    ),
+    pytest.param(
+        "EPUB/content.opf", replace(b"<dc:language>en<", b"<dc:language>English<"), "plain-language", id="language-name"
+    ),
+    pytest.param(
+        "EPUB/content.opf", replace(b"<dc:language>en<", b"<dc:language>en_US<"), "plain-language", id="underscore"
+    ),
+    pytest.param(
+        "EPUB/story-002.xhtml",
+        replace(b'<body epub:type="chapter">', b'<body id="top" epub:type="chapter">'),
+        None,  # an id on <body> alone is fine; the next case links to it
+        id="body-id-unlinked",
+    ),
+    pytest.param(
+        "EPUB/contents.xhtml",
+        replace(b'href="story-002.xhtml"', b'href="title.xhtml#start"'),
+        None,
+        id="link-to-non-body-id-is-fine",
+    ),
+    pytest.param("EPUB/cover.xhtml", replace(b'src="cover.jpg"', b'src=""'), "img-src", id="empty-src"),
+    pytest.param("EPUB/cover.xhtml", replace(b'src="cover.jpg" ', b""), "img-src", id="no-src"),
+    pytest.param(
+        "EPUB/content.opf",
+        replace(b'<itemref idref="story-001-part-01"/>', b""),
+        "spine-ncx-order",
+        id="ncx-entry-not-in-spine",
+    ),
+    pytest.param(
+        "EPUB/story-002.xhtml",
+        replace(b"<head>", b"<head><!-- made -- by hand -->"),
+        "no-double-hyphen-comments",
+        id="double-hyphen-comment",
+    ),
+    pytest.param(
+        "EPUB/story-002.xhtml", replace(b"<head>", b"<head><!-- made by hand -->"), None, id="plain-comment-is-fine"
+    ),
+]
+
+
+def test_our_book_breaks_no_rule(good):
+    assert lint(good) == []
+
+
+@pytest.mark.parametrize(("name", "change", "rule"), BREAKS)
+def test_each_rule_catches_its_break(good, name, change, rule):
+    violations = lint(changed(good, name, change))
+    assert [v.rule for v in violations] == ([rule] if rule else [])
+    for violation in violations:
+        assert violation.fix and not violation.warning
+
+
+def test_body_id_link_is_caught(good):
+    book = changed(
+        good, "EPUB/story-002.xhtml", replace(b'<body epub:type="chapter">', b'<body id="top" epub:type="chapter">')
+    )
+    book = changed(book, "EPUB/contents.xhtml", replace(b'href="story-002.xhtml"', b'href="story-002.xhtml#top"'))
+    assert [v.rule for v in lint(book)] == ["no-body-id-links"]
+
+
+def test_spine_order_other_than_ncx_is_caught(good):
+    def swap(opf: bytes) -> bytes:
+        one, two = b'<itemref idref="story-001-part-01"/>', b'<itemref idref="story-001-part-02"/>'
+        return opf.replace(one, b"@@").replace(two, one).replace(b"@@", two)
+
+    assert [v.rule for v in lint(changed(good, "EPUB/content.opf", swap))] == ["spine-ncx-order"]
+
+
+def test_a_book_over_the_email_limit_is_a_warning(good):
+    padding = zipfile.ZipInfo("EPUB/padding.bin")
+    out = io.BytesIO(good)
+    with zipfile.ZipFile(out, "a") as book:
+        book.writestr(padding, bytes(EMAIL_LIMIT + 1), compress_type=zipfile.ZIP_STORED)
+    (violation,) = lint(out.getvalue())
+    assert (violation.rule, violation.warning) == ("email-size", True)
+    assert "50 MB" in violation.problem
+
+
+def test_lint_command(tmp_path, good):
+    (tmp_path / "good.epub").write_bytes(good)
+    bad = changed(good, "EPUB/cover.xhtml", replace(b'src="cover.jpg"', b'src=""'))
+    (tmp_path / "bad.epub").write_bytes(bad)
+    (tmp_path / "notes.txt").write_text("not a book")
+    assert run(tmp_path, "lint", "good.epub").stdout == "good.epub: ok\n"
+    result = run(tmp_path, "lint", "good.epub", "bad.epub")
+    assert result.returncode == 1
+    assert result.stderr.startswith("ebookify: error: bad.epub: img-src: EPUB/cover.xhtml has an <img> without src")
+    broken = run(tmp_path, "lint", "notes.txt")
+    assert (broken.returncode, broken.stderr) == (
+        1,
+        "ebookify: error: notes.txt is not a readable EPUB (File is not a zip file)\n",
+    )
