@@ -157,7 +157,7 @@ def _section(blocks: tuple[Block, ...]) -> str:
 
 def _cover_page(edition: Edition) -> Page:
     alt = f"Cover: {edition.title}" + (f", for {edition.reader}" if edition.reader else "")
-    body = f'<div class="cover"><img src="{_attr(edition.cover_file)}" alt="{_attr(alt)}"/></div>\n'
+    body = f'<div class="cover"><img src="{_attr(edition.cover_file)}" alt="{_attr(alt)}" role="doc-cover"/></div>\n'
     return _page(COVER_PAGE, "Cover", edition.language, body, "cover")
 
 
@@ -193,9 +193,17 @@ def _book_page(book: Book, file_name: str, lang: str) -> Page:
     return _page(file_name, title, lang, f'<h1 class="book-title">{_text(title)}</h1>\n', "part")
 
 
+# Story divisions carry their semantics on a <section>, where an ARIA role can say the same thing
+# to screen readers (a role is not allowed on <body>).
+_DIVISIONS = {"chapter": "doc-chapter", "part": "doc-part"}
+
+
 def _page(file_name: str, title: str, lang: str, body: str, body_type: str) -> Page:
     """A complete XHTML5 document. The XML declaration names UTF-8 because Send-to-Kindle
     otherwise reads the file as Latin-1 and curly quotes come out as "â€™"."""
+    if body_type in _DIVISIONS:
+        body = f'<section epub:type="{body_type}" role="{_DIVISIONS[body_type]}">\n{body}</section>\n'
+        body_type = "bodymatter"
     xhtml = (
         '<?xml version="1.0" encoding="utf-8"?>\n<!DOCTYPE html>\n'
         '<html xmlns="http://www.w3.org/1999/xhtml" xmlns:epub="http://www.idpf.org/2007/ops"'
