@@ -23,6 +23,7 @@ Every character stays where it was: the spans of one text node, put together, ar
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 
 from lxml import etree
 
@@ -106,7 +107,7 @@ def _is_wrapped(body: etree._Element) -> bool:
     )
 
 
-def _refuse_taken_ids(ids: set[str], wanted) -> None:
+def _refuse_taken_ids(ids: set[str], wanted: Iterable[str]) -> None:
     taken = sorted(set(wanted) & ids)
     if taken:
         raise ValueError(f"the page already uses the id {taken[0]!r}, which Kobo's markup needs")

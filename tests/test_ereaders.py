@@ -181,3 +181,21 @@ def test_series_options(tmp_path, stories):
     assert meta(data, refines="#series", property="group-position") == ["3"]
     bad = run(tmp_path, "build", "--series-index", "0")
     assert bad.stderr == "ebookify: error: --series-index 0 must be 1 or more\n"
+
+
+def test_kepub_build_writes_both_books_valid_and_reproducible(tmp_path, stories):
+    stories({"1.txt": story_text(body="One sentence. Another one!\nY/N smiled.")})
+    result = run(tmp_path, "build", "--name", "Sam", "--kepub")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == [
+        "dist/harbour-imagines-for-sam.epub",
+        "dist/harbour-imagines-for-sam.kepub.epub",
+    ]
+    kepub = tmp_path / "dist" / "harbour-imagines-for-sam.kepub.epub"
+    assert_valid_epub(kepub)
+    page = epub_pages(kepub.read_bytes())["EPUB/story-001.xhtml"]
+    spans = [s.text for s in page.iter(f"{XHTML}span") if s.get("class") == "koboSpan"]
+    assert "One sentence. " in spans and "Another one!" in spans and "Sam smiled." in spans
+    first = kepub.read_bytes()
+    assert run(tmp_path, "build", "--name", "Sam", "--kepub").returncode == 0
+    assert kepub.read_bytes() == first
