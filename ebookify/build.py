@@ -226,7 +226,7 @@ def prepare(
         description=_description(personal, reader),
         subjects=characters(collection),
         modified=_modified(),
-        series=settings.series,
+        series=settings.series and personalise(settings.series, values, Tally()),
         series_index=settings.series_index,
     )
     return render(personal, edition), meta, cover, tally

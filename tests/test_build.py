@@ -202,7 +202,7 @@ def test_hostile_text_stays_inert_text(tmp_path, stories):
     assert_valid_epub(written.path)
     page = epub_pages(written.path.read_bytes())["EPUB/story-001.xhtml"]
     names = {e.tag.removeprefix(XHTML) for e in page.iter() if isinstance(e.tag, str)}
-    assert names <= {"html", "head", "title", "link", "body", "div", "h1", "p"}
+    assert names <= {"html", "head", "title", "link", "body", "section", "div", "h1", "p"}
     paragraphs = [page_text(p) for p in page.iterfind(f".//{XHTML}p")]
     assert paragraphs[0] == "<b>Who</b>"
     assert len(paragraphs) == 3 + len(HOSTILE)  # who, synopsis, stats, then every line, kept

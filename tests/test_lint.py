@@ -65,7 +65,7 @@ BREAKS = [
     ),
     pytest.param(
         "EPUB/story-002.xhtml",
-        replace(b'<body epub:type="chapter">', b'<body id="top" epub:type="chapter">'),
+        replace(b'<body epub:type="bodymatter">', b'<body id="top" epub:type="bodymatter">'),
         None,  # an id on <body> alone is fine; the next case links to it
         id="body-id-unlinked",
     ),
@@ -109,7 +109,9 @@ def test_each_rule_catches_its_break(good, name, change, rule):
 
 def test_body_id_link_is_caught(good):
     book = changed(
-        good, "EPUB/story-002.xhtml", replace(b'<body epub:type="chapter">', b'<body id="top" epub:type="chapter">')
+        good,
+        "EPUB/story-002.xhtml",
+        replace(b'<body epub:type="bodymatter">', b'<body id="top" epub:type="bodymatter">'),
     )
     book = changed(book, "EPUB/contents.xhtml", replace(b'href="story-002.xhtml"', b'href="story-002.xhtml#top"'))
     assert [v.rule for v in lint(book)] == ["no-body-id-links"]
