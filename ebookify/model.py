@@ -6,6 +6,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from enum import Enum
 
+from .marks import plain
+
 
 class BlockKind(Enum):
     PARAGRAPH = "paragraph"
@@ -16,8 +18,9 @@ class BlockKind(Enum):
 @dataclass(frozen=True)
 class Block:
     kind: BlockKind
-    text: str = ""
+    text: str = ""  # may hold inline marks (marks.py)
     line: int = 0  # where it starts in its file, for messages; 0 for a scene break
+    centered: bool = False
 
 
 SCENE_BREAK = Block(BlockKind.BREAK)
@@ -48,10 +51,31 @@ class Chapter:
     title_line: int = 1
     synopsis_line: int | None = None
     book_line: int | None = None  # the footer's line
+    label: str | None = None  # its own heading (AO3's "Chapter 2: The Lighthouse"), else "Part N"
 
     @property
     def words(self) -> int:
-        return sum(len(b.text.split()) for b in self.blocks if b.kind is BlockKind.PARAGRAPH)
+        return sum(len(plain(b.text).split()) for b in self.blocks if b.kind is BlockKind.PARAGRAPH)
+
+
+@dataclass(frozen=True)
+class WorkMeta:
+    """What an AO3 download says about its work, beyond the text."""
+
+    url: str | None = None
+    authors: tuple[str, ...] = ()
+    rating: str | None = None
+    warnings: tuple[str, ...] = ()
+    categories: tuple[str, ...] = ()
+    fandoms: tuple[str, ...] = ()
+    relationships: tuple[str, ...] = ()
+    characters: tuple[str, ...] = ()
+    freeforms: tuple[str, ...] = ()  # "Additional Tags"
+    language: str | None = None
+    series: tuple[tuple[str, int], ...] = ()  # (name, position), as "Part 2 of Harbour Lights"
+    words: int | None = None
+    summary: str | None = None
+    stats: tuple[tuple[str, str], ...] = ()  # AO3's own ("Kudos", "301"), as written
 
 
 @dataclass(frozen=True)
@@ -59,7 +83,8 @@ class Story:
     who: str
     title: str
     parts: tuple[Chapter, ...]
-    book: str | None = None
+    book: str | None = None  # the Wattpad book, or the AO3 series
+    work: WorkMeta | None = None  # set for AO3 works
 
     @property
     def multipart(self) -> bool:
@@ -67,6 +92,8 @@ class Story:
 
     @property
     def synopsis(self) -> str | None:
+        if self.work is not None:
+            return self.work.summary
         return next((p.synopsis for p in self.parts if p.synopsis), None)
 
     @property
@@ -121,11 +148,15 @@ def map_text(collection: Collection, change: Callable[[str], str]) -> Collection
             synopsis=change(c.synopsis) if c.synopsis else c.synopsis,
             blocks=tuple(replace(b, text=change(b.text)) if b.text else b for b in c.blocks),
             book=change(c.book) if c.book else c.book,
+            label=change(c.label) if c.label else c.label,
         )
 
     def story(s: Story) -> Story:
         parts = tuple(chapter(p) for p in s.parts)
-        return replace(s, who=change(s.who), title=change(s.title), parts=parts, book=s.book and change(s.book))
+        work = s.work and replace(s.work, summary=s.work.summary and change(s.work.summary))
+        return replace(
+            s, who=change(s.who), title=change(s.title), parts=parts, book=s.book and change(s.book), work=work
+        )
 
     books = tuple(
         Book(change(b.title) if b.title else None, tuple(story(s) for s in b.stories)) for b in collection.books

@@ -11,7 +11,8 @@ from html import escape
 from importlib.resources import files
 from itertools import count, groupby
 
-from .model import Block, BlockKind, Book, Chapter, Collection, Stats, Story
+from .marks import plain, to_xhtml
+from .model import Block, BlockKind, Book, Chapter, Collection, Stats, Story, WorkMeta
 
 STYLESHEET = "style.css"
 COVER_PAGE = "cover.xhtml"
@@ -90,41 +91,59 @@ def render(collection: Collection, edition: Edition) -> Rendered:
 def _story(story: Story, stem: str, lang: str, level: int) -> tuple[list[Page], TocEntry]:
     """A one-shot is one page; a multi-part story is an opening page, then a page a part."""
     head = _story_heading(story, level)
+    title = plain(story.title)
     if not story.multipart:
         body = head + _section(story.parts[0].blocks)
-        page = _page(f"{stem}.xhtml", story.title, lang, body, "chapter")
-        return [page], TocEntry(story.title, page.file_name)
-    opener = _page(f"{stem}.xhtml", story.title, lang, head, "part")
+        page = _page(f"{stem}.xhtml", title, lang, body, "chapter")
+        return [page], TocEntry(title, page.file_name)
+    opener = _page(f"{stem}.xhtml", title, lang, head, "part")
     pages, entries = [opener], []
     for index, part in enumerate(story.parts, start=1):
-        label = _part_label(part)
-        body = f"<h{level + 1}>{_text(label)}</h{level + 1}>\n" + _part_stats(part, index) + _section(part.blocks)
-        page = _page(f"{stem}-part-{index:02d}.xhtml", f"{story.title}: {label}", lang, body, "chapter")
+        label = plain(part.label or f"Part {part.part}")
+        body = f"<h{level + 1}>{_text(label)}</h{level + 1}>\n" + _part_intro(story, part, index)
+        page = _page(
+            f"{stem}-part-{index:02d}.xhtml", f"{title}: {label}", lang, body + _section(part.blocks), "chapter"
+        )
         pages.append(page)
         entries.append(TocEntry(label, page.file_name))
-    return pages, TocEntry(story.title, opener.file_name, tuple(entries))
-
-
-def _part_label(part: Chapter) -> str:
-    return f"Part {part.part}"
+    return pages, TocEntry(title, opener.file_name, tuple(entries))
 
 
 def _story_heading(story: Story, level: int) -> str:
     lines = [f'<h{level} class="story-title">{_text(story.title)}</h{level}>']
+    work = story.work
+    if work and work.authors:
+        lines.append(f'<p class="byline">by {_text(" & ".join(work.authors))}</p>')
+    if work and work.fandoms:
+        lines.append(f'<p class="fandom">{_text(", ".join(work.fandoms))}</p>')
     if story.who:
         lines.append(f'<p class="who">{_text(story.who)}</p>')
     if story.synopsis:
         lines.append(f'<p class="synopsis">{_text(story.synopsis)}</p>')
-    if story.stats:
+    if work:
+        lines.append(f'<p class="stats">{_text(work_line(work))}</p>')
+    elif story.stats:
         lines.append(f'<p class="stats">{_text(stats_line(story.stats))}</p>')
     return '<div class="story-head">\n' + "\n".join(lines) + "\n</div>\n"
 
 
-def _part_stats(part: Chapter, index: int) -> str:
-    """Later parts show their own counts; the first part's are the story's, shown above it."""
-    if index == 1 or part.stats is None:
-        return ""
-    return f'<p class="stats">{_text(stats_line(part.stats))}</p>\n'
+def _part_intro(story: Story, part: Chapter, index: int) -> str:
+    """A part's own summary (AO3's chapter summary) and, after the first, its own Wattpad counts;
+    the first part's are the story's, shown above it."""
+    lines = []
+    if part.synopsis and part.synopsis != story.synopsis:
+        lines.append(f'<p class="synopsis">{_text(part.synopsis)}</p>\n')
+    if index > 1 and part.stats is not None:
+        lines.append(f'<p class="stats">{_text(stats_line(part.stats))}</p>\n')
+    return "".join(lines)
+
+
+def work_line(work: WorkMeta) -> str:
+    """'Teen And Up Audiences · 3,456 words · 12 chapters': what AO3 readers look for first."""
+    items = [work.rating] if work.rating else []
+    if work.words is not None:
+        items.append(f"{work.words:,} words")
+    return " · ".join(items)
 
 
 def stats_line(stats: Stats) -> str:
@@ -149,7 +168,8 @@ def _section(blocks: tuple[Block, ...]) -> str:
             after_break = True
         else:
             for block in run:
-                css = ' class="first"' if after_break else ""
+                classes = " ".join(c for c, on in (("first", after_break), ("center", block.centered)) if on)
+                css = f' class="{classes}"' if classes else ""
                 out.append(f"<p{css}>{_text(block.text)}</p>")
                 after_break = False
     return "\n".join(out) + "\n"
@@ -201,6 +221,7 @@ _DIVISIONS = {"chapter": "doc-chapter", "part": "doc-part"}
 def _page(file_name: str, title: str, lang: str, body: str, body_type: str) -> Page:
     """A complete XHTML5 document. The XML declaration names UTF-8 because Send-to-Kindle
     otherwise reads the file as Latin-1 and curly quotes come out as "â€™"."""
+    title = plain(title)
     if body_type in _DIVISIONS:
         body = f'<section epub:type="{body_type}" role="{_DIVISIONS[body_type]}">\n{body}</section>\n'
         body_type = "bodymatter"
@@ -216,7 +237,8 @@ def _page(file_name: str, title: str, lang: str, body: str, body_type: str) -> P
 
 
 def _text(text: str) -> str:
-    return escape(text, quote=False)
+    """Story text as XHTML: escaped, then its inline marks (italics, bold, line breaks) as tags."""
+    return to_xhtml(escape(text, quote=False))
 
 
 def _attr(text: str) -> str:

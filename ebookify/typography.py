@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import re
 
+from .marks import has_marks, join_marks, split_marks
+
 # Where a quote mark can only be an opening one: at the start, after a space or an opening bracket,
 # or after another quote mark that opens (straight, as in "'Hi,' he said", or already curled).
 _OPENS_AFTER = r"(?:^|(?<=[\s(\[{“‘])|(?<=[\s(\[{“‘][\"'])|(?<=^[\"']))"
@@ -20,6 +22,10 @@ _OPENS_AFTER_DASH = r"(?<=[—–/])"
 # not an opening single quote.
 _ELISIONS = r"(?:cause|cos|coz|cuz|em|til|till|tis|twas|bout|round|n|nother|kay|sup|ya|yall|ello|fraid|scuse)"
 
+# Space a dash may swallow: not a line break (AO3 text keeps its <br/>, seen here as "\n").
+_SPACE = r"[^\S\n]"
+_END = r"$|(?=\n)"
+
 RULES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
     (re.compile(pattern, re.IGNORECASE), replacement)
     for pattern, replacement in (
@@ -27,14 +33,14 @@ RULES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"\.(?: ?\.){2,}", "…"),
         # Two or three hyphens were a typewriter's em dash.
         # (Not in an internationalised domain name: "xn--bcher".)
-        (r"\s*(?<!-)(?<!xn)-{2,3}(?!-)\s*", "—"),
+        (rf"{_SPACE}*(?<!-)(?<!xn)-{{2,3}}(?!-){_SPACE}*", "—"),
         # A spaced hyphen between numbers is a range: en dash, no spaces ("5 - 10" -> "5–10").
-        (r"(?<=\d)\s+-\s+(?=\d)", "–"),
+        (rf"(?<=\d){_SPACE}+-{_SPACE}+(?=\d)", "–"),
         # A spaced hyphen is a dash; also "I - I" stammers and a trailing "But - ".
-        (r"\s+-(?:\s+|$|(?=[\"'”’]))", "—"),
+        (rf"{_SPACE}+-(?:{_SPACE}+|{_END}|(?=[\"'”’]))", "—"),
         # A word cut off ("B- Kylo", "B-" before a closing quote or at the end), but not a
         # suspended hyphen ("pre- and post-war").
-        (r"(?<=\w)-(?:\s+(?!(?:and|or|nor|to)\b)(?=\w)|(?=[\"'”’]|$))", "—"),
+        (rf"(?<=\w)-(?:{_SPACE}+(?!(?:and|or|nor|to)\b)(?=\w)|(?=[\"'”’]|{_END}))", "—"),
         # Feet and inches are primes, not quotes (5'10").
         (r"(?<=\d)'(?=\d{1,2}\")", "′"),
         (r"(?<=\d′\d)\"|(?<=\d′\d\d)\"", "″"),
@@ -55,7 +61,35 @@ RULES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
 
 
 def typeset(text: str) -> str:
-    """Apply every rule in order."""
+    """Apply every rule in order. Inline marks (italics, bold) are invisible to the rules, so
+    '"<em>Hi</em>"' gets the same quotes as '"Hi"'."""
+    if has_marks(text):
+        return _typeset_around_marks(text)
     for pattern, replacement in RULES:
         text = pattern.sub(replacement, text)
     return text
+
+
+def _typeset_around_marks(text: str) -> str:
+    """Typeset the plain text, moving each mark along with the characters before it."""
+    plain, marks = split_marks(text)
+    for pattern, replacement in RULES:
+        pieces, shifted, last, delta = [], [], 0, 0
+        marks_left = iter(marks)
+        pending = next(marks_left, None)
+        for match in pattern.finditer(plain):
+            while pending is not None and pending[0] <= match.start():
+                shifted.append((pending[0] + delta, pending[1]))
+                pending = next(marks_left, None)
+            while pending is not None and pending[0] < match.end():  # inside a replaced run: before it
+                shifted.append((match.start() + delta, pending[1]))
+                pending = next(marks_left, None)
+            pieces += [plain[last : match.start()], replacement]
+            delta += len(replacement) - (match.end() - match.start())
+            last = match.end()
+        while pending is not None:
+            shifted.append((pending[0] + delta, pending[1]))
+            pending = next(marks_left, None)
+        pieces.append(plain[last:])
+        plain, marks = "".join(pieces), shifted
+    return join_marks(plain, marks)

@@ -1,0 +1,57 @@
+"""Inline formatting inside plain text: italics, bold and line breaks as single characters.
+
+Text stays a plain `str` through every stage; the few inline marks a story may carry (from AO3's
+HTML) travel as Unicode noncharacters, which by definition never occur in interchanged text, so
+they cannot collide with anything a story says. Only `render` turns them into markup, and it
+escapes the text around them first.
+"""
+
+from __future__ import annotations
+
+import re
+
+EM_OPEN, EM_CLOSE = "\ufdd0", "\ufdd1"
+STRONG_OPEN, STRONG_CLOSE = "\ufdd2", "\ufdd3"
+LINE_BREAK = "\ufdd4"
+MARK = re.compile("[\ufdd0-\ufdef]")  # the whole noncharacter block: input is cleared of it
+
+_TAGS = {EM_OPEN: "<em>", EM_CLOSE: "</em>", STRONG_OPEN: "<strong>", STRONG_CLOSE: "</strong>", LINE_BREAK: "<br/>"}
+
+
+def has_marks(text: str) -> bool:
+    return MARK.search(text) is not None
+
+
+def plain(text: str) -> str:
+    """The text without formatting; a line break reads as a space."""
+    return MARK.sub(lambda m: " " if m[0] == LINE_BREAK else "", text) if has_marks(text) else text
+
+
+def to_xhtml(escaped: str) -> str:
+    """Already-escaped text with its marks as XHTML tags."""
+    return MARK.sub(lambda m: _TAGS.get(m[0], ""), escaped) if has_marks(escaped) else escaped
+
+
+def split_marks(text: str) -> tuple[str, list[tuple[int, str]]]:
+    """'a\\ufdd0b' -> ('ab', [(1, '\\ufdd0')]): the plain text and where each mark stood in it.
+    A line break stays in the text as "\\n", so that rules see the space it makes."""
+    plain_chars: list[str] = []
+    marks: list[tuple[int, str]] = []
+    for char in text:
+        if char == LINE_BREAK:
+            plain_chars.append("\n")
+        elif MARK.match(char):
+            marks.append((len(plain_chars), char))
+        else:
+            plain_chars.append(char)
+    return "".join(plain_chars), marks
+
+
+def join_marks(text: str, marks: list[tuple[int, str]]) -> str:
+    """The inverse of split_marks."""
+    out, last = [], 0
+    for position, mark in marks:
+        out += [text[last:position], mark]
+        last = position
+    out.append(text[last:])
+    return "".join(out).replace("\n", LINE_BREAK)
