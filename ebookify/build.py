@@ -17,9 +17,9 @@ from .cover import CoverImage, find_cover, generate_cover, load_cover, slug
 from .epub import Metadata, package
 from .errors import EbookifyError
 from .lint import lint
-from .model import Collection, Reader, map_text
+from .model import BlockKind, Collection, Reader, keep_blocks, map_text
 from .parse import read_chapter
-from .personalise import NAME_CODES, Tally, check_value, personalise, reader_values
+from .personalise import NAME_CODES, Tally, check_value, explains_placeholders, personalise, reader_values
 from .readers import load_readers
 from .render import Edition, Rendered, render
 from .survey import Found, placeholders
@@ -53,6 +53,7 @@ class BuildOptions:
     series: str | None = None  # default: the Wattpad book, when there is one
     series_index: int = 1
     kepub: bool = False  # also write NAME.kepub.epub for Kobo
+    notes: bool = True  # keep authors' notes (--no-notes leaves them out)
 
 
 @dataclass(frozen=True)
@@ -86,14 +87,15 @@ def build(
             on_progress(done, steps)
     collection = map_text(collect(chapters, title), typeset)
     paths = output_paths(options, collection.title, readers)
-    unfilled = missing_warnings(placeholders(collection), readers)
+    unfilled = missing_warnings(placeholders(edition_of(collection, options, personal=True)), readers)
     if options.strict and unfilled:
         raise EbookifyError(f"--strict: {unfilled[0]}")
     settings = book_settings(options, collection)
     written: list[Written] = []
     lint_warnings: list[str] = []
     for done, (reader, path) in enumerate(zip(readers, paths, strict=True), start=len(files) + 1):
-        rendered, meta, cover, tally = prepare(collection, reader, settings)
+        edition = edition_of(collection, options, personal=reader.name is not None)
+        rendered, meta, cover, tally = prepare(edition, reader, settings)
         books = [(path, package(rendered, meta, cover))]
         if options.kepub:
             books.append((kepub_path(path), package(kepub_rendered(rendered), meta, cover)))
@@ -106,6 +108,18 @@ def build(
         if on_progress:
             on_progress(done, steps)
     return BuildReport(collection, tuple(written), collection.warnings + unfilled + tuple(lint_warnings))
+
+
+def edition_of(collection: Collection, options: BuildOptions, personal: bool) -> Collection:
+    """The collection as one kind of copy shows it: without authors' notes if asked, and, in a
+    personalised copy, without the notes that only explain the placeholders."""
+    if not options.notes:
+        return keep_blocks(collection, lambda block: block.kind is not BlockKind.NOTE)
+    if personal:
+        return keep_blocks(
+            collection, lambda block: not (block.kind is BlockKind.NOTE and explains_placeholders(block.text))
+        )
+    return collection
 
 
 def book_settings(options: BuildOptions, collection: Collection) -> BookSettings:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .build import BuildOptions, missing_warnings, readers_for
+from .build import BuildOptions, edition_of, missing_warnings, readers_for
 from .collect import collect, story_files
 from .errors import EbookifyError, StoryError
 from .model import Chapter, Collection, Reader, Stats, Story, map_text
@@ -77,7 +77,7 @@ def check(options: BuildOptions) -> CheckReport:
     if not chapters:
         return CheckReport(None, (), tuple(readers), (), tuple(errors))
     collection = map_text(collect(chapters, title), typeset)
-    found = placeholders(collection)
+    found = placeholders(edition_of(collection, options, personal=any(r.name is not None for r in readers)))
     warnings = collection.warnings + unbalanced_quotes(collection) + missing_warnings(found, readers)
     return CheckReport(collection, found, tuple(readers), warnings, tuple(errors))
 

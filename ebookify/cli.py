@@ -120,6 +120,14 @@ def build(
         bool,
         typer.Option("--strict", help="Fail, writing nothing, if any placeholder would be left without a value."),
     ] = False,
+    notes: Annotated[
+        bool,
+        typer.Option(
+            "--notes/--no-notes",
+            help="Keep the authors' notes, set apart from the stories, or leave them out. A note that only "
+            "explains the placeholders is always left out of personalised copies.",
+        ),
+    ] = True,
     kepub: Annotated[
         bool,
         typer.Option("--kepub", help="Also write NAME.kepub.epub for Kobo, with its reading stats and positions."),
@@ -153,6 +161,7 @@ def build(
             kepub=kepub,
             series=series,
             series_index=series_index,
+            notes=notes,
         )
         with _progress() as on_progress:
             report = run_build(options, on_written=lambda w: typer.echo(str(w.path)), on_progress=on_progress)

@@ -162,3 +162,27 @@ def map_text(collection: Collection, change: Callable[[str], str]) -> Collection
         Book(change(b.title) if b.title else None, tuple(story(s) for s in b.stories)) for b in collection.books
     )
     return replace(collection, title=change(collection.title), books=books)
+
+
+def keep_blocks(collection: Collection, keep: Callable[[Block], bool]) -> Collection:
+    """The same collection with only the blocks `keep` accepts (scene breaks left dangling by a
+    dropped note are dropped too: a break only means something between two paragraphs)."""
+
+    def blocks(chapter: Chapter) -> tuple[Block, ...]:
+        kept = [b for b in chapter.blocks if b.kind is BlockKind.BREAK or keep(b)]
+        return tuple(
+            b
+            for i, b in enumerate(kept)
+            if b.kind is not BlockKind.BREAK
+            or (
+                0 < i < len(kept) - 1
+                and kept[i - 1].kind is BlockKind.PARAGRAPH
+                and kept[i + 1].kind is BlockKind.PARAGRAPH
+            )
+        )
+
+    def story(s: Story) -> Story:
+        return replace(s, parts=tuple(replace(p, blocks=blocks(p)) for p in s.parts))
+
+    books = tuple(replace(b, stories=tuple(story(s) for s in b.stories)) for b in collection.books)
+    return replace(collection, books=books)

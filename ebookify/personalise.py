@@ -154,3 +154,27 @@ def parse_setting(raw: str) -> tuple[str, str]:
     if code == NAME:
         raise EbookifyError(f"--set {raw!r}: the reader's name is given with --name, not --set")
     return code, check_value(value, f"the value of --set {code}")
+
+
+# A note that only tells the reader what the placeholders mean ("Y/N = your name, E/C = eye
+# colour") would read "Sam = your name" in a personalised copy: such notes are left out there.
+_NOTE_LABEL = re.compile(r"^\s*[(\[]?\s*(?:a/n|author[’']?s\s+notes?|notes?|key|guide|legend)\s*[:\-–—]\s*", re.I)
+_DEFINITION = re.compile(
+    rf"^[(\[{{]?\s*{_CODE_SHAPE}\s*[)\]}}]?\s*(?:=|:|-|–|—|means|is|stands\s+for)\s*"
+    r"(?=[^=.!?]*\b(?:name|surname|nickname|colou?r|length|tone|height)s?\b)[^=.!?]{1,40}?[.!)\]]*$",
+    re.IGNORECASE,
+)
+
+
+def explains_placeholders(text: str) -> bool:
+    """Whether a note does nothing but define placeholders ("Y/N = your name, (E/C) - eye colour")."""
+    body = _NOTE_LABEL.sub("", plain_text(text)).strip()
+    segments = [part.strip() for part in re.split(r"[,;\n•|]+|\s{2,}", body) if part.strip()]
+    return bool(segments) and all(_DEFINITION.match(part) for part in segments)
+
+
+def plain_text(text: str) -> str:
+    """Marks out, line breaks as new lines: the shape of a note as written."""
+    from .marks import LINE_BREAK, MARK
+
+    return MARK.sub("", text.replace(LINE_BREAK, "\n"))

@@ -13,6 +13,7 @@ from ebookify.personalise import (
     MAX_VALUE_LENGTH,
     Tally,
     check_value,
+    explains_placeholders,
     find_codes,
     normalise_code,
     parse_setting,
@@ -430,3 +431,22 @@ def test_case_comes_from_context_not_the_token(text: str, expected: str) -> None
 )
 def test_find_codes(text: str, codes: list[str]) -> None:
     assert find_codes(text) == codes
+
+
+@pytest.mark.parametrize(
+    ("note", "explains"),
+    [
+        pytest.param("Y/N = your name, E/C = eye colour", True, id="list"),
+        pytest.param("A/N: Y/N - your name", True, id="wattpad-note"),
+        pytest.param("(Y/N) = Your Name; (L/N) = Last Name.", True, id="brackets-semicolons"),
+        pytest.param("Notes: Y/N = your name\ufdd4H/C = hair colour", True, id="line-breaks"),
+        pytest.param("y/n: your name", True, id="colon"),
+        pytest.param("E/C = eye color, H/L = hair length, S/C = skin tone", True, id="american-and-tone"),
+        pytest.param("Y/N is about to have a bad day", False, id="a-sentence-about-y-n"),
+        pytest.param("Y/N = your name. thanks for reading!!", False, id="definition-then-more"),
+        pytest.param("A/N: thank you for 1K reads", False, id="ordinary-note"),
+        pytest.param("", False, id="empty"),
+    ],
+)
+def test_explains_placeholders(note: str, explains: bool) -> None:
+    assert explains_placeholders(note) is explains

@@ -271,3 +271,17 @@ def test_check_finds_placeholders_in_tags_titles_and_the_book_title(tmp_path, st
     assert built.stdout == "dist/y-n-imagines-for-sam.epub\n"
     text = book_text((tmp_path / "dist" / "y-n-imagines-for-sam.epub").read_bytes())
     assert "Y/N" not in text and "Sam Imagines" in text and "Sam’s Summer" in text and "Mara x Sam" in text
+
+
+def test_notes_that_only_explain_placeholders_leave_personalised_copies(tmp_path, stories):
+    body = "A/N: Y/N = your name, E/C = eye colour\nY/N waved.\nA/N - thanks for reading!"
+    stories({"1.txt": story_text(body=body)})
+    assert run(tmp_path, "build", "-n", "Sam", "-o", "sam.epub", "--set", "E/C=green").returncode == 0
+    assert run(tmp_path, "build", "-o", "neutral.epub").returncode == 0
+    assert run(tmp_path, "build", "-n", "Sam", "--no-notes", "-o", "bare.epub").returncode == 0
+    sam = page_text(epub_pages((tmp_path / "sam.epub").read_bytes())["EPUB/story-001.xhtml"])
+    assert "your name" not in sam and "Sam waved." in sam and "thanks for reading" in sam
+    neutral = page_text(epub_pages((tmp_path / "neutral.epub").read_bytes())["EPUB/story-001.xhtml"])
+    assert "Y/N = your name" in neutral
+    bare = page_text(epub_pages((tmp_path / "bare.epub").read_bytes())["EPUB/story-001.xhtml"])
+    assert "A/N" not in bare and "Sam waved." in bare
