@@ -12,13 +12,12 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
-from .collect import collect, story_files
+from .collect import collect, read_item, story_files
 from .cover import CoverImage, find_cover, generate_cover, load_cover, slug
 from .epub import Metadata, package
 from .errors import EbookifyError
 from .lint import lint
 from .model import BlockKind, Collection, Reader, keep_blocks, map_text
-from .parse import read_chapter
 from .personalise import NAME_CODES, Tally, check_value, explains_placeholders, personalise, reader_values
 from .readers import load_readers
 from .render import Edition, Rendered, render
@@ -80,12 +79,12 @@ def build(
     title = check_value(options.title, "--title") if options.title is not None else None
     files = story_files(options.stories)
     steps = len(files) + len(readers)
-    chapters = []
+    items, file_warnings = [], []
     for done, path in enumerate(files, start=1):
-        chapters.append(read_chapter(path))
+        items.append(read_item(path, file_warnings))
         if on_progress:
             on_progress(done, steps)
-    collection = map_text(collect(chapters, title), typeset)
+    collection = map_text(collect(items, title, file_warnings), typeset)
     paths = output_paths(options, collection.title, readers)
     unfilled = missing_warnings(placeholders(edition_of(collection, options, personal=True)), readers)
     if options.strict and unfilled:
@@ -238,7 +237,8 @@ def prepare(
         author_sort=file_as(author),
         language=settings.language,
         description=_description(personal, reader),
-        subjects=characters(collection),
+        subjects=subjects(collection),
+        sources=tuple(dict.fromkeys(s.work.url for s in collection.stories if s.work and s.work.url)),
         modified=_modified(),
         series=settings.series and personalise(settings.series, values, Tally()),
         series_index=settings.series_index,
@@ -256,14 +256,18 @@ def book_identifier(title: str, reader: Reader) -> str:
     return "urn:uuid:" + str(uuid.uuid5(_ID_NAMESPACE, f"{title}\0{reader.name or ''}"))
 
 
-def characters(collection: Collection) -> tuple[str, ...]:
-    """The characters named in the stories' tags ("Mara Voss x Reader" -> "Mara Voss"), once each."""
-    found = (
-        name.strip()
-        for story in collection.stories
-        for name in _SHIP_SEPARATOR.split(story.who)
-        if name.strip() and not _NOT_A_CHARACTER.search(name.strip())
-    )
+def subjects(collection: Collection) -> tuple[str, ...]:
+    """The library's tags, once each: for Wattpad stories the characters named in their tags
+    ("Mara Voss x Reader" -> "Mara Voss"); for AO3 works their fandoms, relationships, characters
+    and additional tags. Tag values are metadata: a tag "Y/N" is never personalised."""
+    found: list[str] = []
+    for story in collection.stories:
+        work = story.work
+        if work is None:
+            names = (name.strip() for name in _SHIP_SEPARATOR.split(story.who))
+            found += (name for name in names if name and not _NOT_A_CHARACTER.search(name))
+        else:
+            found += [*work.fandoms, *work.relationships, *work.characters, *work.freeforms]
     return tuple(dict.fromkeys(found))
 
 

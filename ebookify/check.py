@@ -5,10 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .build import BuildOptions, edition_of, missing_warnings, readers_for
-from .collect import collect, story_files
+from .collect import collect, read_item, story_files
 from .errors import EbookifyError, StoryError
 from .model import Chapter, Collection, Reader, Stats, Story, map_text
-from .parse import read_chapter
 from .personalise import FAMILIES, NAME_CODES, check_value, reader_values
 from .survey import Found, placeholders, unbalanced_quotes
 from .typography import typeset
@@ -68,15 +67,16 @@ def check(options: BuildOptions) -> CheckReport:
         files = story_files(options.stories)
     except EbookifyError as exc:
         return CheckReport(None, (), tuple(readers), (), (str(exc),))
-    chapters: list[Chapter] = []
+    items: list[Chapter | Story] = []
+    file_warnings: list[str] = []
     for path in files:
         try:
-            chapters.append(read_chapter(path))
+            items.append(read_item(path, file_warnings))
         except StoryError as exc:
             errors.append(str(exc))
-    if not chapters:
-        return CheckReport(None, (), tuple(readers), (), tuple(errors))
-    collection = map_text(collect(chapters, title), typeset)
+    if not items:
+        return CheckReport(None, (), tuple(readers), tuple(file_warnings), tuple(errors))
+    collection = map_text(collect(items, title, file_warnings), typeset)
     found = placeholders(edition_of(collection, options, personal=any(r.name is not None for r in readers)))
     warnings = collection.warnings + unbalanced_quotes(collection) + missing_warnings(found, readers)
     return CheckReport(collection, found, tuple(readers), warnings, tuple(errors))

@@ -1,4 +1,4 @@
-"""Chapters -> Stories -> Books -> Collection: ordering, grouping parts, naming the collection."""
+"""Files -> Stories -> Books -> Collection: ordering, grouping parts, naming the collection."""
 
 from __future__ import annotations
 
@@ -6,11 +6,13 @@ import re
 from collections import defaultdict
 from pathlib import Path
 
-from .errors import EbookifyError
+from .errors import EbookifyError, StoryError
 from .model import Book, Chapter, Collection, Story
 from .parse import read_chapter
 
-STORY_SUFFIXES = (".txt",)
+TEXT_SUFFIXES = (".txt",)  # Wattpad exports
+HTML_SUFFIXES = (".html", ".htm")  # AO3 downloads
+STORY_SUFFIXES = TEXT_SUFFIXES + HTML_SUFFIXES
 DEFAULT_TITLE = "Collected Stories"
 
 
@@ -29,29 +31,45 @@ def story_files(folder: Path) -> list[Path]:
         p for p in folder.iterdir() if p.suffix.lower() in STORY_SUFFIXES and not p.name.startswith(".") and p.is_file()
     ]
     if not files:
-        raise EbookifyError(f"the stories folder {folder} has no .txt story files")
+        raise EbookifyError(f"the stories folder {folder} has no story files (.txt or .html)")
     return sorted(files, key=lambda p: natural_key(p.name))
 
 
 def load_collection(folder: Path, title: str | None = None) -> Collection:
-    chapters = [read_chapter(path) for path in story_files(folder)]
-    return collect(chapters, title)
+    warnings: list[str] = []
+    items = [read_item(path, warnings) for path in story_files(folder)]
+    return collect(items, title, warnings)
 
 
-def collect(chapters: list[Chapter], title: str | None = None) -> Collection:
-    """Group chapters (already in file order) into stories, stories into Wattpad books."""
-    stories, warnings = group_stories(chapters)
+def read_item(path: Path, warnings: list[str]) -> Chapter | Story:
+    """A Wattpad part (.txt) or a whole AO3 work (.html); warnings about the file are appended."""
+    if path.suffix.lower() not in HTML_SUFFIXES:
+        return read_chapter(path)
+    from .ao3 import read_work  # bs4 costs a tenth of a second to import: only when there is HTML
+
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise StoryError(str(path), f"cannot be read ({exc.strerror or exc})") from exc
+    return read_work(data, str(path), warnings)
+
+
+def collect(items: list[Chapter | Story], title: str | None = None, warnings: list[str] | None = None) -> Collection:
+    """Group Wattpad parts (in file order, with AO3 works among them) into stories, stories into
+    books: Wattpad books, and AO3 series."""
+    stories, grouping = group_stories(items)
     books = group_books(stories)
-    return Collection(title or default_title(books), books, tuple(warnings))
+    return Collection(title or default_title(books), books, tuple(warnings or ()) + tuple(grouping))
 
 
-def group_stories(chapters: list[Chapter]) -> tuple[list[Story], list[str]]:
-    """Parts of one story (same who and title) join it, in part order, at the place of its first part."""
+def group_stories(items: list[Chapter | Story]) -> tuple[list[Story], list[str]]:
+    """Parts of one story (same who and title) join it, in part order, at the place of its first
+    part; an AO3 work is whole already and stays where its file is."""
     series: dict[tuple[str, str], list[tuple[int, Chapter]]] = defaultdict(list)
-    placed: list[tuple[int, list[Chapter]]] = []
-    for position, chapter in enumerate(chapters):
-        if chapter.part is None:
-            placed.append((position, [chapter]))
+    placed: list[tuple[int, list[Chapter] | Story]] = []
+    for position, chapter in enumerate(items):
+        if isinstance(chapter, Story) or chapter.part is None:
+            placed.append((position, chapter if isinstance(chapter, Story) else [chapter]))
         else:
             series[_story_key(chapter)].append((position, chapter))
     warnings: list[str] = []
@@ -60,7 +78,10 @@ def group_stories(chapters: list[Chapter]) -> tuple[list[Story], list[str]]:
         placed.append((members[0][0], [c for _, c in members]))
         warnings += _part_warnings([c for _, c in members])
     placed.sort(key=lambda pc: pc[0])
-    stories = [Story(parts[0].who, parts[0].title, tuple(parts), _book_of(parts)) for _, parts in placed]
+    stories = [
+        parts if isinstance(parts, Story) else Story(parts[0].who, parts[0].title, tuple(parts), _book_of(parts))
+        for _, parts in placed
+    ]
     return stories, warnings
 
 
@@ -87,20 +108,27 @@ def _part_warnings(parts: list[Chapter]) -> list[str]:
 
 
 def group_books(stories: list[Story]) -> tuple[Book, ...]:
-    """Stories by Wattpad book, books in order of first appearance.
+    """Stories by Wattpad book or AO3 series, books in order of first appearance.
 
-    Stories whose files lost their footer join the only book when there is one; beside several
-    books they form a book of their own with no title.
+    Wattpad stories whose files lost their footer join the only book when there is one; beside
+    several books, or beside AO3 works outside any series, they form a book of their own with
+    no title.
     """
     titles = list(dict.fromkeys(s.book for s in stories if s.book))
-    if len(titles) <= 1:
+    loose_works = any(s.book is None and s.work is not None for s in stories)
+    if len(titles) <= 1 and not (titles and loose_works):
         return (Book(titles[0] if titles else None, tuple(stories)),)
     order = list(dict.fromkeys(s.book for s in stories))
     return tuple(Book(t, tuple(s for s in stories if s.book == t)) for t in order)
 
 
 def default_title(books: tuple[Book, ...]) -> str:
+    """The book's title if there is one book; two or three joined; else a plain default. A lone
+    story with no book (one AO3 work) gives its own title."""
     titles = [b.title for b in books if b.title]
+    if len(titles) < len(books):  # stories outside any book: no book's title covers them
+        lone = [s for b in books for s in b.stories]
+        return lone[0].title if len(books) == 1 and len(lone) == 1 else DEFAULT_TITLE
     if len(titles) == 1:
         return titles[0]
     if 2 <= len(titles) <= 3:

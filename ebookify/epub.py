@@ -57,6 +57,7 @@ class Metadata:
     modified: datetime  # aware, UTC
     series: str | None = None
     series_index: int = 1
+    sources: tuple[str, ...] = ()  # the AO3 works' addresses
 
 
 def package(rendered: Rendered, meta: Metadata, cover: CoverImage) -> bytes:
@@ -95,6 +96,8 @@ def _book(meta: Metadata) -> epub.EpubBook:
     book.add_metadata("DC", "description", meta.description)
     for subject in meta.subjects:
         book.add_metadata("DC", "subject", subject)
+    for source in meta.sources:
+        book.add_metadata("DC", "source", source)
     if meta.series:
         _series(book, meta.series, meta.series_index)
     for prop, value in ACCESSIBILITY:

@@ -153,10 +153,11 @@ def map_text(collection: Collection, change: Callable[[str], str]) -> Collection
 
     def story(s: Story) -> Story:
         parts = tuple(chapter(p) for p in s.parts)
-        work = s.work and replace(s.work, summary=s.work.summary and change(s.work.summary))
-        return replace(
-            s, who=change(s.who), title=change(s.title), parts=parts, book=s.book and change(s.book), work=work
-        )
+        if s.work is not None:  # an AO3 work's "who" is its tags, which are metadata: left as tagged
+            parts = tuple(replace(p, who=s.who) for p in parts)
+            work = replace(s.work, summary=s.work.summary and change(s.work.summary))
+            return replace(s, title=change(s.title), parts=parts, book=s.book and change(s.book), work=work)
+        return replace(s, who=change(s.who), title=change(s.title), parts=parts, book=s.book and change(s.book))
 
     books = tuple(
         Book(change(b.title) if b.title else None, tuple(story(s) for s in b.stories)) for b in collection.books

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from .model import BlockKind, Chapter, Collection
+from .model import BlockKind, Chapter, Collection, Story
 from .personalise import FAMILIES, find_codes
 
 
@@ -35,17 +35,32 @@ def placeholders(collection: Collection) -> tuple[Found, ...]:
     """Every placeholder code in the collection, in order of first appearance."""
     counts: dict[str, int] = {}
     firsts: dict[str, Place] = {}
-    for chapter in collection.chapters:
-        for text, line in _texts(chapter):
-            for code in find_codes(text):
-                counts[code] = counts.get(code, 0) + 1
-                firsts.setdefault(code, Place(chapter.source, line))
+    texts = [
+        (chapter.source, text, line)
+        for story in collection.stories
+        for chapter in story.parts
+        for text, line in _texts(chapter, story)
+    ]
+    for source, text, line in texts:
+        for code in find_codes(text):
+            counts[code] = counts.get(code, 0) + 1
+            firsts.setdefault(code, Place(source, line))
     return tuple(Found(code, counts[code], firsts[code]) for code in counts)
 
 
-def _texts(chapter: Chapter) -> Iterator[tuple[str, int]]:
-    yield chapter.who, chapter.title_line
-    yield chapter.title, chapter.title_line
+def _texts(chapter: Chapter, story: Story) -> Iterator[tuple[str, int]]:
+    """Every text of a chapter a reader will see, with its line; an AO3 work's summary with its
+    first chapter. Tag values are metadata, not text: a tag "Y/N" is no placeholder."""
+    first = chapter is story.parts[0]
+    if story.work is None:
+        yield chapter.who, chapter.title_line
+        yield chapter.title, chapter.title_line
+    elif first:
+        yield chapter.title, chapter.title_line
+        if story.work.summary:
+            yield story.work.summary, chapter.title_line
+    if chapter.label:
+        yield chapter.label, chapter.title_line
     if chapter.synopsis:
         yield chapter.synopsis, chapter.synopsis_line or chapter.title_line
     for block in chapter.blocks:

@@ -28,7 +28,11 @@ def run(cwd: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.
 ERRORS = [
     # (story files or None for no folder, arguments, the one line on stderr)
     (None, ["--name", "Sam"], "the stories folder stories does not exist"),
-    ({"notes.md": "hi", "cover.jpg": "x"}, ["--name", "Sam"], "the stories folder stories has no .txt story files"),
+    (
+        {"notes.md": "hi", "cover.jpg": "x"},
+        ["--name", "Sam"],
+        "the stories folder stories has no story files (.txt or .html)",
+    ),
     ({"001.txt": GOOD, "002.txt": ""}, ["--name", "Sam"], "stories/002.txt is empty"),
     (
         {"001.txt": b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR"},

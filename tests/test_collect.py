@@ -30,8 +30,8 @@ def test_story_files_skips_hidden_and_other_files(stories):
     ("files", "message"),
     [
         (None, "the stories folder {folder} does not exist"),
-        ({}, "the stories folder {folder} has no .txt story files"),
-        ({"a.md": "x", "b.html": "y"}, "the stories folder {folder} has no .txt story files"),
+        ({}, "the stories folder {folder} has no story files (.txt or .html)"),
+        ({"a.md": "x", "b.docx": "y"}, "the stories folder {folder} has no story files (.txt or .html)"),
     ],
 )
 def test_story_folder_errors(tmp_path, stories, files, message):
