@@ -51,6 +51,7 @@ _INVISIBLE = re.compile("[\u200b\u2060\ufeff\u202a-\u202e\u2066-\u2069]")
 # For telling whether a placeholder stands in shouted text: the words around it, within its clause.
 _WORD = re.compile(r"[^\W\d_]{2,}")
 _CLAUSE_BREAK = re.compile('[.!?:;"“”\ufdd4]')  # U+FDD4: a line break (marks.py)
+_WINDOW = 80
 _ACRONYMS = frozenset(["OK", "OMG", "LOL", "BTW", "TV", "UK", "USA", "FBI", "CEO", "ID", "PE", "DM", "DMS"])
 
 
@@ -137,8 +138,10 @@ def _code_of(match: re.Match[str]) -> str:
 def in_caps_run(text: str, start: int, end: int) -> bool:
     """Whether text[start:end] sits among capitals: the nearest two words on each side, within
     its clause, are all upper case, and are not all everyday acronyms ("OMG Y/N" is not shouting)."""
-    before = _CLAUSE_BREAK.split(text[:start])[-1]
-    after = _CLAUSE_BREAK.split(text[end:])[0]
+    # Only a window around it is read: the two nearest words are never far, and reading the whole
+    # paragraph for every placeholder would make a long one quadratic.
+    before = _CLAUSE_BREAK.split(text[max(0, start - _WINDOW) : start])[-1]
+    after = _CLAUSE_BREAK.split(text[end : end + _WINDOW])[0]
     words = _WORD.findall(before)[-2:] + _WORD.findall(after)[:2]
     return bool(words) and all(w.isupper() for w in words) and not all(w in _ACRONYMS for w in words)
 

@@ -450,3 +450,13 @@ def test_find_codes(text: str, codes: list[str]) -> None:
 )
 def test_explains_placeholders(note: str, explains: bool) -> None:
     assert explains_placeholders(note) is explains
+
+
+def test_case_context_is_read_within_the_clause_nearby() -> None:
+    # Only a window around each placeholder is read (reading the whole paragraph each time made a
+    # long one quadratic: minutes for 50,000 placeholders); shouting far away does not count.
+    far = "SHOUT " * 40 + "and then, quietly, Y/N went home"
+    assert personalise(far, {"Y/N": "Zoë"}, Tally()).endswith("Zoë went home")
+    text = " ".join(["Y/N"] * 2000) + " GO"
+    out = personalise(text, {"Y/N": "Zoë"}, Tally())
+    assert out.count("Zoë") + out.count("ZOË") == 2000
