@@ -77,9 +77,10 @@ def build(
     """Parse once, typeset once, then personalise, render, package, lint and write for each reader."""
     readers = readers_for(options)
     title = check_value(options.title, "--title") if options.title is not None else None
-    files = story_files(options.stories)
+    file_warnings: list[str] = []
+    files = story_files(options.stories, file_warnings)
     steps = len(files) + len(readers)
-    items, file_warnings = [], []
+    items = []
     for done, path in enumerate(files, start=1):
         items.append(read_item(path, file_warnings))
         if on_progress:

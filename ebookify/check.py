@@ -64,11 +64,11 @@ def check(options: BuildOptions) -> CheckReport:
     try:
         readers = readers_for(options)
         title = check_value(options.title, "--title") if options.title is not None else None
-        files = story_files(options.stories)
+        file_warnings: list[str] = []
+        files = story_files(options.stories, file_warnings)
     except EbookifyError as exc:
         return CheckReport(None, (), tuple(readers), (), (str(exc),))
     items: list[Chapter | Story] = []
-    file_warnings: list[str] = []
     for path in files:
         try:
             items.append(read_item(path, file_warnings))

@@ -21,23 +21,35 @@ def natural_key(name: str) -> list:
     return [(0, int(t), "") if t.isdigit() else (1, 0, t.casefold()) for t in re.split(r"(\d+)", name)]
 
 
-def story_files(folder: Path) -> list[Path]:
-    """The story files in `folder`, in natural name order."""
+def story_files(folder: Path, notes: list[str] | None = None) -> list[Path]:
+    """The story files in `folder`, in natural name order. Anything else there (a cover image,
+    .DS_Store, a .docx) is skipped with a note, and so is a link that leads out of the folder:
+    a story folder is no way to read files elsewhere on the machine."""
     if not folder.exists():
         raise EbookifyError(f"the stories folder {folder} does not exist")
     if not folder.is_dir():
         raise EbookifyError(f"{folder} is not a folder")
-    files = [
-        p for p in folder.iterdir() if p.suffix.lower() in STORY_SUFFIXES and not p.name.startswith(".") and p.is_file()
-    ]
+    files, notes = [], notes if notes is not None else []
+    inside = folder.resolve()
+    for path in sorted(folder.iterdir(), key=lambda p: natural_key(p.name)):
+        if path.is_dir():
+            continue
+        if path.suffix.lower() not in STORY_SUFFIXES or path.name.startswith("."):
+            notes.append(f"skipped {path}: not a story file (.txt or .html)")
+        elif path.is_symlink() and not path.resolve().is_relative_to(inside):
+            notes.append(f"skipped {path}: a link to a file outside the stories folder")
+        elif not path.is_file():
+            notes.append(f"skipped {path}: not a regular file")
+        else:
+            files.append(path)
     if not files:
         raise EbookifyError(f"the stories folder {folder} has no story files (.txt or .html)")
-    return sorted(files, key=lambda p: natural_key(p.name))
+    return files
 
 
 def load_collection(folder: Path, title: str | None = None) -> Collection:
     warnings: list[str] = []
-    items = [read_item(path, warnings) for path in story_files(folder)]
+    items = [read_item(path, warnings) for path in story_files(folder, warnings)]
     return collect(items, title, warnings)
 
 

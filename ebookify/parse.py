@@ -15,11 +15,12 @@ _BOMS = (
     (codecs.BOM_UTF16_LE, "utf-16"),  # Notepad's "Unicode"
     (codecs.BOM_UTF16_BE, "utf-16"),
 )
-# Characters XML 1.0 forbids (C0 controls but tab and newline, U+FFFE/U+FFFF), stray BOMs from
+# Characters XML 1.0 forbids (C0 controls but tab and newline, U+FFFE/U+FFFF), the C1 controls
+# and DEL it merely discourages (mojibake from a wrong decoding, invisible on a page), stray BOMs from
 # files pasted together, and the noncharacters U+FDD0-U+FDEF that carry inline marks inside
 # ebookify (marks.py): they can only be noise from a copy, and the first kind would make a page
 # unreadable.
-_XML_INVALID = re.compile("[\x00-\x08\x0b-\x1f\ufeff\ufffe\uffff\ufdd0-\ufdef]")
+_XML_INVALID = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ufeff\ufffe\uffff\ufdd0-\ufdef]")
 _COUNT = r"(\d+(?:[.,]\d+)?[KkMm]?)"
 _STATS = re.compile(rf"^{_COUNT}\s+{_COUNT}\s+{_COUNT}$")
 _FOOTER = re.compile(r"where stories live\.?\s*discover now\.?\s*$", re.IGNORECASE)
