@@ -1,0 +1,117 @@
+"""The floor: no tool can do less and still turn a story folder into a personalised EPUB.
+
+    python bench/floor.py STORIES_DIR OUT.epub --name Sam
+
+Read every .txt file, put the name in for Y/N (one regex), wrap each file in a minimal XHTML
+page (html.escape, one <p> per line), and zip a minimal EPUB 3: mimetype stored first, then
+container.xml, content.opf (manifest and spine), a nav page, and the pages, deflated. No
+parsing of the export format, no typography, no cover, no checks.
+
+Written independently of ebookify (it imports nothing from it) and only the standard library, so
+the benchmark's ratio ebookify/floor measures ebookify's own work, not Python's start-up.
+"""
+
+from __future__ import annotations
+
+import argparse
+import html
+import re
+import sys
+import zipfile
+from pathlib import Path
+
+# Y/N, y/n, Y/n, (Y/N), [Y/N], {Y/N}, and Y/N's (the 's stays): not glued to letters.
+NAME = re.compile(r"[(\[{]?(?<![\w/])[Yy]/[Nn](?![\w/])[)\]}]?")
+DATE = (2000, 1, 1, 0, 0, 0)
+
+CONTAINER = """<?xml version="1.0" encoding="UTF-8"?>
+<container version="1.0" xmlns="urn:oasis:names:tc:opendocument:xmlns:container">
+<rootfiles><rootfile full-path="OEBPS/content.opf" media-type="application/oebps-package+xml"/></rootfiles>
+</container>
+"""
+PAGE = """<?xml version="1.0" encoding="UTF-8"?>
+<!DOCTYPE html>
+<html xmlns="http://www.w3.org/1999/xhtml" xml:lang="en" lang="en">
+<head><meta charset="utf-8"/><title>{title}</title></head>
+<body>
+{body}
+</body>
+</html>
+"""
+NAV = """<?xml version="1.0" encoding="UTF-8"?>
+<!DOCTYPE html>
+<html xmlns="http://www.w3.org/1999/xhtml" xmlns:epub="http://www.idpf.org/2007/ops" xml:lang="en" lang="en">
+<head><meta charset="utf-8"/><title>Contents</title></head>
+<body><nav epub:type="toc"><ol>
+{items}
+</ol></nav></body>
+</html>
+"""
+OPF = """<?xml version="1.0" encoding="UTF-8"?>
+<package xmlns="http://www.idpf.org/2007/opf" version="3.0" unique-identifier="id" xml:lang="en">
+<metadata xmlns:dc="http://purl.org/dc/elements/1.1/">
+<dc:identifier id="id">urn:floor:{name}</dc:identifier>
+<dc:title>Stories for {name}</dc:title>
+<dc:language>en</dc:language>
+<meta property="dcterms:modified">2000-01-01T00:00:00Z</meta>
+</metadata>
+<manifest>
+<item id="nav" href="nav.xhtml" media-type="application/xhtml+xml" properties="nav"/>
+{items}
+</manifest>
+<spine>
+{itemrefs}
+</spine>
+</package>
+"""
+
+
+def page(text: str, name: str) -> tuple[str, str]:
+    """One story file -> (its first line as the page title, the XHTML page)."""
+    lines = [line.strip() for line in NAME.sub(name, text.removeprefix("\ufeff")).splitlines()]
+    lines = [line for line in lines if line]
+    title = html.escape(lines[0] if lines else "Untitled")
+    body = "\n".join(f"<p>{html.escape(line)}</p>" for line in lines)
+    return title, PAGE.format(title=title, body=body)
+
+
+def add(book: zipfile.ZipFile, name: str, data: str, compress: int = zipfile.ZIP_DEFLATED) -> None:
+    info = zipfile.ZipInfo(name, DATE)
+    info.compress_type = compress
+    book.writestr(info, data.encode("utf-8"))
+
+
+def build(stories: Path, out: Path, name: str) -> int:
+    files = sorted(p for p in stories.iterdir() if p.suffix == ".txt" and p.is_file())
+    titles = []
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with zipfile.ZipFile(out, "w") as book:
+        add(book, "mimetype", "application/epub+zip", zipfile.ZIP_STORED)
+        add(book, "META-INF/container.xml", CONTAINER)
+        for number, path in enumerate(files, start=1):
+            title, xhtml = page(path.read_text("utf-8", errors="replace"), name)
+            add(book, f"OEBPS/p{number}.xhtml", xhtml)
+            titles.append(title)
+        numbers = range(1, len(titles) + 1)
+        items = "\n".join(f'<li><a href="p{n}.xhtml">{t}</a></li>' for n, t in zip(numbers, titles, strict=True))
+        add(book, "OEBPS/nav.xhtml", NAV.format(items=items))
+        manifest = "\n".join(f'<item id="p{n}" href="p{n}.xhtml" media-type="application/xhtml+xml"/>' for n in numbers)
+        spine = "\n".join(f'<itemref idref="p{n}"/>' for n in numbers)
+        add(book, "OEBPS/content.opf", OPF.format(name=html.escape(name), items=manifest, itemrefs=spine))
+    return len(files)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="The floor: the least work that makes a personalised EPUB.")
+    parser.add_argument("stories", type=Path, metavar="STORIES_DIR")
+    parser.add_argument("out", type=Path, metavar="OUT.epub")
+    parser.add_argument("--name", required=True, help="the reader's name, for every Y/N")
+    args = parser.parse_args(argv)
+    count = build(args.stories, args.out, args.name)
+    print(args.out)
+    print(f"{count} files -> {args.out}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
