@@ -14,9 +14,9 @@ from pathlib import Path
 
 from .collect import collect, read_item, story_files
 from .cover import CoverImage, find_cover, generate_cover, load_cover, slug
-from .epub import Metadata, package
+from .epub import Metadata, package, package_files, zip_files
 from .errors import EbookifyError
-from .lint import lint
+from .lint import lint_files
 from .model import BlockKind, Collection, Reader, keep_blocks, map_text
 from .personalise import NAME_CODES, Tally, check_value, explains_placeholders, personalise, reader_values
 from .readers import load_readers
@@ -96,11 +96,12 @@ def build(
     for done, (reader, path) in enumerate(zip(readers, paths, strict=True), start=len(files) + 1):
         edition = edition_of(collection, options, personal=reader.name is not None)
         rendered, meta, cover, tally = prepare(edition, reader, settings)
-        books = [(path, package(rendered, meta, cover))]
+        books = [(path, package_files(rendered, meta, cover))]
         if options.kepub:
-            books.append((kepub_path(path), package(kepub_rendered(rendered), meta, cover)))
-        for book_path, data in books:
-            lint_warnings += checked_for_kindle(data, book_path)
+            books.append((kepub_path(path), package_files(kepub_rendered(rendered), meta, cover)))
+        for book_path, files in books:
+            data = zip_files(files)
+            lint_warnings += checked_for_kindle(files, len(data), book_path)
             write_atomic(book_path, data)
             written.append(Written(book_path, reader, tally))
             if on_written:
@@ -150,9 +151,9 @@ def kepub_rendered(rendered: Rendered) -> Rendered:
     return replace(rendered, pages=pages)
 
 
-def checked_for_kindle(data: bytes, path: Path) -> list[str]:
+def checked_for_kindle(files: dict[str, bytes], size: int, path: Path) -> list[str]:
     """Fail on any Send-to-Kindle rule the book breaks; hand back the rules that only warn."""
-    violations = lint(data)
+    violations = lint_files(files, size)
     errors = [v for v in violations if not v.warning]
     if errors:
         raise EbookifyError(f"{path} would be refused by Send-to-Kindle: {errors[0]}")

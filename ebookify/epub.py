@@ -9,10 +9,8 @@ from __future__ import annotations
 
 import io
 import zipfile
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from functools import partial
 
 from ebooklib import epub
 from lxml import etree
@@ -61,13 +59,19 @@ class Metadata:
 
 
 def package(rendered: Rendered, meta: Metadata, cover: CoverImage) -> bytes:
+    return zip_files(package_files(rendered, meta, cover))
+
+
+def package_files(rendered: Rendered, meta: Metadata, cover: CoverImage) -> dict[str, bytes]:
+    """Every entry of the book, by its name in the zip.
+
+    ebooklib writes the package document, nav and NCX; the pages it is given are empty stand-ins,
+    and the real ones go straight into our own zip, so no page is compressed twice.
+    """
     book = _book(meta)
     book.set_cover(cover.file_name, cover.data, create_page=False)
     book.add_item(epub.EpubItem(uid="style", file_name=STYLESHEET, media_type="text/css", content=rendered.css))
-    items = [
-        epub.EpubItem(uid=_item_id(p.file_name), file_name=p.file_name, media_type=XHTML, content=p.xhtml)
-        for p in rendered.pages
-    ]
+    items = [epub.EpubItem(uid=_item_id(p.file_name), file_name=p.file_name, media_type=XHTML) for p in rendered.pages]
     for item in items:
         book.add_item(item)
     nav = epub.EpubNav(title="Contents")
@@ -79,10 +83,14 @@ def package(rendered: Rendered, meta: Metadata, cover: CoverImage) -> bytes:
     book.guide = [{"type": mark.kind, "href": mark.href, "title": mark.title} for mark in rendered.landmarks]
     raw = io.BytesIO()
     # epub3_pages reads pages through EpubHtml, which our plain items are not; we have no page list.
-    options = {"mtime": meta.modified, "raise_exceptions": True, "epub3_pages": False}
+    options = {"mtime": meta.modified, "raise_exceptions": True, "epub3_pages": False, "compresslevel": 0}
     epub.write_epub(raw, book, options)
-    fixes = {f"EPUB/{OPF}": partial(_package_language, meta.language), f"EPUB/{NCX}": _ncx_depth}
-    return reproducible_zip(raw.getvalue(), fixes)
+    with zipfile.ZipFile(raw) as written:
+        files = {name: written.read(name) for name in written.namelist()}
+    files[f"EPUB/{OPF}"] = _package_language(meta.language, files[f"EPUB/{OPF}"])
+    files[f"EPUB/{NCX}"] = _ncx_depth(files[f"EPUB/{NCX}"])
+    files |= {f"EPUB/{page.file_name}": page.xhtml for page in rendered.pages}
+    return files
 
 
 def _book(meta: Metadata) -> epub.EpubBook:
@@ -151,19 +159,20 @@ def _toc(entries: tuple[TocEntry, ...], prefix: str = "toc") -> list:
     return toc
 
 
-def reproducible_zip(data: bytes, fixes: dict[str, Callable[[bytes], bytes]] | None = None) -> bytes:
-    """The same entries with fixed dates and order: mimetype first and stored, the rest deflated.
-    `fixes` rewrites named entries on the way (what ebooklib cannot be told to write)."""
+def zip_files(files: dict[str, bytes]) -> bytes:
+    """The EPUB zip, the same bytes for the same entries: mimetype first and stored, the rest
+    deflated in name order, with fixed dates and permissions."""
     out = io.BytesIO()
-    with zipfile.ZipFile(io.BytesIO(data)) as source, zipfile.ZipFile(out, "w") as target:
-        names = sorted(source.namelist(), key=lambda name: (name != "mimetype", name))
-        for name in names:
+    with zipfile.ZipFile(out, "w") as target:
+        for name in sorted(files, key=lambda name: (name != "mimetype", name)):
             info = zipfile.ZipInfo(name, date_time=_ZIP_EPOCH)
             info.compress_type = zipfile.ZIP_STORED if name == "mimetype" else zipfile.ZIP_DEFLATED
             info.create_system = 3  # Unix, whatever machine builds it
             info.external_attr = 0o644 << 16
-            content = source.read(name)
-            if fixes and name in fixes:
-                content = fixes[name](content)
-            target.writestr(info, content, compresslevel=9)
+            target.writestr(info, files[name], compresslevel=6)
     return out.getvalue()
+
+
+def unzip(data: bytes) -> dict[str, bytes]:
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        return {name: archive.read(name) for name in archive.namelist()}

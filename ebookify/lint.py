@@ -11,7 +11,7 @@ import io
 import posixpath
 import re
 import zipfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -46,10 +46,10 @@ class Violation:
 class _Book:
     """The parts of an EPUB the rules read, parsed once."""
 
-    def __init__(self, data: bytes) -> None:
-        self.size = len(data)
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            self.files = {name: archive.read(name) for name in archive.namelist()}
+    def __init__(self, files: Mapping[str, bytes], size: int) -> None:
+        self.size = size
+        self.files = files
+        self._trees: list[tuple[str, etree._Element]] | None = None
         container = etree.fromstring(self.files["META-INF/container.xml"])
         self.opf_path = container.find(".//{*}rootfile").get("full-path")
         self.root = posixpath.dirname(self.opf_path)
@@ -64,14 +64,14 @@ class _Book:
             if item.get("media-type") == "application/xhtml+xml":
                 yield self.path(item.get("href")), self.files[self.path(item.get("href"))]
 
-    def trees(self) -> Iterator[tuple[str, etree._Element]]:
-        """The pages parsed leniently: a page that is not well-formed is EPUBCheck's to report,
-        and must not stop the rules that read the rest."""
-        parser = etree.XMLParser(recover=True, resolve_entities=False, no_network=True)
-        for name, data in self.pages():
-            root = etree.fromstring(data, parser)
-            if root is not None:
-                yield name, root
+    def trees(self) -> list[tuple[str, etree._Element]]:
+        """The pages parsed (once) leniently: a page that is not well-formed is EPUBCheck's to
+        report, and must not stop the rules that read the rest."""
+        if self._trees is None:
+            parser = etree.XMLParser(recover=True, resolve_entities=False, no_network=True)
+            parsed = ((name, etree.fromstring(data, parser)) for name, data in self.pages())
+            self._trees = [(name, root) for name, root in parsed if root is not None]
+        return self._trees
 
     def spine(self) -> list[str]:
         refs = self.opf.iterfind(".//opf:spine/opf:itemref", _NS)
@@ -188,7 +188,14 @@ RULES: tuple[Callable[[_Book], Iterator[Violation]], ...] = (
 
 def lint(data: bytes) -> list[Violation]:
     """Every rule's violations for the EPUB in `data`."""
-    book = _Book(data)
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        files = {name: archive.read(name) for name in archive.namelist()}
+    return lint_files(files, len(data))
+
+
+def lint_files(files: Mapping[str, bytes], size: int) -> list[Violation]:
+    """lint() for a book not yet zipped: its entries by name, and the size its zip will have."""
+    book = _Book(files, size)
     return [violation for rule in RULES for violation in rule(book)]
 
 
