@@ -22,7 +22,7 @@ from .personalise import NAME_CODES, Tally, check_value, explains_placeholders, 
 from .readers import load_readers
 from .render import Edition, Rendered, render
 from .survey import Found, placeholders
-from .typography import typeset
+from .typography import typeset, typeset_all
 
 # Readers deduplicate books by identifier: one derived from the collection and the reader makes a
 # rebuild replace the old copy, while two friends' copies stay two books.
@@ -85,7 +85,7 @@ def build(
         items.append(read_item(path, file_warnings))
         if on_progress:
             on_progress(done, steps)
-    collection = map_text(collect(items, title, file_warnings), typeset)
+    collection = map_text(collect(items, title, file_warnings), typeset, typeset_all)
     paths = output_paths(options, collection.title, readers)
     unfilled = missing_warnings(placeholders(edition_of(collection, options, personal=True)), readers)
     if options.strict and unfilled:

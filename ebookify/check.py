@@ -10,7 +10,7 @@ from .errors import EbookifyError, StoryError
 from .model import Chapter, Collection, Reader, Stats, Story, map_text
 from .personalise import FAMILIES, NAME_CODES, check_value, reader_values
 from .survey import Found, placeholders, unbalanced_quotes
-from .typography import typeset
+from .typography import typeset, typeset_all
 
 
 @dataclass(frozen=True)
@@ -76,7 +76,7 @@ def check(options: BuildOptions) -> CheckReport:
             errors.append(str(exc))
     if not items:
         return CheckReport(None, (), tuple(readers), tuple(file_warnings), tuple(errors))
-    collection = map_text(collect(items, title, file_warnings), typeset)
+    collection = map_text(collect(items, title, file_warnings), typeset, typeset_all)
     found = placeholders(edition_of(collection, options, personal=any(r.name is not None for r in readers)))
     warnings = collection.warnings + unbalanced_quotes(collection) + missing_warnings(found, readers)
     return CheckReport(collection, found, tuple(readers), warnings, tuple(errors))

@@ -137,16 +137,25 @@ class Reader:
     values: dict[str, str] = field(default_factory=dict)  # placeholder code -> value, e.g. "L/N"
 
 
-def map_text(collection: Collection, change: Callable[[str], str]) -> Collection:
-    """The same collection with `change` applied to every piece of reader-facing text."""
+def map_text(
+    collection: Collection,
+    change: Callable[[str], str],
+    change_all: Callable[[list[str]], list[str]] | None = None,
+) -> Collection:
+    """The same collection with `change` applied to every piece of reader-facing text.
+    `change_all`, if given, does the same to a chapter's paragraphs at once (faster in bulk)."""
+
+    def paragraphs(texts: list[str]) -> list[str]:
+        return change_all(texts) if change_all else [change(text) if text else text for text in texts]
 
     def chapter(c: Chapter) -> Chapter:
+        texts = paragraphs([b.text for b in c.blocks])
         return replace(
             c,
             who=change(c.who),
             title=change(c.title),
             synopsis=change(c.synopsis) if c.synopsis else c.synopsis,
-            blocks=tuple(replace(b, text=change(b.text)) if b.text else b for b in c.blocks),
+            blocks=tuple(replace(b, text=t) if b.text else b for b, t in zip(c.blocks, texts, strict=True)),
             book=change(c.book) if c.book else c.book,
             label=change(c.label) if c.label else c.label,
         )

@@ -70,6 +70,23 @@ def typeset(text: str) -> str:
     return text
 
 
+def typeset_all(texts: list[str]) -> list[str]:
+    """typeset() for many paragraphs at once: one pass of each rule over them all, joined by
+    line breaks that no rule reads across or removes. Same result, a fraction of the calls."""
+    plain = [i for i, text in enumerate(texts) if "\n" not in text and not has_marks(text)]
+    batched = set(plain)
+    out = [text if i in batched else typeset(text) for i, text in enumerate(texts)]
+    joined = "\n".join(texts[i] for i in plain)
+    for pattern, replacement in RULES:
+        joined = pattern.sub(replacement, joined)
+    results = joined.split("\n")
+    if len(results) != len(plain):  # cannot happen; but if a rule ever did cross a line, be right, not fast
+        return [typeset(text) for text in texts]
+    for i, result in zip(plain, results, strict=True):
+        out[i] = result
+    return out
+
+
 def _typeset_around_marks(text: str) -> str:
     """Typeset the plain text, moving each mark along with the characters before it."""
     plain, marks = split_marks(text)

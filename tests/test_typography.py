@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ebookify.typography import typeset
+from ebookify.typography import typeset, typeset_all
 
 ELLIPSIS = [
     pytest.param("Wait...", "Wait…", id="three-dots"),
@@ -320,3 +320,14 @@ def test_letters_and_digits_kept(text: str) -> None:
 @given(st.text().filter(lambda s: not set(s) & set("\"'.-")))
 def test_no_ascii_marks_no_change(text: str) -> None:
     assert typeset(text) == text
+
+
+@given(st.lists(TEXT, max_size=12))
+def test_typeset_all_is_typeset_on_each(paragraphs: list[str]) -> None:
+    paragraphs = [p.replace("\n", " ") for p in paragraphs]
+    assert typeset_all(paragraphs) == [typeset(p) for p in paragraphs]
+
+
+def test_typeset_all_with_marks_and_edges() -> None:
+    texts = ['"Hi', "there\ufdd0...\ufdd1", "", "- x -", "'cause", 'end"']
+    assert typeset_all(texts) == [typeset(t) for t in texts]
