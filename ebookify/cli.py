@@ -22,7 +22,9 @@ app = typer.Typer(
     add_completion=False,
     no_args_is_help=True,
     pretty_exceptions_enable=False,
-    rich_markup_mode="rich",
+    # Plain click help: rich's help renderer imports Markdown and Pygments, which would more than
+    # double the time `ebookify --help` takes.
+    rich_markup_mode=None,
     help="Turn reader-insert fan fiction into one polished EPUB, with the reader's name in every Y/N.",
 )
 
@@ -33,7 +35,7 @@ Names = Annotated[
         "-n",
         metavar="NAME",
         help="The reader's name, written wherever a story says Y/N. Repeat for one book per friend: "
-        "[bold]--name Sam --name Alex[/]. Leave out for a neutral edition that keeps Y/N.",
+        "--name Sam --name Alex. Leave out for a neutral edition that keeps Y/N.",
     ),
 ]
 Settings = Annotated[
@@ -41,7 +43,7 @@ Settings = Annotated[
     typer.Option(
         "--set",
         metavar="KEY=VALUE",
-        help="Fill another placeholder, repeatable: [bold]--set L/N=Rivers --set E/C=green[/]. "
+        help="Fill another placeholder, repeatable: --set L/N=Rivers --set E/C=green. "
         "Codes: F/N L/N M/N N/N E/C H/C H/L S/C F/C, or any other the stories use. Overrides --readers.",
     ),
 ]
@@ -50,17 +52,17 @@ ReadersFile = Annotated[
     typer.Option(
         "--readers",
         metavar="FILE",
-        help="A TOML file of friends, one book each: [bold]--readers friends.toml[/] "
+        help="A TOML file of friends, one book each: --readers friends.toml "
         '(each a [[reader]] table with name = "Sam" and values like "L/N" = "Rivers").',
     ),
 ]
 Stories = Annotated[
-    Path, typer.Option("--stories", metavar="DIR", help="Folder of story files, e.g. [bold]--stories ~/wattpad[/].")
+    Path, typer.Option("--stories", metavar="DIR", help="Folder of story files, e.g. --stories ~/wattpad.")
 ]
 Title = Annotated[
     str | None,
     typer.Option(
-        "--title", metavar="TEXT", help='Book title, e.g. [bold]--title "Summer Reads"[/]. Default: the Wattpad book.'
+        "--title", metavar="TEXT", help='Book title, e.g. --title "Summer Reads". Default: the Wattpad book.'
     ),
 ]
 
@@ -97,23 +99,23 @@ def build(
         ),
     ] = Path("covers"),
     out_dir: Annotated[
-        Path, typer.Option("--out-dir", metavar="DIR", help="Where the books go, e.g. [bold]--out-dir ~/Books[/].")
+        Path, typer.Option("--out-dir", metavar="DIR", help="Where the books go, e.g. --out-dir ~/Books.")
     ] = Path("dist"),
     output: Annotated[
         Path | None,
         typer.Option(
-            "--output", "-o", metavar="FILE", help="Exact output file, for one reader only: [bold]-o sam.epub[/]."
+            "--output", "-o", metavar="FILE", help="Exact output file, for one reader only: -o sam.epub."
         ),
     ] = None,
     title: Title = None,
     author: Annotated[
         str | None,
-        typer.Option("--author", metavar="TEXT", help='Author shown in the library, e.g. [bold]--author "Mara"[/].'),
+        typer.Option("--author", metavar="TEXT", help='Author shown in the library, e.g. --author "Mara".'),
     ] = None,
     language: Annotated[
         str,
         typer.Option(
-            "--language", metavar="CODE", help="Language code of the stories, e.g. [bold]--language en-GB[/]."
+            "--language", metavar="CODE", help="Language code of the stories, e.g. --language en-GB."
         ),
     ] = "en",
     strict: Annotated[
@@ -137,18 +139,18 @@ def build(
         typer.Option(
             "--series",
             metavar="TEXT",
-            help='Series for calibre and e-readers, e.g. [bold]--series "Saltmarsh"[/]. '
+            help='Series for calibre and e-readers, e.g. --series "Saltmarsh". '
             "Default: the Wattpad book, when the stories come from one.",
         ),
     ] = None,
     series_index: Annotated[
         int,
         typer.Option(
-            "--series-index", metavar="N", help="This book's number in the series: [bold]--series-index 2[/]."
+            "--series-index", metavar="N", help="This book's number in the series: --series-index 2."
         ),
     ] = 1,
 ) -> None:
-    """Build the EPUB collection from every story file, e.g. [bold]ebookify build --name Sam[/]."""
+    """Build the EPUB collection from every story file, e.g. ebookify build --name Sam."""
     from .build import build as run_build
 
     with _errors_as_one_line():
@@ -180,7 +182,7 @@ def check(
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON, for scripts.")] = False,
 ) -> None:
     """Check the stories without writing a book: stories, parts, words, every placeholder and where
-    it first is, which have values, and warnings. Exits 1 on errors. E.g. [bold]ebookify check --name Sam[/]."""
+    it first is, which have values, and warnings. Exits 1 on errors. E.g. ebookify check --name Sam."""
     from .check import check as run_check
 
     with _errors_as_one_line():
@@ -198,7 +200,7 @@ def lint(
     books: Annotated[list[Path], typer.Argument(metavar="EPUB...", help="The books to check.", show_default=False)],
 ) -> None:
     """Check EPUBs for what makes Send-to-Kindle refuse or garble a book, which EPUBCheck does not
-    catch. Every build runs this on its own books. E.g. [bold]ebookify lint dist/*.epub[/]."""
+    catch. Every build runs this on its own books. E.g. ebookify lint dist/*.epub."""
     from .lint import check_file
 
     failed = False
@@ -286,7 +288,7 @@ def _print_check(report: CheckReport) -> None:
         stories.add_column("reads · votes · comments", no_wrap=True)
         for story in report.collection.stories:
             who = f"\n[dim]{_safe(story.who)}[/]" if story.who else ""
-            stories.add_row(f"[bold]{_safe(story.title)}[/]{who}", "", "", f"{story.words:,}", "")
+            stories.add_row(f"{_safe(story.title)}{who}", "", "", f"{story.words:,}", "")
             for part in story.parts:
                 stats = " · ".join(part.stats.__dict__.values()) if part.stats else ""
                 stories.add_row("", str(part.part or "–"), _safe(part.source), f"{part.words:,}", stats)

@@ -29,6 +29,7 @@ _NS = {
 _ENCODING_DECLARATION = re.compile(rb"^<\?xml[^>]*encoding=[\"']utf-8[\"']", re.IGNORECASE)
 _PLAIN_LANGUAGE = re.compile(r"^[a-z]{2,3}(-[A-Z]{2})?$")
 _COMMENT = re.compile(rb"<!--(.*?)-->", re.DOTALL)
+_BODY_ID = re.compile(rb"<body\b[^>]*?\sid\s*=\s*[\"']([^\"']*)[\"']")
 
 
 @dataclass(frozen=True)
@@ -65,11 +66,14 @@ class _Book:
                 yield self.path(item.get("href")), self.files[self.path(item.get("href"))]
 
     def trees(self) -> list[tuple[str, etree._Element]]:
-        """The pages parsed (once) leniently: a page that is not well-formed is EPUBCheck's to
-        report, and must not stop the rules that read the rest."""
+        """The pages that hold a link or an image, parsed (once) leniently: a page that is not
+        well-formed is EPUBCheck's to report, and must not stop the rules that read the rest.
+        Pages of story text hold neither, and a whole book's trees would take more memory than
+        its text."""
         if self._trees is None:
             parser = etree.XMLParser(recover=True, resolve_entities=False, no_network=True)
-            parsed = ((name, etree.fromstring(data, parser)) for name, data in self.pages())
+            wanted = ((name, data) for name, data in self.pages() if b"<a" in data or b"<img" in data)
+            parsed = ((name, etree.fromstring(data, parser)) for name, data in wanted)
             self._trees = [(name, root) for name, root in parsed if root is not None]
         return self._trees
 
@@ -111,13 +115,8 @@ def _plain_language(book: _Book) -> Iterator[Violation]:
 
 
 def _no_body_id_links(book: _Book) -> Iterator[Violation]:
-    body_ids = set()
-    pages = dict(book.trees())
-    for name, page in pages.items():
-        body = page.find("x:body", _NS)
-        if body is not None and body.get("id"):
-            body_ids.add(f"{name}#{body.get('id')}")
-    for name, page in pages.items():
+    body_ids = {f"{name}#{match[1].decode()}" for name, data in book.pages() for match in _BODY_ID.finditer(data)}
+    for name, page in book.trees():
         for link in page.iterfind(".//x:a[@href]", _NS):
             href = link.get("href")
             if "#" in href and not href.startswith(("http:", "https:", "mailto:")):
@@ -159,7 +158,7 @@ def _spine_matches_ncx(book: _Book) -> Iterator[Violation]:
 
 def _no_double_hyphen_comments(book: _Book) -> Iterator[Violation]:
     for name, data in book.files.items():
-        xml = name.endswith((".xhtml", ".html", ".opf", ".ncx", ".xml"))
+        xml = name.endswith((".xhtml", ".html", ".opf", ".ncx", ".xml")) and b"<!--" in data
         if xml and any(b"--" in comment for comment in _COMMENT.findall(data)):
             yield Violation("no-double-hyphen-comments", name, "has -- inside a comment", "remove the comment")
 
