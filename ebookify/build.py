@@ -228,24 +228,31 @@ def prepare(
     """Personalise and render one reader's copy, ready to package (as EPUB, or as KEPUB too)."""
     tally = Tally()
     values = reader_values(reader.name, reader.values)
-    personal = map_text(collection, lambda text: personalise(text, values, tally))
-    cover = settings.user_cover or generate_cover(personal.title, f"for {reader.name}" if reader.name else None)
-    edition = Edition(personal.title, settings.author, reader.name, settings.language, cover.file_name)
+
+    def change(text: str) -> str:
+        return personalise(text, values, tally)
+
+    def quietly(text: str) -> str:  # for metadata that repeats what the pages say: counted once
+        return personalise(text, values, Tally())
+
+    title = change(collection.title)
+    cover = settings.user_cover or generate_cover(title, f"for {reader.name}" if reader.name else None)
+    edition = Edition(title, settings.author, reader.name, settings.language, cover.file_name)
     author = settings.author or DEFAULT_AUTHOR
     meta = Metadata(
         identifier=book_identifier(collection.title, reader),
-        title=personal.title,
+        title=title,
         author=author,
         author_sort=file_as(author),
         language=settings.language,
-        description=_description(personal, reader),
+        description=_description([quietly(s.title) for s in collection.stories], reader),
         subjects=subjects(collection),
         sources=tuple(dict.fromkeys(s.work.url for s in collection.stories if s.work and s.work.url)),
         modified=_modified(),
-        series=settings.series and personalise(settings.series, values, Tally()),
+        series=settings.series and quietly(settings.series),
         series_index=settings.series_index,
     )
-    return render(personal, edition), meta, cover, tally
+    return render(collection, edition, change), meta, cover, tally
 
 
 def file_as(author: str) -> str:
@@ -273,11 +280,10 @@ def subjects(collection: Collection) -> tuple[str, ...]:
     return tuple(dict.fromkeys(found))
 
 
-def _description(collection: Collection, reader: Reader) -> str:
-    stories = collection.stories
-    count = f"{len(stories)} reader-insert {'story' if len(stories) == 1 else 'stories'}"
+def _description(titles: list[str], reader: Reader) -> str:
+    count = f"{len(titles)} reader-insert {'story' if len(titles) == 1 else 'stories'}"
     made = f", personalised for {reader.name}" if reader.name else ", unpersonalised edition"
-    return f"{count}{made}: " + "; ".join(s.title for s in stories) + "."
+    return f"{count}{made}: " + "; ".join(titles) + "."
 
 
 def _modified() -> datetime:

@@ -144,6 +144,17 @@ def map_text(
 ) -> Collection:
     """The same collection with `change` applied to every piece of reader-facing text.
     `change_all`, if given, does the same to a chapter's paragraphs at once (faster in bulk)."""
+    books = tuple(
+        Book(change(b.title) if b.title else None, tuple(map_story(s, change, change_all) for s in b.stories))
+        for b in collection.books
+    )
+    return replace(collection, title=change(collection.title), books=books)
+
+
+def map_story(
+    story: Story, change: Callable[[str], str], change_all: Callable[[list[str]], list[str]] | None = None
+) -> Story:
+    """map_text for one story (so that a whole changed copy of a collection need never exist)."""
 
     def paragraphs(texts: list[str]) -> list[str]:
         return change_all(texts) if change_all else [change(text) if text else text for text in texts]
@@ -160,18 +171,13 @@ def map_text(
             label=change(c.label) if c.label else c.label,
         )
 
-    def story(s: Story) -> Story:
-        parts = tuple(chapter(p) for p in s.parts)
-        if s.work is not None:  # an AO3 work's "who" is its tags, which are metadata: left as tagged
-            parts = tuple(replace(p, who=s.who) for p in parts)
-            work = replace(s.work, summary=s.work.summary and change(s.work.summary))
-            return replace(s, title=change(s.title), parts=parts, book=s.book and change(s.book), work=work)
-        return replace(s, who=change(s.who), title=change(s.title), parts=parts, book=s.book and change(s.book))
-
-    books = tuple(
-        Book(change(b.title) if b.title else None, tuple(story(s) for s in b.stories)) for b in collection.books
-    )
-    return replace(collection, title=change(collection.title), books=books)
+    parts = tuple(chapter(p) for p in story.parts)
+    book = story.book and change(story.book)
+    if story.work is not None:  # an AO3 work's "who" is its tags, which are metadata: left as tagged
+        parts = tuple(replace(p, who=story.who) for p in parts)
+        work = replace(story.work, summary=story.work.summary and change(story.work.summary))
+        return replace(story, title=change(story.title), parts=parts, book=book, work=work)
+    return replace(story, who=change(story.who), title=change(story.title), parts=parts, book=book)
 
 
 def keep_blocks(collection: Collection, keep: Callable[[Block], bool]) -> Collection:

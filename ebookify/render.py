@@ -6,13 +6,14 @@ Every piece of story text passes through `_text` exactly once, so whatever a sto
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from html import escape
 from importlib.resources import files
 from itertools import count, groupby
 
 from .marks import plain, to_xhtml
-from .model import Block, BlockKind, Book, Chapter, Collection, Stats, Story, WorkMeta
+from .model import Block, BlockKind, Chapter, Collection, Stats, Story, WorkMeta, map_story
 
 STYLESHEET = "style.css"
 COVER_PAGE = "cover.xhtml"
@@ -61,8 +62,11 @@ class Edition:
     cover_file: str
 
 
-def render(collection: Collection, edition: Edition) -> Rendered:
-    """Cover, title page and contents, then (for several Wattpad books) a page a book, then the stories."""
+def render(collection: Collection, edition: Edition, change: Callable[[str], str] | None = None) -> Rendered:
+    """Cover, title page and contents, then (for several Wattpad books) a page a book, then the stories.
+    `change` (personalisation) is applied to each story as it is rendered, so that no whole
+    changed copy of the collection is ever held."""
+    change = change or (lambda text: text)
     pages: list[Page] = []
     toc: list[TocEntry] = []
     several_books = len(collection.books) > 1
@@ -70,11 +74,12 @@ def render(collection: Collection, edition: Edition) -> Rendered:
     story_numbers = count(1)
     for book_no, book in enumerate(collection.books, start=1):
         if several_books:
-            book_page = _book_page(book, f"book-{book_no:02d}.xhtml", edition.language)
+            book_page = _book_page(book.title and change(book.title), f"book-{book_no:02d}.xhtml", edition.language)
             pages.append(book_page)
         entries = []
         for story in book.stories:
-            story_pages, entry = _story(story, f"story-{next(story_numbers):03d}", edition.language, level)
+            stem = f"story-{next(story_numbers):03d}"
+            story_pages, entry = _story(map_story(story, change), stem, edition.language, level)
             pages += story_pages
             entries.append(entry)
         toc += [TocEntry(book_page.title, book_page.file_name, tuple(entries))] if several_books else entries
@@ -208,8 +213,8 @@ def _contents_page(toc: list[TocEntry], lang: str) -> Page:
     return _page(CONTENTS_PAGE, "Contents", lang, body, "frontmatter")
 
 
-def _book_page(book: Book, file_name: str, lang: str) -> Page:
-    title = book.title or UNTITLED_BOOK
+def _book_page(title: str | None, file_name: str, lang: str) -> Page:
+    title = title or UNTITLED_BOOK
     return _page(file_name, title, lang, f'<h1 class="book-title">{_text(title)}</h1>\n', "part")
 
 
