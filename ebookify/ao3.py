@@ -113,11 +113,17 @@ def read_work(data: bytes, source: str, warnings: list[str]) -> Story:
             source,
             "is not an AO3 download (it has no #preface and #chapters); save the work with AO3's Download → HTML",
         )
-    preface = soup.find(id="preface")
+    # The three blocks are taken out of the tree first, each from wherever it ended up: an
+    # unclosed <div> in the text nests what follows inside it, and the afterword's apparatus
+    # would become story text.
+    afterword = soup.find(id="afterword")
+    afterword = afterword.extract() if afterword is not None else None
+    body = soup.find(id="chapters").extract()
+    preface = soup.find(id="preface").extract()
     work = _work_meta(preface, source, warnings)
     title = _clean(_text_of(preface.find("h1"))) or "Untitled"
-    chapters = _chapters(soup.find(id="chapters"), source, warnings)
-    chapters[-1].end_notes += _labelled_notes(soup.find(id="afterword"), source, warnings, "End Notes")
+    chapters = _chapters(body, source, warnings)
+    chapters[-1].end_notes += _labelled_notes(afterword, source, warnings, "End Notes")
     chapters[0].start_notes[:0] = _labelled_notes(preface.find("div", class_="meta"), source, warnings, "Notes")
     who = ", ".join(work.relationships) or ", ".join(c for c in work.characters if c.casefold() != "reader")
     series = work.series[0][0] if work.series else None
@@ -220,15 +226,16 @@ def _summary(block: Tag | None, label: str, source: str, warnings: list[str]) ->
 
 def _work_meta(preface: Tag, source: str, warnings: list[str]) -> WorkMeta:
     fields: dict[str, list[str]] = {}
+    series: tuple[tuple[str, int], ...] = ()
     tags = preface.find("dl", class_="tags")
     for dt in tags.find_all("dt") if tags else ():
         name = _TAG_FIELDS.get(_clean(dt.get_text()).rstrip(":").casefold())
         dd = dt.find_next_sibling("dd")
-        if name and dd is not None:
+        if name == "series" and dd is not None:
+            series = _series(dd)
+        elif name and dd is not None:
             links = [_clean(a.get_text()) for a in dd.find_all("a")]
-            fields[name] = links if links and name not in ("series", "stats") else [_clean(dd.get_text())]
-            if name == "series":
-                fields["series"] = [_series_text(dd)]
+            fields[name] = links if links and name != "stats" else [_clean(dd.get_text())]
     meta = preface.find("div", class_="meta")
     byline = meta.find(class_="byline") if meta else None
     authors = tuple(_clean(a.get_text()) for a in byline.find_all("a")) if byline else ()
@@ -246,23 +253,25 @@ def _work_meta(preface: Tag, source: str, warnings: list[str]) -> WorkMeta:
         characters=tuple(fields.get("characters", ())),
         freeforms=tuple(fields.get("freeforms", ())),
         language=(fields.get("language") or [None])[0],
-        series=_parse_series(fields.get("series", [""])[0]),
+        series=series,
         words=_words(stats),
         summary=_summary(meta, "Summary", source, warnings),
         stats=stats,
     )
 
 
-def _series_text(dd: Tag) -> str:
-    """'Part 2 of <a>Harbour Lights</a>, Part 1 of <a>Other</a>' with each name kept whole."""
-    return _clean(
-        " ".join(str(s) if isinstance(s, NavigableString) else f"\ufdef{s.get_text()}\ufdef" for s in dd.children)
-    )
-
-
-def _parse_series(text: str) -> tuple[tuple[str, int], ...]:
-    found = re.findall(r"part\s+(\d+)\s+of\s+\ufdef([^\ufdef]+)\ufdef", text, re.IGNORECASE)
-    return tuple((_clean(name), int(position)) for position, name in found)
+def _series(dd: Tag) -> tuple[tuple[str, int], ...]:
+    """'Part 2 of <a>Harbour Lights</a>, Part 1 of <a>Other</a>' -> (('Harbour Lights', 2), ('Other', 1))."""
+    found, before = [], ""
+    for child in dd.children:
+        if isinstance(child, NavigableString):
+            before += str(child)
+        elif isinstance(child, Tag) and child.name == "a":
+            position = re.search(r"part\s+(\d+)\s+of\s*$", before, re.IGNORECASE)
+            if position:
+                found.append((_clean(child.get_text()), int(position.group(1))))
+            before = ""
+    return tuple(found)
 
 
 def _words(stats: tuple[tuple[str, str], ...]) -> int | None:
@@ -358,7 +367,9 @@ def _inline(node: Tag, source: str, warnings: list[str]) -> str:
 
 
 def _inline_text(text: str) -> str:
-    return _SPACE.sub(" ", text)
+    # Character references (&#x1;, &#xFFFE;, &#xFDD0;) are decoded by the parser, so what XML
+    # forbids, and the noncharacters that carry our inline marks, are removed here, not before.
+    return _SPACE.sub(" ", _XML_INVALID.sub("", text))
 
 
 def _trim(text: str) -> str:
@@ -406,4 +417,4 @@ def _text_of(tag: Tag | None) -> str:
 
 
 def _clean(text: str) -> str:
-    return _SPACE.sub(" ", text).strip()
+    return _SPACE.sub(" ", _XML_INVALID.sub("", text)).strip()

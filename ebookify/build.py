@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 import re
 import tempfile
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -93,21 +95,23 @@ def build(
     settings = book_settings(options, collection)
     written: list[Written] = []
     lint_warnings: list[str] = []
-    for done, (reader, path) in enumerate(zip(readers, paths, strict=True), start=len(files) + 1):
-        edition = edition_of(collection, options, personal=reader.name is not None)
-        rendered, meta, cover, tally = prepare(edition, reader, settings)
-        books = [(path, package_files(rendered, meta, cover))]
-        if options.kepub:
-            books.append((kepub_path(path), package_files(kepub_rendered(rendered), meta, cover)))
-        for book_path, files in books:
-            data = zip_files(files)
-            lint_warnings += checked_for_kindle(files, len(data), book_path)
-            write_atomic(book_path, data)
-            written.append(Written(book_path, reader, tally))
-            if on_written:
-                on_written(written[-1])
-        if on_progress:
-            on_progress(done, steps)
+    with staged() as stage:
+        for done, (reader, path) in enumerate(zip(readers, paths, strict=True), start=len(files) + 1):
+            edition = edition_of(collection, options, personal=reader.name is not None)
+            rendered, meta, cover, tally = prepare(edition, reader, settings)
+            books = [(path, package_files(rendered, meta, cover))]
+            if options.kepub:
+                books.append((kepub_path(path), package_files(kepub_rendered(rendered), meta, cover)))
+            for book_path, entries in books:
+                data = zip_files(entries)
+                lint_warnings += checked_for_kindle(entries, len(data), book_path)
+                stage(book_path, data)
+                written.append(Written(book_path, reader, tally))
+            if on_progress:
+                on_progress(done, steps)
+    for item in written:  # only now are they in place
+        if on_written:
+            on_written(item)
     return BuildReport(collection, tuple(written), collection.warnings + unfilled + tuple(lint_warnings))
 
 
@@ -301,7 +305,7 @@ def output_paths(options: BuildOptions, title: str, readers: list[Reader]) -> li
         if len(readers) > 1:
             raise EbookifyError("-o/--output names one file, but there are several readers; use --out-dir")
         return [options.output]
-    stem = slug(title) or "stories"
+    stem = _shortened(slug(title), 80) or "stories"
     names: list[str] = []
     for reader in readers:
         name = f"{stem}-for-{_reader_slug(reader.name)}" if reader.name is not None else stem
@@ -314,25 +318,86 @@ def output_paths(options: BuildOptions, title: str, readers: list[Reader]) -> li
 
 def _reader_slug(name: str) -> str:
     """ASCII for any name; one with no Latin letters at all ("李", "🦀") is named by its hash."""
-    return slug(name) or "reader-" + hashlib.sha256(name.encode()).hexdigest()[:6]
+    return _shortened(slug(name), 40) or "reader-" + hashlib.sha256(name.encode()).hexdigest()[:6]
+
+
+def _shortened(stem: str, limit: int) -> str:
+    """At most `limit` characters, cut at a word: file systems refuse names over 255 bytes."""
+    if len(stem) <= limit:
+        return stem
+    cut = stem[:limit]
+    return (cut.rsplit("-", 1)[0] if "-" in cut else cut).strip("-")
 
 
 def write_atomic(path: Path, data: bytes) -> None:
     """Write to a temporary file beside `path`, then rename: `path` is whole or untouched."""
+    with staged() as stage:
+        stage(path, data)
+
+
+@contextmanager
+def staged() -> Iterator[Callable[[Path, bytes], None]]:
+    """Books are written to temporary files beside their places, and renamed into them only when
+    every one is written: a failure (a full disk, Ctrl-C) on the last reader's book leaves all the
+    earlier builds' books as they were, and no temporary file behind."""
+    pending: list[tuple[Path, Path]] = []
+
+    def stage(path: Path, data: bytes) -> None:
+        pending.append((_written_beside(path, data), path))
+
+    try:
+        yield stage
+        _commit(pending)
+    finally:
+        for temporary, _ in pending:
+            temporary.unlink(missing_ok=True)
+
+
+def _written_beside(path: Path, data: bytes) -> Path:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
+        handle, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
     except OSError as exc:
         raise EbookifyError(f"cannot write {path}: {exc.strerror or exc}") from exc
+    temporary = Path(name)
     try:
         with os.fdopen(handle, "wb") as file:
             file.write(data)
             file.flush()
             os.fsync(file.fileno())
         os.chmod(temporary, 0o644)
-        os.replace(temporary, path)
     except BaseException as exc:
-        Path(temporary).unlink(missing_ok=True)
+        temporary.unlink(missing_ok=True)
         if isinstance(exc, OSError):
             raise EbookifyError(f"cannot write {path}: {exc.strerror or exc}") from exc
         raise
+    return temporary
+
+
+def _commit(pending: list[tuple[Path, Path]]) -> None:
+    """Rename every written book into its place, or none: the books they replace are set aside
+    first, and put back if any rename fails."""
+    placed: list[Path] = []
+    set_aside: list[tuple[Path, Path]] = []
+    current = None
+    try:
+        for temporary, path in pending:
+            current = path
+            if path.is_dir():
+                raise IsADirectoryError(errno.EISDIR, "a folder is in the way")
+            if path.exists():
+                aside = path.with_name(f".{path.name}.{os.getpid()}.old")
+                os.replace(path, aside)
+                set_aside.append((aside, path))
+            os.replace(temporary, path)
+            placed.append(path)
+    except BaseException as exc:
+        for path in placed:
+            path.unlink(missing_ok=True)
+        for aside, path in set_aside:
+            os.replace(aside, path)
+        if isinstance(exc, OSError):
+            raise EbookifyError(f"cannot write {current}: {exc.strerror or exc}") from exc
+        raise
+    for aside, _ in set_aside:
+        aside.unlink(missing_ok=True)

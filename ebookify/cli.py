@@ -61,9 +61,7 @@ Stories = Annotated[
 ]
 Title = Annotated[
     str | None,
-    typer.Option(
-        "--title", metavar="TEXT", help='Book title, e.g. --title "Summer Reads". Default: the Wattpad book.'
-    ),
+    typer.Option("--title", metavar="TEXT", help='Book title, e.g. --title "Summer Reads". Default: the Wattpad book.'),
 ]
 
 
@@ -103,9 +101,7 @@ def build(
     ] = Path("dist"),
     output: Annotated[
         Path | None,
-        typer.Option(
-            "--output", "-o", metavar="FILE", help="Exact output file, for one reader only: -o sam.epub."
-        ),
+        typer.Option("--output", "-o", metavar="FILE", help="Exact output file, for one reader only: -o sam.epub."),
     ] = None,
     title: Title = None,
     author: Annotated[
@@ -114,9 +110,7 @@ def build(
     ] = None,
     language: Annotated[
         str,
-        typer.Option(
-            "--language", metavar="CODE", help="Language code of the stories, e.g. --language en-GB."
-        ),
+        typer.Option("--language", metavar="CODE", help="Language code of the stories, e.g. --language en-GB."),
     ] = "en",
     strict: Annotated[
         bool,
@@ -145,9 +139,7 @@ def build(
     ] = None,
     series_index: Annotated[
         int,
-        typer.Option(
-            "--series-index", metavar="N", help="This book's number in the series: --series-index 2."
-        ),
+        typer.Option("--series-index", metavar="N", help="This book's number in the series: --series-index 2."),
     ] = 1,
 ) -> None:
     """Build the EPUB collection from every story file, e.g. ebookify build --name Sam."""

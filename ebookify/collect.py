@@ -112,11 +112,27 @@ def _part_warnings(parts: list[Chapter]) -> list[str]:
     story = f'"{parts[0].title}"' + (f" ({parts[0].who})" if parts[0].who else "")
     numbers = [p.part for p in parts]
     expected = max(numbers + [p.part_total or 0 for p in parts])
-    warnings = [f"{story} is missing part {n} of {expected}" for n in range(1, expected + 1) if n not in numbers]
+    warnings = []
+    for first, last in _gaps(sorted(set(numbers)), expected):
+        # A short gap names each part; a long one ("part 1/100000000000") is one warning.
+        if last - first < 10:
+            warnings += [f"{story} is missing part {n} of {expected}" for n in range(first, last + 1)]
+        else:
+            warnings.append(f"{story} is missing parts {first}–{last} of {expected}")
     for n in sorted({n for n in numbers if numbers.count(n) > 1}):
         files = ", ".join(p.source for p in parts if p.part == n)
         warnings.append(f"{story} has part {n} more than once ({files}); all copies are kept")
     return warnings
+
+
+def _gaps(found: list[int], expected: int) -> list[tuple[int, int]]:
+    """The runs of numbers from 1 to `expected` missing from `found` (sorted), as (first, last)."""
+    gaps, previous = [], 0
+    for number in [*found, expected + 1]:
+        if number > previous + 1:
+            gaps.append((previous + 1, number - 1))
+        previous = max(previous, number)
+    return gaps
 
 
 def group_books(stories: list[Story]) -> tuple[Book, ...]:
