@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import errno
 import hashlib
+import multiprocessing
 import os
 import re
 import tempfile
@@ -92,19 +93,13 @@ def build(
     unfilled = missing_warnings(placeholders(edition_of(collection, options, personal=True)), readers)
     if options.strict and unfilled:
         raise EbookifyError(f"--strict: {unfilled[0]}")
-    settings = book_settings(options, collection)
+    job = _Job(collection, options, book_settings(options, collection), tuple(zip(readers, paths, strict=True)))
     written: list[Written] = []
     lint_warnings: list[str] = []
     with staged() as stage:
-        for done, (reader, path) in enumerate(zip(readers, paths, strict=True), start=len(files) + 1):
-            edition = edition_of(collection, options, personal=reader.name is not None)
-            rendered, meta, cover, tally = prepare(edition, reader, settings)
-            books = [(path, package_files(rendered, meta, cover))]
-            if options.kepub:
-                books.append((kepub_path(path), package_files(kepub_rendered(rendered), meta, cover)))
-            for book_path, entries in books:
-                data = zip_files(entries)
-                lint_warnings += checked_for_kindle(entries, len(data), book_path)
+        for done, books in enumerate(_each_readers_books(job), start=len(files) + 1):
+            for book_path, reader, tally, data, warnings in books:
+                lint_warnings += warnings
                 stage(book_path, data)
                 written.append(Written(book_path, reader, tally))
             if on_progress:
@@ -113,6 +108,55 @@ def build(
         if on_written:
             on_written(item)
     return BuildReport(collection, tuple(written), collection.warnings + unfilled + tuple(lint_warnings))
+
+
+@dataclass(frozen=True)
+class _Job:
+    collection: Collection
+    options: BuildOptions
+    settings: BookSettings
+    readers: tuple[tuple[Reader, Path], ...]
+
+
+# The job a forked worker reads: set before the pool forks, so the collection reaches the workers
+# through the fork's copy-on-write memory instead of being pickled to each of them.
+_current_job: _Job | None = None
+
+
+def _each_readers_books(job: _Job) -> Iterator[list[tuple[Path, Reader, Tally, bytes, list[str]]]]:
+    """Each reader's books (EPUB, and KEPUB if asked), in reader order. Several readers are made
+    on all cores: personalising, rendering and zipping a copy is most of a build's work."""
+    workers = min(len(job.readers), os.cpu_count() or 1)
+    if workers < 2 or "fork" not in multiprocessing.get_all_start_methods():
+        yield from (_readers_books(job, index) for index in range(len(job.readers)))
+        return
+    global _current_job
+    _current_job = job
+    try:
+        with multiprocessing.get_context("fork").Pool(workers) as pool:
+            yield from pool.imap(_forked_readers_books, range(len(job.readers)))
+    finally:
+        _current_job = None
+
+
+def _forked_readers_books(index: int) -> list[tuple[Path, Reader, Tally, bytes, list[str]]]:
+    assert _current_job is not None
+    return _readers_books(_current_job, index)
+
+
+def _readers_books(job: _Job, index: int) -> list[tuple[Path, Reader, Tally, bytes, list[str]]]:
+    """One reader's books, zipped and checked: (path, reader, tally, bytes, lint warnings)."""
+    reader, path = job.readers[index]
+    edition = edition_of(job.collection, job.options, personal=reader.name is not None)
+    rendered, meta, cover, tally = prepare(edition, reader, job.settings)
+    books = [(path, package_files(rendered, meta, cover))]
+    if job.options.kepub:
+        books.append((kepub_path(path), package_files(kepub_rendered(rendered), meta, cover)))
+    out = []
+    for book_path, entries in books:
+        data = zip_files(entries)
+        out.append((book_path, reader, tally, data, checked_for_kindle(entries, len(data), book_path)))
+    return out
 
 
 def edition_of(collection: Collection, options: BuildOptions, personal: bool) -> Collection:

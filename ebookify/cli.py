@@ -261,6 +261,8 @@ def _summary(report: BuildReport) -> str:
         f"{stories} stor{'ies' if stories != 1 else 'y'}, {parts} part{'s' if parts != 1 else ''}, {words:,} words"
     ]
     for item in report.written:
+        if item.path.name.endswith(".kepub.epub"):  # the same reader's Kobo copy: said once
+            continue
         who = item.reader.name if item.reader.name is not None else "the neutral edition"
         lines.append(f"  {who}: {sum(item.tally.replaced.values())} placeholders replaced")
     return "\n".join(lines)

@@ -10,6 +10,7 @@ import io
 import re
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 from .errors import EbookifyError
@@ -111,10 +112,11 @@ def generate_cover(title: str, dedication: str | None) -> CoverImage:
         text = _shorten(draw, dedication, font, SIZE[0] - 4 * margin)
         draw.text((SIZE[0] / 2, SIZE[1] * 0.72), text, font=font, fill=(236, 228, 210), anchor="mm")
     out = io.BytesIO()
-    image.save(out, "JPEG", quality=88, optimize=True)
+    image.save(out, "JPEG", quality=88)
     return CoverImage(out.getvalue(), "image/jpeg", "cover.jpg")
 
 
+@lru_cache(maxsize=16)
 def _font(size: int):
     from PIL import ImageFont
 

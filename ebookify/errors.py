@@ -13,6 +13,10 @@ class StoryError(EbookifyError):
     def __init__(self, source: str, message: str, line: int | None = None) -> None:
         self.source = source
         self.line = line
+        self.message = message
         # "stories/002.txt:4 has ..." reads as a sentence and still jumps to the line in editors.
         where = f"{source}:{line}" if line is not None else source
         super().__init__(f"{where} {message}")
+
+    def __reduce__(self):  # so that it crosses from a worker process whole
+        return (type(self), (self.source, self.message, self.line))
