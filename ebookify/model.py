@@ -168,8 +168,7 @@ def map_story(
             synopsis=change(c.synopsis) if c.synopsis else c.synopsis,
             # Most paragraphs hold no placeholder and come back as they were: keep those blocks.
             blocks=tuple(
-                b if t is b.text else Block(b.kind, t, b.line, b.centered)
-                for b, t in zip(c.blocks, texts, strict=True)
+                b if t is b.text else Block(b.kind, t, b.line, b.centered) for b, t in zip(c.blocks, texts, strict=True)
             ),
             book=change(c.book) if c.book else c.book,
             label=change(c.label) if c.label else c.label,

@@ -47,7 +47,7 @@ _CONTROLS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 _UNWRITABLE = re.compile("[\ud800-\udfff\ufffe\uffff\ufdd0-\ufdef]")
 # Invisible characters that reorder or hide text: in a name they would garble every paragraph it
 # is written into (U+202E shows the rest of the line backwards).
-_INVISIBLE = re.compile("[\u200b\u2060\ufeff\u202a-\u202e\u2066-\u2069]")
+_INVISIBLE = re.compile("[\u200b\u200e\u200f\u061c\u2060\ufeff\u202a-\u202e\u2066-\u2069]")
 # For telling whether a placeholder stands in shouted text: the words around it, within its clause.
 _WORD = re.compile(r"[^\W\d_]{2,}")
 _CLAUSE_BREAK = re.compile('[.!?:;"“”\ufdd4]')  # U+FDD4: a line break (marks.py)

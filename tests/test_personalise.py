@@ -322,6 +322,8 @@ def test_normalise_code(key: str, code: str | None) -> None:
         pytest.param("\u202eZoë", id="right-to-left-override"),
         pytest.param("Zo\u200bë", id="zero-width-space"),
         pytest.param("\u2066Zoë\u2069", id="bidi-isolate"),
+        pytest.param("Zoë\u200f", id="right-to-left-mark"),
+        pytest.param("\u061cZoë", id="arabic-letter-mark"),
     ],
 )
 def test_check_value_refuses(value: str) -> None:
