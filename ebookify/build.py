@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import errno
 import hashlib
-import multiprocessing
 import os
 import re
 import tempfile
@@ -127,7 +126,12 @@ def _each_readers_books(job: _Job) -> Iterator[list[tuple[Path, Reader, Tally, b
     """Each reader's books (EPUB, and KEPUB if asked), in reader order. Several readers are made
     on all cores: personalising, rendering and zipping a copy is most of a build's work."""
     workers = min(len(job.readers), os.cpu_count() or 1)
-    if workers < 2 or "fork" not in multiprocessing.get_all_start_methods():
+    if workers < 2:
+        yield from (_readers_books(job, index) for index in range(len(job.readers)))
+        return
+    import multiprocessing  # only here: a one-reader build need not pay for importing it
+
+    if "fork" not in multiprocessing.get_all_start_methods():
         yield from (_readers_books(job, index) for index in range(len(job.readers)))
         return
     global _current_job

@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from html import escape
-from importlib.resources import files
 from itertools import count, groupby
+from pathlib import Path
 
 from .marks import plain, to_xhtml
 from .model import Block, BlockKind, Chapter, Collection, Stats, Story, WorkMeta, map_story
@@ -89,7 +89,7 @@ def render(collection: Collection, edition: Edition, change: Callable[[str], str
         Landmark("toc", CONTENTS_PAGE, "Contents"),
         Landmark("text", pages[0].file_name, "Start of the stories"),
     )
-    css = files("ebookify").joinpath(STYLESHEET).read_bytes()
+    css = (Path(__file__).parent / STYLESHEET).read_bytes()
     return Rendered(tuple(front + pages), tuple(toc), css, landmarks)
 
 
