@@ -21,6 +21,7 @@ _BOMS = (
 # ebookify (marks.py): they can only be noise from a copy, and the first kind would make a page
 # unreadable.
 _XML_INVALID = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ufeff\ufffe\uffff\ufdd0-\ufdef]")
+_BINARY_CONTROLS = re.compile("[\x00-\x08\x0b\x0d-\x1f]")  # control characters but tab, newline, form feed
 _COUNT = r"(\d+(?:[.,]\d+)?[KkMm]?)"
 _STATS = re.compile(rf"^{_COUNT}\s+{_COUNT}\s+{_COUNT}$")
 _FOOTER = re.compile(r"where stories live\.?\s*discover now\.?\s*$", re.IGNORECASE)
@@ -80,8 +81,8 @@ def _decode_bytes(data: bytes, source: str) -> str:
 
 def _looks_binary(text: str) -> bool:
     """Many control characters mean an image or document saved as .txt, not a story."""
-    controls = sum(1 for ch in text[:65536] if ch < " " and ch not in "\t\n\f")
-    return controls > max(8, len(text[:65536]) // 100)
+    sample = text[:65536]
+    return len(_BINARY_CONTROLS.findall(sample)) > max(8, len(sample) // 100)
 
 
 def parse_chapter(text: str, source: str) -> Chapter:
