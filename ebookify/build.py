@@ -2,40 +2,30 @@
 
 from __future__ import annotations
 
-import errno
 import hashlib
 import os
 import re
-import tempfile
-import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
 from pathlib import Path
 
+from .book import DEFAULT_AUTHOR, BookSettings, file_as, make_epub, prepare
 from .collect import collect, read_item, story_files
-from .cover import CoverImage, find_cover, generate_cover, load_cover, slug
-from .epub import Metadata, package, package_files, zip_files
+from .cover import find_cover, load_cover, slug
+from .epub import package_files, zip_files
 from .errors import EbookifyError
 from .lint import lint_files
 from .model import BlockKind, Collection, Reader, keep_blocks, map_text
-from .personalise import NAME_CODES, Tally, check_value, explains_placeholders, personalise, reader_values
+from .personalise import NAME_CODES, Tally, check_value, explains_placeholders, reader_values
 from .readers import load_readers
-from .render import Edition, Rendered, render
+from .render import Rendered
 from .survey import Found, placeholders
 from .typography import typeset, typeset_all
+from .write import staged, write_atomic
 
-# Readers deduplicate books by identifier: one derived from the collection and the reader makes a
-# rebuild replace the old copy, while two friends' copies stay two books.
-_ID_NAMESPACE = uuid.UUID("6f1d2c9e-6a47-5c1e-9f0b-3c9a7e2b8d41")
-# dcterms:modified must not be the wall clock, or no two builds would match; SOURCE_DATE_EPOCH is
-# the reproducible-builds convention for choosing it.
-_DEFAULT_MODIFIED = datetime(2000, 1, 1, tzinfo=UTC)
+__all__ = ["DEFAULT_AUTHOR", "BookSettings", "BuildOptions", "build", "file_as", "make_epub", "write_atomic"]
+
 _LANGUAGE = re.compile(r"^([A-Za-z]{2,3})(?:-([A-Za-z]{2}|\d{3}))?$")
-_NOT_A_CHARACTER = re.compile(r"reader|^you$|^[a-z]/[a-z]$", re.IGNORECASE)
-_SHIP_SEPARATOR = re.compile(r"\s+[x×]\s+|\s*[&,]\s*|\s+and\s+", re.IGNORECASE)
-DEFAULT_AUTHOR = "Unknown"
 
 
 @dataclass(frozen=True)
@@ -257,96 +247,6 @@ def check_language(code: str) -> str:
     return language.lower() + (f"-{region.upper()}" if region else "")
 
 
-@dataclass(frozen=True)
-class BookSettings:
-    """What every reader's copy shares, beyond the stories."""
-
-    language: str = "en"
-    author: str | None = None
-    series: str | None = None
-    series_index: int = 1
-    user_cover: CoverImage | None = None
-
-
-def make_epub(collection: Collection, reader: Reader, settings: BookSettings) -> tuple[bytes, Tally]:
-    """One reader's book, as bytes."""
-    rendered, meta, cover, tally = prepare(collection, reader, settings)
-    return package(rendered, meta, cover), tally
-
-
-def prepare(
-    collection: Collection, reader: Reader, settings: BookSettings
-) -> tuple[Rendered, Metadata, CoverImage, Tally]:
-    """Personalise and render one reader's copy, ready to package (as EPUB, or as KEPUB too)."""
-    tally = Tally()
-    values = reader_values(reader.name, reader.values)
-
-    def change(text: str) -> str:
-        return personalise(text, values, tally)
-
-    def quietly(text: str) -> str:  # for metadata that repeats what the pages say: counted once
-        return personalise(text, values, Tally())
-
-    title = change(collection.title)
-    cover = settings.user_cover or generate_cover(title, f"for {reader.name}" if reader.name else None)
-    edition = Edition(title, settings.author, reader.name, settings.language, cover.file_name)
-    author = settings.author or DEFAULT_AUTHOR
-    meta = Metadata(
-        identifier=book_identifier(collection.title, reader),
-        title=title,
-        author=author,
-        author_sort=file_as(author),
-        language=settings.language,
-        description=_description([quietly(s.title) for s in collection.stories], reader),
-        subjects=subjects(collection),
-        sources=tuple(dict.fromkeys(s.work.url for s in collection.stories if s.work and s.work.url)),
-        modified=_modified(),
-        series=settings.series and quietly(settings.series),
-        series_index=settings.series_index,
-    )
-    return render(collection, edition, change), meta, cover, tally
-
-
-def file_as(author: str) -> str:
-    """'Mara Voss' -> 'Voss, Mara', the form libraries sort by; one word, or a comma, stays."""
-    words = author.split()
-    return author if len(words) < 2 or "," in author else f"{words[-1]}, {' '.join(words[:-1])}"
-
-
-def book_identifier(title: str, reader: Reader) -> str:
-    return "urn:uuid:" + str(uuid.uuid5(_ID_NAMESPACE, f"{title}\0{reader.name or ''}"))
-
-
-def subjects(collection: Collection) -> tuple[str, ...]:
-    """The library's tags, once each: for Wattpad stories the characters named in their tags
-    ("Mara Voss x Reader" -> "Mara Voss"); for AO3 works their fandoms, relationships, characters
-    and additional tags. Tag values are metadata: a tag "Y/N" is never personalised."""
-    found: list[str] = []
-    for story in collection.stories:
-        work = story.work
-        if work is None:
-            names = (name.strip() for name in _SHIP_SEPARATOR.split(story.who))
-            found += (name for name in names if name and not _NOT_A_CHARACTER.search(name))
-        else:
-            found += [*work.fandoms, *work.relationships, *work.characters, *work.freeforms]
-    return tuple(dict.fromkeys(found))
-
-
-def _description(titles: list[str], reader: Reader) -> str:
-    count = f"{len(titles)} reader-insert {'story' if len(titles) == 1 else 'stories'}"
-    made = f", personalised for {reader.name}" if reader.name else ", unpersonalised edition"
-    return f"{count}{made}: " + "; ".join(titles) + "."
-
-
-def _modified() -> datetime:
-    epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
-    if not epoch:
-        return _DEFAULT_MODIFIED
-    if not epoch.isdigit():
-        raise EbookifyError(f"SOURCE_DATE_EPOCH {epoch!r} is not a whole number of seconds")
-    return datetime.fromtimestamp(int(epoch), tz=UTC)
-
-
 def output_paths(options: BuildOptions, title: str, readers: list[Reader]) -> list[Path]:
     """dist/<collection>-for-<reader>.epub, or dist/<collection>.epub for the neutral edition."""
     if options.output is not None:
@@ -375,77 +275,3 @@ def _shortened(stem: str, limit: int) -> str:
         return stem
     cut = stem[:limit]
     return (cut.rsplit("-", 1)[0] if "-" in cut else cut).strip("-")
-
-
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write to a temporary file beside `path`, then rename: `path` is whole or untouched."""
-    with staged() as stage:
-        stage(path, data)
-
-
-@contextmanager
-def staged() -> Iterator[Callable[[Path, bytes], None]]:
-    """Books are written to temporary files beside their places, and renamed into them only when
-    every one is written: a failure (a full disk, Ctrl-C) on the last reader's book leaves all the
-    earlier builds' books as they were, and no temporary file behind."""
-    pending: list[tuple[Path, Path]] = []
-
-    def stage(path: Path, data: bytes) -> None:
-        pending.append((_written_beside(path, data), path))
-
-    try:
-        yield stage
-        _commit(pending)
-    finally:
-        for temporary, _ in pending:
-            temporary.unlink(missing_ok=True)
-
-
-def _written_beside(path: Path, data: bytes) -> Path:
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        handle, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
-    except OSError as exc:
-        raise EbookifyError(f"cannot write {path}: {exc.strerror or exc}") from exc
-    temporary = Path(name)
-    try:
-        with os.fdopen(handle, "wb") as file:
-            file.write(data)
-            file.flush()
-            os.fsync(file.fileno())
-        os.chmod(temporary, 0o644)
-    except BaseException as exc:
-        temporary.unlink(missing_ok=True)
-        if isinstance(exc, OSError):
-            raise EbookifyError(f"cannot write {path}: {exc.strerror or exc}") from exc
-        raise
-    return temporary
-
-
-def _commit(pending: list[tuple[Path, Path]]) -> None:
-    """Rename every written book into its place, or none: the books they replace are set aside
-    first, and put back if any rename fails."""
-    placed: list[Path] = []
-    set_aside: list[tuple[Path, Path]] = []
-    current = None
-    try:
-        for temporary, path in pending:
-            current = path
-            if path.is_dir():
-                raise IsADirectoryError(errno.EISDIR, "a folder is in the way")
-            if path.exists():
-                aside = path.with_name(f".{path.name}.{os.getpid()}.old")
-                os.replace(path, aside)
-                set_aside.append((aside, path))
-            os.replace(temporary, path)
-            placed.append(path)
-    except BaseException as exc:
-        for path in placed:
-            path.unlink(missing_ok=True)
-        for aside, path in set_aside:
-            os.replace(aside, path)
-        if isinstance(exc, OSError):
-            raise EbookifyError(f"cannot write {current}: {exc.strerror or exc}") from exc
-        raise
-    for aside, _ in set_aside:
-        aside.unlink(missing_ok=True)
