@@ -81,7 +81,7 @@ def main(
     """Turn reader-insert fan fiction into one polished EPUB, with the reader's name in every Y/N."""
 
 
-@app.command()
+@app.command(short_help="Build the personalised EPUB collection.")
 def build(
     name: Names = None,
     settings: Settings = None,
@@ -164,7 +164,7 @@ def build(
     typer.echo(_summary(report), err=True)
 
 
-@app.command()
+@app.command(short_help="Check the stories and placeholders without writing a book.")
 def check(
     name: Names = None,
     settings: Settings = None,
@@ -187,7 +187,7 @@ def check(
         raise typer.Exit(1)
 
 
-@app.command()
+@app.command(short_help="Check EPUBs against Send-to-Kindle's rules.")
 def lint(
     books: Annotated[list[Path], typer.Argument(metavar="EPUB...", help="The books to check.", show_default=False)],
 ) -> None:
