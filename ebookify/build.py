@@ -10,12 +10,12 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from .book import DEFAULT_AUTHOR, BookSettings, file_as, make_epub, prepare
-from .collect import collect, read_item, story_files
+from .collect import collect, read_items, story_files
 from .cover import find_cover, load_cover, slug
 from .epub import package_files, zip_files
 from .errors import EbookifyError
 from .lint import lint_files
-from .model import BlockKind, Collection, Reader, keep_blocks, map_text
+from .model import BlockKind, Chapter, Collection, Reader, Story, keep_blocks, map_text
 from .personalise import NAME_CODES, Tally, check_value, explains_placeholders, reader_values
 from .readers import load_readers
 from .render import Rendered
@@ -72,17 +72,20 @@ def build(
     file_warnings: list[str] = []
     files = story_files(options.stories, file_warnings)
     steps = len(files) + len(readers)
-    items = []
-    for done, path in enumerate(files, start=1):
-        items.append(read_item(path, file_warnings))
-        if on_progress:
-            on_progress(done, steps)
-    collection = map_text(collect(items, title, file_warnings), typeset, typeset_all)
+    on_read = (lambda done: on_progress(done, steps)) if on_progress else None
+    items = read_items(files, file_warnings, on_read=on_read)
+    collection = typeset_collection(items, title, file_warnings)
     paths = output_paths(options, collection.title, readers)
-    unfilled = missing_warnings(placeholders(edition_of(collection, options, personal=True)), readers)
+    # Each kind of copy (personalised, neutral) drops its own notes: made once, shared by readers.
+    editions = {
+        personal: edition_of(collection, options, personal) for personal in {r.name is not None for r in readers}
+    }
+    personal = editions.get(True) or edition_of(collection, options, personal=True)
+    unfilled = missing_warnings(placeholders(personal), readers)
     if options.strict and unfilled:
         raise EbookifyError(f"--strict: {unfilled[0]}")
-    job = _Job(collection, options, book_settings(options, collection), tuple(zip(readers, paths, strict=True)))
+    settings = book_settings(options, collection)
+    job = _Job(editions, options, settings, tuple(zip(readers, paths, strict=True)))
     written: list[Written] = []
     lint_warnings: list[str] = []
     with staged() as stage:
@@ -101,7 +104,7 @@ def build(
 
 @dataclass(frozen=True)
 class _Job:
-    collection: Collection
+    editions: dict[bool, Collection]  # personalised or not -> the collection that copy shows
     options: BuildOptions
     settings: BookSettings
     readers: tuple[tuple[Reader, Path], ...]
@@ -141,8 +144,7 @@ def _forked_readers_books(index: int) -> list[tuple[Path, Reader, Tally, bytes, 
 def _readers_books(job: _Job, index: int) -> list[tuple[Path, Reader, Tally, bytes, list[str]]]:
     """One reader's books, zipped and checked: (path, reader, tally, bytes, lint warnings)."""
     reader, path = job.readers[index]
-    edition = edition_of(job.collection, job.options, personal=reader.name is not None)
-    rendered, meta, cover, tally = prepare(edition, reader, job.settings)
+    rendered, meta, cover, tally = prepare(job.editions[reader.name is not None], reader, job.settings)
     books = [(path, package_files(rendered, meta, cover))]
     if job.options.kepub:
         books.append((kepub_path(path), package_files(kepub_rendered(rendered), meta, cover)))
@@ -151,6 +153,11 @@ def _readers_books(job: _Job, index: int) -> list[tuple[Path, Reader, Tally, byt
         data = zip_files(entries)
         out.append((book_path, reader, tally, data, checked_for_kindle(entries, len(data), book_path)))
     return out
+
+
+def typeset_collection(items: list[Chapter | Story], title: str | None, warnings: list[str]) -> Collection:
+    """The collection every reader's copy starts from: grouped, and typeset once."""
+    return map_text(collect(items, title, warnings), typeset, typeset_all)
 
 
 def edition_of(collection: Collection, options: BuildOptions, personal: bool) -> Collection:

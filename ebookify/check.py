@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .build import BuildOptions, edition_of, missing_warnings, readers_for
-from .collect import collect, read_item, story_files
-from .errors import EbookifyError, StoryError
-from .model import Chapter, Collection, Reader, Stats, Story, map_text
+from .build import BuildOptions, edition_of, missing_warnings, readers_for, typeset_collection
+from .collect import read_items, story_files
+from .errors import EbookifyError
+from .model import Collection, Reader, Stats, Story
 from .personalise import FAMILIES, NAME_CODES, check_value, reader_values
 from .survey import Found, placeholders, unbalanced_quotes
-from .typography import typeset, typeset_all
 
 
 @dataclass(frozen=True)
@@ -68,15 +67,10 @@ def check(options: BuildOptions) -> CheckReport:
         files = story_files(options.stories, file_warnings)
     except EbookifyError as exc:
         return CheckReport(None, (), tuple(readers), (), (str(exc),))
-    items: list[Chapter | Story] = []
-    for path in files:
-        try:
-            items.append(read_item(path, file_warnings))
-        except StoryError as exc:
-            errors.append(str(exc))
+    items = read_items(files, file_warnings, errors)
     if not items:
         return CheckReport(None, (), tuple(readers), tuple(file_warnings), tuple(errors))
-    collection = map_text(collect(items, title, file_warnings), typeset, typeset_all)
+    collection = typeset_collection(items, title, file_warnings)
     found = placeholders(edition_of(collection, options, personal=any(r.name is not None for r in readers)))
     warnings = collection.warnings + unbalanced_quotes(collection) + missing_warnings(found, readers)
     return CheckReport(collection, found, tuple(readers), warnings, tuple(errors))

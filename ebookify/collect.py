@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from collections.abc import Callable
 from pathlib import Path
 
 from .errors import EbookifyError, StoryError
@@ -49,8 +50,28 @@ def story_files(folder: Path, notes: list[str] | None = None) -> list[Path]:
 
 def load_collection(folder: Path, title: str | None = None) -> Collection:
     warnings: list[str] = []
-    items = [read_item(path, warnings) for path in story_files(folder, warnings)]
-    return collect(items, title, warnings)
+    return collect(read_items(story_files(folder, warnings), warnings), title, warnings)
+
+
+def read_items(
+    files: list[Path],
+    warnings: list[str],
+    errors: list[str] | None = None,
+    on_read: Callable[[int], None] | None = None,
+) -> list[Chapter | Story]:
+    """Every file read, in order. With `errors`, a broken file is listed there and skipped (the
+    dry run reports them all); without, the first one stops the build."""
+    items: list[Chapter | Story] = []
+    for done, path in enumerate(files, start=1):
+        try:
+            items.append(read_item(path, warnings))
+        except StoryError as exc:
+            if errors is None:
+                raise
+            errors.append(str(exc))
+        if on_read:
+            on_read(done)
+    return items
 
 
 def read_item(path: Path, warnings: list[str]) -> Chapter | Story:
