@@ -146,9 +146,15 @@ def build(
     from .build import build as run_build
 
     with _errors_as_one_line():
-        options = _options(name, settings, readers, stories, title, covers=covers, out_dir=out_dir, output=output)
-        options = _replace(
-            options,
+        options = _options(
+            name,
+            settings,
+            readers,
+            stories,
+            title,
+            covers=covers,
+            out_dir=out_dir,
+            output=output,
             author=author,
             language=language,
             strict=strict,
@@ -217,12 +223,6 @@ def _options(name, settings, readers, stories, title, **more) -> BuildOptions:
     return BuildOptions(
         stories=stories, names=tuple(name or ()), values=values, readers_file=readers, title=title, **more
     )
-
-
-def _replace(options: BuildOptions, **changes) -> BuildOptions:
-    from dataclasses import replace
-
-    return replace(options, **changes)
 
 
 @contextmanager

@@ -81,6 +81,10 @@ def typeset(text: str) -> str:
     '"<em>Hi</em>"' gets the same quotes as '"Hi"'."""
     if has_marks(text):
         return _typeset_around_marks(text)
+    return _apply_rules(text)
+
+
+def _apply_rules(text: str) -> str:
     for trigger, pattern, replacement in RULES:
         if trigger in text:
             text = pattern.sub(replacement, text)
@@ -93,11 +97,7 @@ def typeset_all(texts: list[str]) -> list[str]:
     plain = [i for i, text in enumerate(texts) if "\n" not in text and not has_marks(text)]
     batched = set(plain)
     out = [text if i in batched else typeset(text) for i, text in enumerate(texts)]
-    joined = "\n".join(texts[i] for i in plain)
-    for trigger, pattern, replacement in RULES:
-        if trigger in joined:
-            joined = pattern.sub(replacement, joined)
-    results = joined.split("\n")
+    results = _apply_rules("\n".join(texts[i] for i in plain)).split("\n")
     if len(results) != len(plain):  # cannot happen; but if a rule ever did cross a line, be right, not fast
         return [typeset(text) for text in texts]
     for i, result in zip(plain, results, strict=True):
