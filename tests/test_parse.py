@@ -1,4 +1,4 @@
-"""The export format, quirk by quirk (../shared/FORMAT.md)."""
+"""The story-file format, quirk by quirk (docs/format.md)."""
 
 from __future__ import annotations
 
