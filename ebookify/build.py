@@ -64,16 +64,19 @@ class BuildReport:
 def build(
     options: BuildOptions,
     on_written: Callable[[Written], None] | None = None,
-    on_progress: Callable[[int, int], None] | None = None,
+    on_progress: Callable[[int, int, str], None] | None = None,
 ) -> BuildReport:
-    """Parse once, typeset once, then personalise, render, package, lint and write for each reader."""
+    """Parse once, typeset once, then personalise, render, package, lint and write for each reader.
+    `on_progress(done, total, doing)` hears of each step: reading each file, typesetting, each
+    reader's copy, putting the books in place; it is last called with done == total."""
     readers = readers_for(options)
     title = check_value(options.title, "--title") if options.title is not None else None
     file_warnings: list[str] = []
     files = story_files(options.stories, file_warnings)
-    steps = len(files) + len(readers)
-    on_read = (lambda done: on_progress(done, steps)) if on_progress else None
-    items = read_items(files, file_warnings, on_read=on_read)
+    steps = len(files) + len(readers) + 2
+    progress = on_progress or (lambda done, total, doing: None)
+    items = read_items(files, file_warnings, on_read=lambda done: progress(done, steps, "reading"))
+    progress(len(files), steps, "typesetting")
     collection = typeset_collection(items, title, file_warnings)
     paths = output_paths(options, collection.title, readers)
     # Each kind of copy (personalised, neutral) drops its own notes: made once, shared by readers.
@@ -88,18 +91,24 @@ def build(
     job = _Job(editions, options, settings, tuple(zip(readers, paths, strict=True)))
     written: list[Written] = []
     lint_warnings: list[str] = []
+    progress(len(files) + 1, steps, _making(readers[0]))
     with staged() as stage:
-        for done, books in enumerate(_each_readers_books(job), start=len(files) + 1):
+        for done, books in enumerate(_each_readers_books(job), start=len(files) + 2):
             for book_path, reader, tally, data, warnings in books:
                 lint_warnings += warnings
                 stage(book_path, data)
                 written.append(Written(book_path, reader, tally))
-            if on_progress:
-                on_progress(done, steps)
+            following = done - len(files) - 1
+            progress(done, steps, _making(readers[following]) if following < len(readers) else "writing")
+    progress(steps, steps, "done")
     for item in written:  # only now are they in place
         if on_written:
             on_written(item)
     return BuildReport(collection, tuple(written), collection.warnings + unfilled + tuple(lint_warnings))
+
+
+def _making(reader: Reader) -> str:
+    return f"{reader.name}'s copy" if reader.name is not None else "the neutral edition"
 
 
 @dataclass(frozen=True)

@@ -164,7 +164,9 @@ def build(
             notes=notes,
         )
         with _progress() as on_progress:
-            report = run_build(options, on_written=lambda w: typer.echo(str(w.path)), on_progress=on_progress)
+            report = run_build(options, on_progress=on_progress)
+    for written in report.written:  # after the progress bar has gone, each on a line of its own
+        typer.echo(str(written.path))
     for warning in report.warnings:
         typer.echo(f"ebookify: warning: {warning}", err=True)
     typer.echo(_summary(report), err=True)
@@ -246,10 +248,10 @@ def _progress():
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
-    columns = (TextColumn("building"), BarColumn(), MofNCompleteColumn())
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
     with Progress(*columns, console=Console(stderr=True), transient=True) as progress:
-        task = progress.add_task("build", total=None)
-        yield lambda done, total: progress.update(task, completed=done, total=total)
+        task = progress.add_task("reading", total=None)
+        yield lambda done, total, doing: progress.update(task, completed=done, total=total, description=doing)
 
 
 def _summary(report: BuildReport) -> str:
