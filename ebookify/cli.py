@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 
 app = typer.Typer(
     add_completion=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     # Plain click help: rich's help renderer imports Markdown and Pygments, which would more than
@@ -255,19 +256,27 @@ def _progress():
 
 
 def _summary(report: BuildReport) -> str:
+    """'1 EPUB and 1 Kobo KEPUB of 'Title': 3 stories, 5 parts, 12,345 words', then a line a reader."""
     collection = report.collection
-    stories, parts = len(collection.stories), len(collection.chapters)
+    kepubs = sum(1 for item in report.written if item.path.name.endswith(".kepub.epub"))
+    books = _count(len(report.written) - kepubs, "EPUB") + (f" and {_count(kepubs, 'Kobo KEPUB')}" if kepubs else "")
     words = sum(s.words for s in collection.stories)
     lines = [
-        f"{len(report.written)} EPUB{'s' if len(report.written) != 1 else ''} of {collection.title!r}: "
-        f"{stories} stor{'ies' if stories != 1 else 'y'}, {parts} part{'s' if parts != 1 else ''}, {words:,} words"
+        f"{books} of {collection.title!r}: {_count(len(collection.stories), 'story', 'stories')}, "
+        f"{_count(len(collection.chapters), 'part')}, {_count(words, 'word')}"
     ]
     for item in report.written:
         if item.path.name.endswith(".kepub.epub"):  # the same reader's Kobo copy: said once
             continue
         who = item.reader.name if item.reader.name is not None else "the neutral edition"
-        lines.append(f"  {who}: {sum(item.tally.replaced.values())} placeholders replaced")
+        replaced = sum(item.tally.replaced.values())
+        lines.append(f"  {who}: {_count(replaced, 'placeholder')} replaced")
     return "\n".join(lines)
+
+
+def _count(number: int, noun: str, plural: str | None = None) -> str:
+    """1 -> '1 story'; 1650 -> '1,650 stories': every count a person reads has its separators."""
+    return f"{number:,} {noun if number == 1 else plural or noun + 's'}"
 
 
 def _print_check(report: CheckReport) -> None:

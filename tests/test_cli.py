@@ -173,3 +173,36 @@ def test_check_and_sharing_options_are_documented(tmp_path):
     check_help = run(tmp_path, "check", "--help", env={"COLUMNS": "200"}).stdout
     for option in ("--json", "--name", "--set", "--readers", "--stories", "--title"):
         assert option in check_help, option
+
+
+SUMMARIES = [
+    # (story body, extra arguments, the summary lines on stderr)
+    ("Y/N ran.", ["--kepub"], ["1 EPUB and 1 Kobo KEPUB of 'Harbour Imagines': 1 story, 1 part, 2 words"]),
+    (
+        "Y/N ran.",
+        ["-n", "Alex", "--kepub"],
+        ["2 EPUBs and 2 Kobo KEPUBs of 'Harbour Imagines': 1 story, 1 part, 2 words"],
+    ),
+    (
+        " ".join(["Y/N"] * 1_650),
+        [],
+        ["1 EPUB of 'Harbour Imagines': 1 story, 1 part, 1,650 words", "  Sam: 1,650 placeholders replaced"],
+    ),
+    ("Nobody here.", [], ["1 EPUB of 'Harbour Imagines': 1 story, 1 part, 2 words", "  Sam: 0 placeholders replaced"]),
+]
+
+
+@pytest.mark.parametrize(("body", "args", "expected"), SUMMARIES)
+def test_the_summary_counts_in_words(tmp_path, stories, body, args, expected):
+    stories({"001.txt": story_text("Mara Voss - The Last Ferry", body=body, stats=None)})
+    result = run(tmp_path, "build", "-n", "Sam", *args)
+    assert result.returncode == 0, result.stderr
+    lines = result.stderr.splitlines()
+    assert lines[: len(expected)] == expected
+
+
+@pytest.mark.parametrize("flag", ["-h", "--help"])
+def test_short_and_long_help(tmp_path, flag):
+    for command in ([], ["build"], ["check"], ["lint"]):
+        result = run(tmp_path, *command, flag)
+        assert result.returncode == 0 and result.stdout.startswith("Usage: "), result.stderr
