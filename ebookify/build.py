@@ -84,9 +84,10 @@ def build(
         personal: edition_of(collection, options, personal) for personal in {r.name is not None for r in readers}
     }
     personal = editions.get(True) or edition_of(collection, options, personal=True)
-    unfilled = missing_warnings(placeholders(personal), readers)
-    if options.strict and unfilled:
+    found = placeholders(personal)
+    if options.strict and (unfilled := missing_warnings(found, readers, "nothing was written")):
         raise EbookifyError(f"--strict: {unfilled[0]}")
+    unfilled = missing_warnings(found, readers) + setting_warnings(options, found)
     settings = book_settings(options, collection)
     job = _Job(editions, options, settings, tuple(zip(readers, paths, strict=True)))
     written: list[Written] = []
@@ -225,32 +226,55 @@ def readers_for(options: BuildOptions) -> list[Reader]:
 
 
 def make_readers(names: Sequence[str], values: Mapping[str, str], profiles: Sequence[Reader] = ()) -> list[Reader]:
-    readers = {r.name: Reader(r.name, {**r.values, **values}) for r in profiles}
+    readers = {r.name: Reader(r.name, {**r.values, **values}, r.entry) for r in profiles}
     for name in names:
         checked = check_value(name, "the name")
         readers.setdefault(checked, Reader(checked, dict(values)))
     return list(readers.values()) or [Reader(None, dict(values))]
 
 
-def missing_warnings(found: Sequence[Found], readers: Sequence[Reader]) -> tuple[str, ...]:
-    """One line per group of readers who lack the same values: each code, how often, where first.
+def missing_warnings(
+    found: Sequence[Found], readers: Sequence[Reader], outcome: str = "left as written"
+) -> tuple[str, ...]:
+    """One line per group of readers who lack the same values: each code, how often, where first,
+    and where to give the value (the reader's entry in the readers file, or --set).
 
-    The neutral edition lacks the name on purpose, so it is not warned about.
+    The neutral edition keeps the placeholders on purpose, so it is not warned about.
     """
-    groups: dict[tuple[str, ...], list[str]] = {}
+    groups: dict[tuple[str, ...], list[Reader]] = {}
     for reader in readers:
         have = reader_values(reader.name, reader.values)
-        lacking = tuple(
-            f.code for f in found if f.code not in have and not (reader.name is None and f.code in NAME_CODES)
-        )
-        if lacking:
-            groups.setdefault(lacking, []).append(reader.name or "the neutral edition")
+        lacking = tuple(f.code for f in found if f.code not in have)
+        if lacking and reader.name is not None:
+            groups.setdefault(lacking, []).append(reader)
     by_code = {f.code: f for f in found}
     lines = []
-    for codes, names in groups.items():
-        listed = ", ".join(f"{c} ({by_code[c].count}×, first at {by_code[c].first})" for c in codes)
-        who = f" for {', '.join(names)}" if len(names) < len(readers) else ""
-        lines.append(f"no value for {listed}{who}: left as written; fill with --set {codes[0]}=…")
+    for codes, group in groups.items():
+        listed = ", ".join(f"{c} ({by_code[c].count:,}×, first at {by_code[c].first})" for c in codes)
+        who = f" for {', '.join(r.name or '' for r in group)}" if len(group) < len(readers) else ""
+        lines.append(f"no value for {listed}{who}: {outcome}; {_where_to_fill(codes[0], group)}")
+    return tuple(lines)
+
+
+def _where_to_fill(code: str, readers: Sequence[Reader]) -> str:
+    """--set fills a code for every reader, so a reader from a readers file is sent to their entry."""
+    entries = [f"{r.name}'s at {r.entry}" for r in readers if r.entry]
+    hints = [f'add "{code}" = "…" to the [[reader]] entry ({"; ".join(entries)})'] if entries else []
+    if len(entries) < len(readers):
+        hints.append(f"fill with --set {code}=…")
+    return " or ".join(hints)
+
+
+def setting_warnings(options: BuildOptions, found: Sequence[Found]) -> tuple[str, ...]:
+    """--set values that do nothing (no story uses the code) or that replace a readers file's own."""
+    used = {f.code for f in found}
+    lines = [f"--set {code}: no story uses {code}, so it changes nothing" for code in options.values if code not in used]
+    profiles = load_readers(options.readers_file) if options.readers_file is not None else []
+    for code, value in options.values.items():
+        replaced = [r for r in profiles if code in r.values and r.values[code] != value]
+        if replaced:
+            names = ", ".join(f"{r.name} ({r.values[code]!r}, {r.entry})" for r in replaced)
+            lines.append(f"--set {code}={value} replaces the readers file's own value for {names}")
     return tuple(lines)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .build import BuildOptions, edition_of, missing_warnings, readers_for, typeset_collection
+from .build import BuildOptions, edition_of, missing_warnings, readers_for, setting_warnings, typeset_collection
 from .collect import read_items, story_files
 from .errors import EbookifyError
 from .model import Collection, Reader, Stats, Story
@@ -72,7 +72,7 @@ def check(options: BuildOptions) -> CheckReport:
         return CheckReport(None, (), tuple(readers), tuple(file_warnings), tuple(errors))
     collection = typeset_collection(items, title, file_warnings)
     found = placeholders(edition_of(collection, options, personal=any(r.name is not None for r in readers)))
-    warnings = collection.warnings + unbalanced_quotes(collection) + missing_warnings(found, readers)
+    warnings = collection.warnings + unbalanced_quotes(collection) + missing_warnings(found, readers) + setting_warnings(options, found)
     return CheckReport(collection, found, tuple(readers), warnings, tuple(errors))
 
 

@@ -135,6 +135,8 @@ class Reader:
 
     name: str | None = None
     values: dict[str, str] = field(default_factory=dict)  # placeholder code -> value, e.g. "L/N"
+    # Where a readers file defines this reader ("friends.toml:4"), for hints; None for --name.
+    entry: str | None = field(default=None, compare=False)
 
 
 def map_text(

@@ -91,7 +91,7 @@ def _reader(path: Path, lines: list[str], table: dict, header: int) -> Reader:
             raise EbookifyError(f"{where(key)} {key!r} sets {code} again (first as {keys[code]!r})")
         keys[code] = key
         values[code] = check_value(value, f"{where(key)} {code}")
-    return Reader(check_value(table["name"], f"{where('name')} the name"), values)
+    return Reader(check_value(table["name"], f"{where('name')} the name"), values, entry=f"{path}:{header}")
 
 
 def _line_of(lines: list[str], key: str, start: int = 1) -> int:

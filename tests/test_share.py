@@ -12,6 +12,7 @@ import sys
 import zipfile
 from pathlib import Path
 
+import pytest
 from conftest import OPF_NS, assert_valid_epub, epub_opf, epub_pages, page_text, story_text
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
@@ -118,7 +119,7 @@ def test_strict_refuses_missing_values_and_writes_nothing(tmp_path, stories):
     assert result.returncode == 1
     assert result.stderr == (
         "ebookify: error: --strict: no value for E/C (1×, first at stories/1.txt:8): "
-        "left as written; fill with --set E/C=…\n"
+        "nothing was written; fill with --set E/C=…\n"
     )
     assert earlier.read_bytes() == EARLIER
     filled = run(tmp_path, "build", "--name", "Sam", "--set", "L/N=Rivers", "--set", "E/C=green", "--strict")
@@ -289,3 +290,52 @@ def test_notes_that_only_explain_placeholders_leave_personalised_copies(tmp_path
     assert "Y/N = your name" in neutral
     bare = page_text(epub_pages((tmp_path / "bare.epub").read_bytes())["EPUB/story-001.xhtml"])
     assert "A/N" not in bare and "Sam waved." in bare
+
+
+HINTS = [
+    # (readers file or None, arguments, the warnings on stderr): each hint sends the user where the
+    # value belongs; the neutral edition keeps its codes on purpose and is not warned about.
+    (None, ["-n", "Sam"], ["no value for E/C (1×, first at stories/1.txt:8): left as written; fill with --set E/C=…"]),
+    (None, [], []),
+    (None, ["--set", "E/C=green"], []),
+    (
+        '[[reader]]\nname = "Zoë"\n"E/C" = "grey"\n\n[[reader]]\nname = "Sam"\n',
+        [],
+        [
+            "no value for E/C (1×, first at stories/1.txt:8) for Sam: left as written; "
+            'add "E/C" = "…" to the [[reader]] entry (Sam\'s at friends.toml:5)'
+        ],
+    ),
+    (
+        '[[reader]]\nname = "Zoë"\n',
+        ["-n", "Sam"],
+        [
+            "no value for E/C (1×, first at stories/1.txt:8): left as written; "
+            'add "E/C" = "…" to the [[reader]] entry (Zoë\'s at friends.toml:1) or fill with --set E/C=…'
+        ],
+    ),
+    (
+        '[[reader]]\nname = "Zoë"\n"E/C" = "grey"\n',
+        ["--set", "E/C=green"],
+        ["--set E/C=green replaces the readers file's own value for Zoë ('grey', friends.toml:1)"],
+    ),
+    (
+        None,
+        ["-n", "Sam", "--set", "E/C=green", "--set", "B/F=Jo"],
+        ["--set B/F: no story uses B/F, so it changes nothing"],
+    ),
+]
+
+
+@pytest.mark.parametrize(("readers", "args", "expected"), HINTS)
+def test_hints_say_where_a_value_belongs(tmp_path, stories, readers, args, expected):
+    stories({"1.txt": STORY})
+    if readers is not None:
+        (tmp_path / "friends.toml").write_text(readers, encoding="utf-8")
+        args = [*args, "--readers", "friends.toml"]
+    result = run(tmp_path, "build", "--set", "L/N=Rivers", *args)
+    assert result.returncode == 0, result.stderr
+    lines = [line.removeprefix("ebookify: warning: ") for line in result.stderr.splitlines() if "warning" in line]
+    assert lines == ['"Fog" (Mara Voss) is missing part 2 of 2', *expected]
+    checked = run(tmp_path, "check", "--json", "--set", "L/N=Rivers", *args)
+    assert json.loads(checked.stdout)["warnings"] == ['"Fog" (Mara Voss) is missing part 2 of 2', *expected]
