@@ -16,7 +16,7 @@ from .epub import package_files, zip_files
 from .errors import EbookifyError
 from .lint import lint_files
 from .model import BlockKind, Chapter, Collection, Reader, Story, keep_blocks, map_text
-from .personalise import NAME_CODES, Tally, check_value, explains_placeholders, reader_values
+from .personalise import Tally, check_value, explains_placeholders, reader_values
 from .readers import load_readers
 from .render import Rendered
 from .survey import Found, placeholders
@@ -268,7 +268,9 @@ def _where_to_fill(code: str, readers: Sequence[Reader]) -> str:
 def setting_warnings(options: BuildOptions, found: Sequence[Found]) -> tuple[str, ...]:
     """--set values that do nothing (no story uses the code) or that replace a readers file's own."""
     used = {f.code for f in found}
-    lines = [f"--set {code}: no story uses {code}, so it changes nothing" for code in options.values if code not in used]
+    lines = [
+        f"--set {code}: no story uses {code}, so it changes nothing" for code in options.values if code not in used
+    ]
     profiles = load_readers(options.readers_file) if options.readers_file is not None else []
     for code, value in options.values.items():
         replaced = [r for r in profiles if code in r.values and r.values[code] != value]

@@ -72,7 +72,12 @@ def check(options: BuildOptions) -> CheckReport:
         return CheckReport(None, (), tuple(readers), tuple(file_warnings), tuple(errors))
     collection = typeset_collection(items, title, file_warnings)
     found = placeholders(edition_of(collection, options, personal=any(r.name is not None for r in readers)))
-    warnings = collection.warnings + unbalanced_quotes(collection) + missing_warnings(found, readers) + setting_warnings(options, found)
+    warnings = (
+        collection.warnings
+        + unbalanced_quotes(collection)
+        + missing_warnings(found, readers)
+        + setting_warnings(options, found)
+    )
     return CheckReport(collection, found, tuple(readers), warnings, tuple(errors))
 
 

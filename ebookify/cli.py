@@ -17,6 +17,7 @@ from . import __version__
 if TYPE_CHECKING:
     from .build import BuildOptions, BuildReport
     from .check import CheckReport
+    from .model import Stats
 
 app = typer.Typer(
     add_completion=False,
@@ -280,43 +281,97 @@ def _count(number: int, noun: str, plural: str | None = None) -> str:
 
 
 def _print_check(report: CheckReport) -> None:
-    from rich.console import Console
-    from rich.table import Table
-
-    console = Console(highlight=False)
-    if report.collection:
-        stories = Table(title=f"{_safe(report.collection.title)}: stories", title_justify="left")
-        stories.add_column("story")
-        stories.add_column("part")
-        stories.add_column("file", no_wrap=True)
-        stories.add_column("words", justify="right")
-        stories.add_column("reads · votes · comments", no_wrap=True)
-        for story in report.collection.stories:
-            who = f"\n[dim]{_safe(story.who)}[/]" if story.who else ""
-            stories.add_row(f"{_safe(story.title)}{who}", "", "", f"{story.words:,}", "")
-            for part in story.parts:
-                stats = " · ".join(part.stats.__dict__.values()) if part.stats else ""
-                stories.add_row("", str(part.part or "–"), _safe(part.source), f"{part.words:,}", stats)
-        console.print(stories)
-    if report.placeholders:
-        table = Table(title="placeholders", title_justify="left")
-        for column in ("code", "means", "count", "first at", "value"):
-            table.add_column(
-                column, no_wrap=column in ("code", "first at"), justify="right" if column == "count" else "left"
-            )
-        for found in report.placeholders:
-            lacking, filled = report.lacking(found.code), report.filled(found.code)
-            value = "yes" if filled else "kept as written (neutral edition)"
-            if lacking:
-                names = ", ".join(r.name or "neutral" for r in lacking)
-                value = "[red]no value[/]" + (f" for {_safe(names)}" if filled else "")
-            meaning = _safe(_meaning(found.code))
-            table.add_row(found.code, meaning, str(found.count), _safe(str(found.first)), value)
-        console.print(table)
+    """Tables on a terminal (narrower ones when it is narrow, never a number cut); plain lines in a
+    pipe, for less and grep. Warnings and errors go to standard error either way."""
+    if sys.stdout.isatty():
+        _print_check_tables(report)
+    else:
+        for line in _check_lines(report):
+            typer.echo(line)
     for warning in report.warnings:
         typer.echo(f"ebookify: warning: {warning}", err=True)
     for error in report.errors:
         typer.echo(f"ebookify: error: {error}", err=True)
+
+
+def _check_lines(report: CheckReport) -> list[str]:
+    lines = []
+    if report.collection:
+        collection = report.collection
+        words = sum(s.words for s in collection.stories)
+        lines.append(
+            f"{collection.title}: {_count(len(collection.stories), 'story', 'stories')}, "
+            f"{_count(len(collection.chapters), 'part')}, {_count(words, 'word')}"
+        )
+        for story in collection.stories:
+            lines.append(
+                f"{story.title}" + (f" ({story.who})" if story.who else "") + f": {_count(story.words, 'word')}"
+            )
+            for part in story.parts:
+                label = f"part {part.part}" if part.part else "one-shot"
+                lines.append(f"  {label}: {part.source}, {_count(part.words, 'word')}{_stats(part.stats, ', ')}")
+    if report.placeholders:
+        lines.append("placeholders:")
+        lines += [
+            f"  {f.code} ({_meaning(f.code)}): {f.count:,}×, first at {f.first}; {_value_state(report, f.code)}"
+            for f in report.placeholders
+        ]
+    return lines
+
+
+def _print_check_tables(report: CheckReport) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console(highlight=False)
+    wide = console.width >= 100  # room for a file column and Wattpad's counts beside the titles
+    if report.collection:
+        stories = Table(title=f"{_safe(report.collection.title)}: stories", title_justify="left")
+        stories.add_column("story", ratio=1, overflow="fold")
+        if wide:
+            stories.add_column("part", no_wrap=True)
+            stories.add_column("file", overflow="fold")
+        stories.add_column("words", justify="right", no_wrap=True, min_width=5)
+        if wide:
+            stories.add_column("reads · votes · comments", no_wrap=True)
+        for story in report.collection.stories:
+            who = f"\n[dim]{_safe(story.who)}[/]" if story.who else ""
+            stories.add_row(f"{_safe(story.title)}{who}", *([""] * wide * 2), f"{story.words:,}", *([""] * wide))
+            for part in story.parts:
+                number = str(part.part or "–")
+                if wide:
+                    stats = _stats(part.stats, "")
+                    stories.add_row("", number, _safe(part.source), f"{part.words:,}", stats)
+                else:
+                    stories.add_row(f"  [dim]part {number}:[/] {_safe(part.source)}", f"{part.words:,}")
+        console.print(stories)
+    if report.placeholders:
+        table = Table(title="placeholders", title_justify="left")
+        table.add_column("code", no_wrap=True)
+        table.add_column("means", ratio=1, overflow="fold")
+        table.add_column("count", justify="right", no_wrap=True)
+        table.add_column("first at", overflow="fold", ratio=1)
+        table.add_column("value", ratio=1, overflow="fold")
+        for found in report.placeholders:
+            value = _safe(_value_state(report, found.code))
+            if report.lacking(found.code):
+                value = f"[red]{value}[/]"
+            row = (found.code, _safe(_meaning(found.code)), f"{found.count:,}", _safe(str(found.first)), value)
+            table.add_row(*row)
+        console.print(table)
+
+
+def _value_state(report: CheckReport, code: str) -> str:
+    lacking, filled = report.lacking(code), report.filled(code)
+    if not lacking:
+        return "yes" if filled else "kept as written (neutral edition)"
+    return "no value" + (f" for {', '.join(r.name or 'neutral' for r in lacking)}" if filled else "")
+
+
+def _stats(stats: Stats | None, before: str) -> str:
+    if stats is None:
+        return ""
+    return f"{before}{stats.reads} reads · {stats.votes} votes · {stats.comments} comments"
 
 
 def _meaning(code: str) -> str:

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import fcntl
 import os
+import pty
+import re
+import struct
 import subprocess
 import sys
+import termios
 from pathlib import Path
 
 import pytest
@@ -206,3 +211,51 @@ def test_short_and_long_help(tmp_path, flag):
     for command in ([], ["build"], ["check"], ["lint"]):
         result = run(tmp_path, *command, flag)
         assert result.returncode == 0 and result.stdout.startswith("Usage: "), result.stderr
+
+
+LONG_TITLE = "Ansel Quade x Reader - The Lantern Keeper of the Long Northern Causeway"
+CHECK_STORIES = {
+    "01.txt": story_text(f"{LONG_TITLE} (part 1/2)", stats="23.7K 1.1K 96"),
+    "02.txt": story_text(f"{LONG_TITLE} (part 2/2)", body=" ".join(["word"] * 12_345)),
+}
+
+
+def test_check_in_a_pipe_is_plain_lines(tmp_path, stories):
+    stories(CHECK_STORIES)
+    result = run(tmp_path, "check", "-n", "Sam")
+    assert result.stdout.splitlines() == [
+        "Harbour Imagines: 1 story, 2 parts, 12,356 words",
+        "The Lantern Keeper of the Long Northern Causeway (Ansel Quade x Reader): 12,356 words",
+        "  part 1: stories/01.txt, 11 words, 23.7K reads · 1.1K votes · 96 comments",
+        "  part 2: stories/02.txt, 12,345 words, 14.2K reads · 803 votes · 57 comments",
+        "placeholders:",
+        "  Y/N (your name): 1×, first at stories/01.txt:6; yes",
+    ]
+
+
+@pytest.mark.parametrize("columns", [60, 80, 100, 140])
+def test_check_on_a_terminal_never_cuts_a_number_or_a_word(tmp_path, stories, columns):
+    stories(CHECK_STORIES)
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 50, columns, 0, 0))
+    env = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES")}
+    with subprocess.Popen(
+        [sys.executable, "-m", "ebookify", "check", "-n", "Sam"], cwd=tmp_path, stdout=slave, stderr=slave, env=env
+    ) as process:
+        os.close(slave)
+        screen = b""
+        while chunk := _read(master):
+            screen += chunk
+    text = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", screen.decode())
+    assert process.returncode == 0
+    assert "…" not in text
+    assert all(len(line) <= columns for line in text.splitlines() if not line.startswith("ebookify: "))
+    for whole in ("12,345", "12,356", "Lantern", "Keeper", "Causeway", "stories/02.txt"):
+        assert whole in text
+
+
+def _read(fd: int) -> bytes:
+    try:
+        return os.read(fd, 65536)
+    except OSError:  # the terminal closed when the command ended
+        return b""
