@@ -35,7 +35,9 @@ def story_files(folder: Path, notes: list[str] | None = None) -> list[Path]:
     for path in sorted(folder.iterdir(), key=lambda p: natural_key(p.name)):
         if path.is_dir():
             continue
-        if path.suffix.lower() not in STORY_SUFFIXES or path.name.startswith("."):
+        if _is_system_clutter(path.name):
+            continue  # what the OS leaves in every folder: nobody put it there, nobody needs telling
+        if path.suffix.lower() not in STORY_SUFFIXES:
             notes.append(f"skipped {path}: not a story file (.txt or .html)")
         elif path.is_symlink() and not path.resolve().is_relative_to(inside):
             notes.append(f"skipped {path}: a link to a file outside the stories folder")
@@ -46,6 +48,15 @@ def story_files(folder: Path, notes: list[str] | None = None) -> list[Path]:
     if not files:
         raise EbookifyError(f"the stories folder {folder} has no story files (.txt or .html)")
     return files
+
+
+# Files an operating system or a sync tool writes into folders by itself (macOS Finder and its
+# "._" resource forks, Windows Explorer), and hidden files in general.
+_SYSTEM_CLUTTER = {"thumbs.db", "desktop.ini", "ehthumbs.db", "icon\r"}
+
+
+def _is_system_clutter(name: str) -> bool:
+    return name.startswith(".") or name.casefold() in _SYSTEM_CLUTTER or name.endswith("~")
 
 
 def load_collection(folder: Path, title: str | None = None) -> Collection:
@@ -77,7 +88,7 @@ def read_items(
 def read_item(path: Path, warnings: list[str]) -> Chapter | Story:
     """A Wattpad part (.txt) or a whole AO3 work (.html); warnings about the file are appended."""
     if path.suffix.lower() not in HTML_SUFFIXES:
-        return read_chapter(path)
+        return read_chapter(path, warnings=warnings)
     from .ao3 import read_work  # bs4 costs a tenth of a second to import: only when there is HTML
 
     try:

@@ -33,17 +33,18 @@ _PART = re.compile(
 )
 _AUTHORS_NOTE = re.compile(r"^[(\[]?\s*(?:A/N|author[’']?s\s+note)\b", re.IGNORECASE)
 # A line of nothing but ornament ("* * *", "~~~~", "-----", "•••") is a scene break typed by hand.
+_SENTENCE_ENDS = (".", "…", '"', "”", "'", "’", ",", ";", ":")
 _ORNAMENT_LINE = re.compile(r"^[\s*~\-=_#•·+◇◆○●♡♥☆★✦✧⋆❀❁✿]{3,}$")
 
 
-def read_chapter(path: Path, source: str | None = None) -> Chapter:
+def read_chapter(path: Path, source: str | None = None, warnings: list[str] | None = None) -> Chapter:
     """Read and parse one story file; `source` is how messages name it."""
     source = source or str(path)
     try:
         data = path.read_bytes()
     except OSError as exc:
         raise StoryError(source, f"cannot be read ({exc.strerror or exc})") from exc
-    return parse_chapter(decode(data, source), source)
+    return parse_chapter(decode(data, source), source, warnings)
 
 
 def decode(data: bytes, source: str) -> str:
@@ -85,22 +86,51 @@ def _looks_binary(text: str) -> bool:
     return len(_BINARY_CONTROLS.findall(sample)) > max(8, len(sample) // 100)
 
 
-def parse_chapter(text: str, source: str) -> Chapter:
-    """Parse the decoded text of one story file."""
+def parse_chapter(text: str, source: str, warnings: list[str] | None = None) -> Chapter:
+    """Parse the decoded text of one story file. A file that opens with story text instead of a
+    title line is titled from its file name, with a warning in `warnings`."""
     lines, book, book_no = _strip_footers(list(enumerate(text.split("\n"), start=1)))
     lines = [(n, line.strip()) for n, line in lines]
     content = [(n, line) for n, line in lines if line]
     if not content:
         raise StoryError(source, "has no story in it, only Wattpad's footer")
     title_no, title_line = content[0]
-    who, title, part, total = split_title_line(title_line)
     rest = lines[lines.index(content[0]) + 1 :]
+    if not _is_title_line(title_line, rest):
+        title_line, rest = title_from_file_name(source), lines
+        if warnings is not None:
+            warnings.append(
+                f'{source}:{title_no} opens with story text, not a title line ("Character - Title"); '
+                f'titled "{title_line}" from the file name'
+            )
+    who, title, part, total = split_title_line(title_line)
     stats, _, rest = _take_header_line(rest, _parse_stats)
     synopsis, synopsis_no, rest = _take_header_line(rest, _parse_synopsis)
     blocks = parse_body(rest)
     if not any(b.kind is BlockKind.PARAGRAPH for b in blocks):
         raise StoryError(source, "has a title line but no story text", title_no)
     return Chapter(source, who, title, part, total, stats, synopsis, blocks, book, title_no, synopsis_no, book_no)
+
+
+def _is_title_line(line: str, rest: list[tuple[int, str]]) -> bool:
+    """A title line names who and what ("Mara - Fog"), or a part, or stands over Wattpad's stats
+    or a synopsis; else it is a short line, set apart by a blank line (story paragraphs follow
+    each other line by line), that does not end like a sentence ("Will You Stay?" may)."""
+    if " - " in line or _PART.search(line):
+        return True
+    following = next((text for _, text in rest if text), "")
+    if _parse_stats(following) is not None or _parse_synopsis(following) is not None:
+        return True
+    set_apart = not rest or not rest[0][1]
+    return set_apart and len(line) <= 80 and not line.endswith(_SENTENCE_ENDS)
+
+
+def title_from_file_name(source: str) -> str:
+    """'stories/03-the_last-ferry.txt' -> 'The Last Ferry': the name a person gave the file, less
+    its ordering number; words capitalised only when the name was all lower case."""
+    stem = re.sub(r"^[\d\s._-]+(?=\D)", "", Path(source).stem)
+    words = re.sub(r"[_\s-]+", " ", stem).strip() or Path(source).stem
+    return " ".join(w[:1].upper() + w[1:] for w in words.split()) if words.islower() else words
 
 
 def _strip_footers(lines: list[tuple[int, str]]) -> tuple[list[tuple[int, str]], str | None, int | None]:

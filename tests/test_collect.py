@@ -138,3 +138,13 @@ def test_load_collection_reads_the_folder(stories):
     collection = load_collection(folder)
     assert [s.title for s in collection.stories] == ["Solo", "Lanterns"]
     assert collection.stories[1].parts[0].source == str(folder / "10.txt")
+
+
+def test_system_clutter_is_skipped_silently_other_files_with_a_note(tmp_path):
+    folder = tmp_path / "stories"
+    folder.mkdir()
+    for name in (".DS_Store", "._01.txt", "Thumbs.db", "desktop.ini", ".hidden.txt", "01.txt~", "cover.jpg", "01.txt"):
+        (folder / name).write_text("x", encoding="utf-8")
+    notes: list[str] = []
+    assert [p.name for p in story_files(folder, notes)] == ["01.txt"]
+    assert notes == [f"skipped {folder / 'cover.jpg'}: not a story file (.txt or .html)"]

@@ -208,3 +208,36 @@ def test_read_chapter_names_the_file_as_given(tmp_path: Path):
         read_chapter(path)
     with pytest.raises(StoryError, match=r"^stories/002\.txt is empty$"):
         read_chapter(path, "stories/002.txt")
+
+
+UNTITLED = [
+    # (file name, text, the story's title, whether it warns): a file that opens with story text is
+    # titled from its name; a real title line, with or without a tag, is kept.
+    ("03-the_last-ferry.txt", "The fog came in at six.\nY/N waited.", "The Last Ferry", True),
+    ("Fog Bank.txt", '"Wait!" I shouted.\nThe ferry left.', "Fog Bank", True),
+    ("07.txt", "It was late, and the harbour was quiet, and Y/N was alone on the pier for once.\n\nMore.", "07", True),
+    ("01.txt", "The Last Ferry\n\nThe fog came in.", "The Last Ferry", False),
+    ("01.txt", "Will You Stay?\n\nThe fog came in.", "Will You Stay?", False),
+    ("01.txt", "Mara - Fog\nThe fog came in.", "Fog", False),
+    (
+        "01.txt",
+        "A Long Night at the Lighthouse.\n\n14.2K 803 57\n\nThe fog came in.",
+        "A Long Night at the Lighthouse.",
+        False,
+    ),
+    ("01.txt", "Fog (part 2/3)\nThe fog came in.", "Fog", False),
+]
+
+
+@pytest.mark.parametrize(("name", "text", "title", "warns"), UNTITLED)
+def test_a_file_without_a_title_line_is_titled_from_its_name(name, text, title, warns):
+    warnings: list[str] = []
+    chapter = parse_chapter(text, f"stories/{name}", warnings)
+    assert chapter.title == title
+    assert bool(warnings) == warns
+    if warns:  # and nothing of the story was taken for a title
+        assert chapter.blocks[0].text == text.split("\n")[0]
+        assert warnings == [
+            f'stories/{name}:1 opens with story text, not a title line ("Character - Title"); '
+            f'titled "{title}" from the file name'
+        ]
