@@ -102,14 +102,14 @@ def _utf8_declared(book: _Book) -> Iterator[Violation]:
 def _plain_language(book: _Book) -> Iterator[Violation]:
     languages = [e.text or "" for e in book.opf.iterfind(".//dc:language", _NS)]
     if not languages:
-        yield Violation("plain-language", book.opf_path, "has no dc:language", "build with --language en")
+        yield Violation("plain-language", book.opf_path, "has no dc:language", "add <dc:language>en</dc:language>")
     for language in languages:
         if not _PLAIN_LANGUAGE.match(language.strip()):
             yield Violation(
                 "plain-language",
                 book.opf_path,
                 f"has dc:language {language!r}, which Amazon refuses",
-                "use a plain code such as en or en-GB (--language)",
+                "use a plain code such as en or en-GB",
             )
 
 
