@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from bs4 import BeautifulSoup, NavigableString, Tag
 from bs4 import Comment as HtmlComment
 
+from .charset import decode_html
 from .errors import StoryError
 from .marks import EM_CLOSE, EM_OPEN, LINE_BREAK, STRONG_CLOSE, STRONG_OPEN
 from .model import SCENE_BREAK, Block, BlockKind, Chapter, Story, WorkMeta
@@ -105,9 +106,18 @@ def looks_like_ao3(soup: BeautifulSoup) -> bool:
 
 
 def read_work(data: bytes, source: str, warnings: list[str]) -> Story:
-    """Parse one AO3 HTML download; a remote image left out is a warning, not an error."""
-    text = data.decode("utf-8", errors="replace")
-    soup = BeautifulSoup(_XML_INVALID.sub("", text), "html.parser")
+    """Parse one AO3 HTML download, or an AO3 work page saved from a browser; a remote image
+    left out is a warning, not an error."""
+    soup = BeautifulSoup(_XML_INVALID.sub("", decode_html(data, source)), "html.parser")
+    from .ao3page import looks_like_saved_page, read_saved_page  # it reads pages with this module
+
+    if looks_like_saved_page(soup):
+        return read_saved_page(soup, source, warnings)
+    return read_download(soup, source, warnings)
+
+
+def read_download(soup: BeautifulSoup, source: str, warnings: list[str]) -> Story:
+    """An AO3 "Download → HTML" file, parsed."""
     if not looks_like_ao3(soup):
         raise StoryError(
             source,
