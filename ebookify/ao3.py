@@ -8,6 +8,7 @@ else (scripts, styles, frames, forms, links, images) is dropped, its text kept w
 
 from __future__ import annotations
 
+import copy
 import re
 from dataclasses import dataclass, field
 
@@ -19,6 +20,7 @@ from .errors import StoryError
 from .marks import EM_CLOSE, EM_OPEN, LINE_BREAK, STRONG_CLOSE, STRONG_OPEN
 from .model import SCENE_BREAK, Block, BlockKind, Chapter, Story, WorkMeta
 from .parse import _ORNAMENT_LINE, _XML_INVALID
+from .places import Place, Repeated
 
 # The dt labels of the tag block, in any number ("Character:" in older downloads).
 _TAG_FIELDS = {
@@ -111,9 +113,23 @@ def read_work(data: bytes, source: str, warnings: list[str]) -> Story:
     soup = BeautifulSoup(_XML_INVALID.sub("", decode_html(data, source)), "html.parser")
     from .ao3page import looks_like_saved_page, read_saved_page  # it reads pages with this module
 
-    if looks_like_saved_page(soup):
-        return read_saved_page(soup, source, warnings)
-    return read_download(soup, source, warnings)
+    before = len(warnings)
+    reader = read_saved_page if looks_like_saved_page(soup) else read_download
+    story = reader(soup, source, warnings)
+    warnings[before:] = _numbered(warnings[before:], story)
+    return story
+
+
+def _numbered(found: list[str], story: Story) -> list[str]:
+    """A warning's place names a chapter by its order in the file; the book's number for it is
+    the one shown (none in a one-shot; its own on a page showing one chapter of several)."""
+    numbers = [part.part for part in story.parts]
+    return [
+        w.moved(chapter=numbers[w.place.chapter - 1])
+        if isinstance(w, Repeated) and w.place.chapter is not None and w.place.chapter <= len(numbers)
+        else w
+        for w in found
+    ]
 
 
 def read_download(soup: BeautifulSoup, source: str, warnings: list[str]) -> Story:
@@ -195,7 +211,9 @@ def _chapters(container: Tag, source: str, warnings: list[str]) -> list[_Draft]:
         elif "userstuff" in classes:
             if not drafts or drafts[-1].blocks:
                 drafts.append(_Draft(len(drafts) + 1, line=child.sourceline or 1))
+            before = len(warnings)
             drafts[-1].blocks = story_blocks(child, source, warnings)
+            warnings[before:] = _images_placed(child, warnings[before:], drafts[-1].number, source)
         elif "meta" in classes and drafts:
             drafts[-1].end_notes += _labelled_notes(child, source, warnings, "Chapter End Notes")
     if not drafts:
@@ -416,10 +434,41 @@ def _tidy_breaks(blocks: list[Block]) -> list[Block]:
 
 
 def _image_warning(image: Tag, source: str, warnings: list[str]) -> None:
-    where = f"{source}:{image.sourceline}" if image.sourceline else source
     src = (image.get("src") or "").strip()
     shown = src if not src.startswith("data:") else "an embedded data: image"
-    warnings.append(f"{where} has an image ({shown[:80]}); left out, as ebookify does not fetch or embed images")
+    tail = "; left out, as ebookify does not fetch or embed images"
+    warnings.append(Repeated(Place(source, image.sourceline or 1), f"has an image ({shown[:80]})", "images", tail))
+
+
+def _images_placed(body: Tag, found: list[str], chapter: int, source: str) -> list[str]:
+    """The image warnings of one chapter's text, placed at the chapter and at the paragraph of
+    its first image (a line says nothing in AO3's one-line chapters). A second image in a chapter
+    is only ever told in the file's count, so the first one's place serves them all."""
+    if not any(isinstance(w, Repeated) and w.noun == "images" for w in found):
+        return found
+    paragraph = _paragraphs_before_first_image(body, source) + 1
+    return [
+        w.moved(chapter=chapter, paragraph=paragraph) if isinstance(w, Repeated) and w.noun == "images" else w
+        for w in found
+    ]
+
+
+def _paragraphs_before_first_image(body: Tag, source: str) -> int:
+    """How many story paragraphs end before the block holding the first image the text shows."""
+    text = copy.copy(body)
+    shown = (i for i in text.find_all("img") if not any(p.name in _DROPPED for p in i.parents))
+    image = next(shown, None)
+    if image is None:
+        return 0
+    block = next((p for p in image.parents if p is text or p.name in _BLOCKS), text)
+    cut = image if block is text else block
+    node: Tag | None = cut
+    while node is not None and node is not text:
+        for later in list(node.next_siblings):
+            later.extract()
+        node = node.parent
+    cut.extract()
+    return sum(b.kind is not BlockKind.BREAK for b in story_blocks(text, source, []))
 
 
 def _text_of(tag: Tag | None) -> str:
