@@ -61,7 +61,7 @@ _SUPERSETS = {
     "iso-8859-11": "cp874",
 }
 # A <meta> cannot truly declare these (it could not have been read): the standard reads UTF-8.
-_NOT_FROM_META = ("utf_16", "utf_32", "utf_7")
+_NOT_FROM_META = ("utf-16", "utf-32", "utf-7")
 
 
 def decode_html(data: bytes, source: str) -> str:
