@@ -124,6 +124,7 @@ def _numbered(found: list[str], story: Story) -> list[str]:
     """A warning's place names a chapter by its order in the file; the book's number for it is
     the one shown (none in a one-shot; its own on a page showing one chapter of several)."""
     numbers = [part.part for part in story.parts]
+    found = _placed_in_notes(found, None)  # the work's own summary, notes and end notes
     return [
         w.moved(chapter=numbers[w.place.chapter - 1])
         if isinstance(w, Repeated) and w.place.chapter is not None and w.place.chapter <= len(numbers)
@@ -203,6 +204,7 @@ def _chapters(container: Tag, source: str, warnings: list[str]) -> list[_Draft]:
     drafts: list[_Draft] = []
     for child in container.find_all(recursive=False):
         classes = child.get("class") or []
+        before = len(warnings)
         if "meta" in classes and "group" in classes:
             heading = child.find(class_="heading")
             drafts.append(_Draft(len(drafts) + 1, _clean(_text_of(heading)) or None, child.sourceline or 1))
@@ -211,11 +213,11 @@ def _chapters(container: Tag, source: str, warnings: list[str]) -> list[_Draft]:
         elif "userstuff" in classes:
             if not drafts or drafts[-1].blocks:
                 drafts.append(_Draft(len(drafts) + 1, line=child.sourceline or 1))
-            before = len(warnings)
             drafts[-1].blocks = story_blocks(child, source, warnings)
             warnings[before:] = _images_placed(child, warnings[before:], drafts[-1].number, source)
         elif "meta" in classes and drafts:
             drafts[-1].end_notes += _labelled_notes(child, source, warnings, "Chapter End Notes")
+        warnings[before:] = _placed_in_notes(warnings[before:], drafts[-1].number if drafts else None)
     if not drafts:
         raise StoryError(source, "has no chapters in its #chapters block", container.sourceline)
     return drafts
@@ -451,6 +453,11 @@ def _images_placed(body: Tag, found: list[str], chapter: int, source: str) -> li
         w.moved(chapter=chapter, paragraph=paragraph) if isinstance(w, Repeated) and w.noun == "images" else w
         for w in found
     ]
+
+
+def _placed_in_notes(found: list[str], chapter: int | None) -> list[str]:
+    """Image warnings not placed in a chapter's text are in its notes or summary (or the work's)."""
+    return [w.moved(chapter, label="notes") if isinstance(w, Repeated) and not w.place.in_work else w for w in found]
 
 
 def _paragraphs_before_first_image(body: Tag, source: str) -> int:

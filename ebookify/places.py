@@ -71,9 +71,10 @@ class Repeated(str):
     def __reduce__(self):  # so that it crosses to a worker process whole
         return (type(self), (self.place, self.what, self.noun, self.tail))
 
-    def moved(self, chapter: int | None, paragraph: int | None = None) -> Repeated:
-        """The same warning at another chapter (and paragraph) of its file."""
-        place = replace(self.place, chapter=chapter, paragraph=paragraph or self.place.paragraph)
+    def moved(self, chapter: int | None, paragraph: int | None = None, label: str | None = None) -> Repeated:
+        """The same warning at another chapter (and paragraph, or part) of its file."""
+        paragraph, label = paragraph or self.place.paragraph, label or self.place.label
+        place = replace(self.place, chapter=chapter, paragraph=paragraph, label=label)
         return Repeated(place, self.what, self.noun, self.tail)
 
 

@@ -135,3 +135,14 @@ COLLAPSE = [
 @pytest.mark.parametrize(("warnings", "told"), COLLAPSE)
 def test_collapse(warnings, told):
     assert list(collapse(warnings)) == told
+
+
+def test_an_image_in_a_chapters_notes_is_placed_in_them(tmp_path, stories):
+    note = "<p>The keeper's log entries are made up"
+    assert note in MULTI
+    lighthouse = re.compile(r'<p><img src="https://example.com/x.png"[^>]*></p>')  # the chapter's own image
+    html = lighthouse.sub("", MULTI, count=1).replace(note, '<p><img src="log.png" alt="" /></p>' + note)
+    stories({"work.html": html})
+    report = check_json(tmp_path)
+    placed = "stories/work.html, chapter 2, notes has an image (log.png)"
+    assert f"{placed}; left out, as ebookify does not fetch or embed images" in report["warnings"]
