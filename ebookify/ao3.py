@@ -8,16 +8,19 @@ else (scripts, styles, frames, forms, links, images) is dropped, its text kept w
 
 from __future__ import annotations
 
+import copy
 import re
 from dataclasses import dataclass, field
 
 from bs4 import BeautifulSoup, NavigableString, Tag
 from bs4 import Comment as HtmlComment
 
+from .charset import decode_html
 from .errors import StoryError
 from .marks import EM_CLOSE, EM_OPEN, LINE_BREAK, STRONG_CLOSE, STRONG_OPEN
 from .model import SCENE_BREAK, Block, BlockKind, Chapter, Story, WorkMeta
 from .parse import _ORNAMENT_LINE, _XML_INVALID
+from .places import Place, Repeated
 
 # The dt labels of the tag block, in any number ("Character:" in older downloads).
 _TAG_FIELDS = {
@@ -105,9 +108,33 @@ def looks_like_ao3(soup: BeautifulSoup) -> bool:
 
 
 def read_work(data: bytes, source: str, warnings: list[str]) -> Story:
-    """Parse one AO3 HTML download; a remote image left out is a warning, not an error."""
-    text = data.decode("utf-8", errors="replace")
-    soup = BeautifulSoup(_XML_INVALID.sub("", text), "html.parser")
+    """Parse one AO3 HTML download, or an AO3 work page saved from a browser; a remote image
+    left out is a warning, not an error."""
+    soup = BeautifulSoup(_XML_INVALID.sub("", decode_html(data, source)), "html.parser")
+    from .ao3page import looks_like_saved_page, read_saved_page  # it reads pages with this module
+
+    before = len(warnings)
+    reader = read_saved_page if looks_like_saved_page(soup) else read_download
+    story = reader(soup, source, warnings)
+    warnings[before:] = _numbered(warnings[before:], story)
+    return story
+
+
+def _numbered(found: list[str], story: Story) -> list[str]:
+    """A warning's place names a chapter by its order in the file; the book's number for it is
+    the one shown (none in a one-shot; its own on a page showing one chapter of several)."""
+    numbers = [part.part for part in story.parts]
+    found = _placed_in_notes(found, None)  # the work's own summary, notes and end notes
+    return [
+        w.moved(chapter=numbers[w.place.chapter - 1])
+        if isinstance(w, Repeated) and w.place.chapter is not None and w.place.chapter <= len(numbers)
+        else w
+        for w in found
+    ]
+
+
+def read_download(soup: BeautifulSoup, source: str, warnings: list[str]) -> Story:
+    """An AO3 "Download → HTML" file, parsed."""
     if not looks_like_ao3(soup):
         raise StoryError(
             source,
@@ -177,6 +204,7 @@ def _chapters(container: Tag, source: str, warnings: list[str]) -> list[_Draft]:
     drafts: list[_Draft] = []
     for child in container.find_all(recursive=False):
         classes = child.get("class") or []
+        before = len(warnings)
         if "meta" in classes and "group" in classes:
             heading = child.find(class_="heading")
             drafts.append(_Draft(len(drafts) + 1, _clean(_text_of(heading)) or None, child.sourceline or 1))
@@ -186,8 +214,10 @@ def _chapters(container: Tag, source: str, warnings: list[str]) -> list[_Draft]:
             if not drafts or drafts[-1].blocks:
                 drafts.append(_Draft(len(drafts) + 1, line=child.sourceline or 1))
             drafts[-1].blocks = story_blocks(child, source, warnings)
+            warnings[before:] = _images_placed(child, warnings[before:], drafts[-1].number, source)
         elif "meta" in classes and drafts:
             drafts[-1].end_notes += _labelled_notes(child, source, warnings, "Chapter End Notes")
+        warnings[before:] = _placed_in_notes(warnings[before:], drafts[-1].number if drafts else None)
     if not drafts:
         raise StoryError(source, "has no chapters in its #chapters block", container.sourceline)
     return drafts
@@ -406,10 +436,46 @@ def _tidy_breaks(blocks: list[Block]) -> list[Block]:
 
 
 def _image_warning(image: Tag, source: str, warnings: list[str]) -> None:
-    where = f"{source}:{image.sourceline}" if image.sourceline else source
     src = (image.get("src") or "").strip()
     shown = src if not src.startswith("data:") else "an embedded data: image"
-    warnings.append(f"{where} has an image ({shown[:80]}); left out, as ebookify does not fetch or embed images")
+    tail = "; left out, as ebookify does not fetch or embed images"
+    warnings.append(Repeated(Place(source, image.sourceline or 1), f"has an image ({shown[:80]})", "images", tail))
+
+
+def _images_placed(body: Tag, found: list[str], chapter: int, source: str) -> list[str]:
+    """The image warnings of one chapter's text, placed at the chapter and at the paragraph of
+    its first image (a line says nothing in AO3's one-line chapters). A second image in a chapter
+    is only ever told in the file's count, so the first one's place serves them all."""
+    if not any(isinstance(w, Repeated) and w.noun == "images" for w in found):
+        return found
+    paragraph = _paragraphs_before_first_image(body, source) + 1
+    return [
+        w.moved(chapter=chapter, paragraph=paragraph) if isinstance(w, Repeated) and w.noun == "images" else w
+        for w in found
+    ]
+
+
+def _placed_in_notes(found: list[str], chapter: int | None) -> list[str]:
+    """Image warnings not placed in a chapter's text are in its notes or summary (or the work's)."""
+    return [w.moved(chapter, label="notes") if isinstance(w, Repeated) and not w.place.in_work else w for w in found]
+
+
+def _paragraphs_before_first_image(body: Tag, source: str) -> int:
+    """How many story paragraphs end before the block holding the first image the text shows."""
+    text = copy.copy(body)
+    shown = (i for i in text.find_all("img") if not any(p.name in _DROPPED for p in i.parents))
+    image = next(shown, None)
+    if image is None:
+        return 0
+    block = next((p for p in image.parents if p is text or p.name in _BLOCKS), text)
+    cut = image if block is text else block
+    node: Tag | None = cut
+    while node is not None and node is not text:
+        for later in list(node.next_siblings):
+            later.extract()
+        node = node.parent
+    cut.extract()
+    return sum(b.kind is not BlockKind.BREAK for b in story_blocks(text, source, []))
 
 
 def _text_of(tag: Tag | None) -> str:

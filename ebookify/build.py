@@ -17,6 +17,7 @@ from .errors import EbookifyError
 from .lint import lint_files
 from .model import BlockKind, Chapter, Collection, Reader, Story, keep_blocks, map_text
 from .personalise import Tally, check_value, explains_placeholders, reader_values
+from .places import collapse
 from .readers import load_readers
 from .render import Rendered
 from .survey import Found, placeholders
@@ -105,7 +106,7 @@ def build(
     for item in written:  # only now are they in place
         if on_written:
             on_written(item)
-    return BuildReport(collection, tuple(written), collection.warnings + unfilled + tuple(lint_warnings))
+    return BuildReport(collection, tuple(written), collapse(collection.warnings + unfilled + tuple(lint_warnings)))
 
 
 def _making(reader: Reader) -> str:

@@ -9,6 +9,7 @@ from .collect import read_items, story_files
 from .errors import EbookifyError
 from .model import Collection, Reader, Stats, Story
 from .personalise import FAMILIES, NAME_CODES, check_value, reader_values
+from .places import collapse
 from .survey import Found, placeholders, unbalanced_quotes
 
 
@@ -50,7 +51,13 @@ class CheckReport:
             "code": found.code,
             "meaning": FAMILIES.get(found.code),
             "count": found.count,
-            "first": {"file": found.first.source, "line": found.first.line},
+            "first": {
+                "file": found.first.source,
+                "line": found.first.line,
+                "chapter": found.first.chapter,  # an AO3 work's chapter and paragraph; null otherwise
+                "paragraph": found.first.paragraph,
+                "where": found.first.within,
+            },
             "has_value_for": [r.name for r in self.filled(found.code)],
             "missing_for": [r.name for r in lacking],
         }
@@ -72,12 +79,8 @@ def check(options: BuildOptions) -> CheckReport:
         return CheckReport(None, (), tuple(readers), tuple(file_warnings), tuple(errors))
     collection = typeset_collection(items, title, file_warnings)
     found = placeholders(edition_of(collection, options, personal=any(r.name is not None for r in readers)))
-    warnings = (
-        collection.warnings
-        + unbalanced_quotes(collection)
-        + missing_warnings(found, readers)
-        + setting_warnings(options, found)
-    )
+    warnings = collection.warnings + unbalanced_quotes(collection)
+    warnings = collapse(warnings + missing_warnings(found, readers) + setting_warnings(options, found))
     return CheckReport(collection, found, tuple(readers), warnings, tuple(errors))
 
 

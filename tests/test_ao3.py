@@ -96,7 +96,7 @@ def test_multichapter_chapters_notes_and_series():
     end = story.parts[1].blocks[-1]
     assert end.kind is BlockKind.NOTE and end.text.startswith("The keeper's log entries are made up")
     assert warnings == [
-        "multichapter.html:98 has an image (https://example.com/x.png); "
+        "multichapter.html, chapter 1, paragraph 5 has an image (https://example.com/x.png); "
         "left out, as ebookify does not fetch or embed images"
     ]
     all_text = " ".join(b.text for p in story.parts for b in p.blocks)
