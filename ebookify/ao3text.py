@@ -228,13 +228,14 @@ class _Reader:
             self.heading = _HEADINGS[name]
         elif name == "li":
             self.enter_item(tag)
-        elif len(self.frames) + 2 > _MAX_FRAMES:
-            return  # deeper than a book needs: the text reads as part of the container it is in
-        elif name == "blockquote":
-            self.frames.append(Frame(FrameKind.QUOTE, self.key(tag)))
-        elif name in ("ol", "ul"):
-            self.frames.append(_list_frame(tag, self.key(tag)))
-            self.next_number[self.frames[-1].key] = self.frames[-1].number or 1
+        elif name in ("blockquote", "ol", "ul") and len(self.frames) + 3 <= _MAX_FRAMES:
+            # (deeper than a book needs, the text reads as part of the container it is in)
+            self.current_frames()  # a quote or list straight inside a list sits in an item
+            if name == "blockquote":
+                self.frames.append(Frame(FrameKind.QUOTE, self.key(tag)))
+            else:
+                self.frames.append(_list_frame(tag, self.key(tag)))
+                self.next_number[self.frames[-1].key] = self.frames[-1].number or 1
 
     def enter_item(self, item: Tag) -> None:
         """An <li> is an item of the list around it; an unclosed <li> nests the next one inside
@@ -335,6 +336,7 @@ class _Reader:
             if _visible(text):
                 table.outside.append(text)
             return
+        text = re.sub(f"(?:{LINE_BREAK} ?)+", LINE_BREAK, text)  # blocks in a cell are lines of it
         table.rows[-1].append((text, *table.cell))
         table.cell = None
 
