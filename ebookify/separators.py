@@ -20,6 +20,7 @@ And never:
 from __future__ import annotations
 
 import itertools
+import re
 import unicodedata
 
 # Punctuation that writes speech and sentences, and the slash of faces ("///", "o/"): a line of
@@ -29,11 +30,14 @@ _TEXT_PUNCTUATION = frozenset(".,;:!?¡¿…‥⋯‽'\"/\\|。，、；：！�
 _SECTION_MARKS = frozenset("⁂❦❧☙§※⸙")
 _LETTERS = frozenset("xXoO")
 _MAX_LENGTH = 80  # a separator is short; longer lines are not looked at letter by letter
+# A letter or digit but x and o, or sentence punctuation: the line is text (a fast first look,
+# as every line of a Wattpad file is asked).
+_TEXT = re.compile(r"[^\W_xXoO]|[.,;:!?…'\"]")
 
 
 def is_scene_break(line: str) -> bool:
     """True if `line` (a paragraph's visible text, or a line of a text file) is only a separator."""
-    if len(line) > _MAX_LENGTH:
+    if len(line) > _MAX_LENGTH or _TEXT.search(line):
         return False
     marks = "".join(c for c in line if not c.isspace() and unicodedata.category(c) not in ("Mn", "Cf"))
     if not marks:

@@ -3,6 +3,7 @@ alignment, picture descriptions), nothing active let through, and no recursion o
 
 from __future__ import annotations
 
+import re
 import shutil
 import time
 from pathlib import Path
@@ -420,3 +421,15 @@ def test_any_nesting_renders_well_formed_markup_with_every_word(parts):
             assert parent.tag.removeprefix(X) == "tr"
         if parent is not None and parent.tag.removeprefix(X) in ("ol", "ul"):
             assert name == "li"
+
+
+def test_the_stylesheet_styles_every_class_without_a_fixed_colour(formatted):
+    css = (REPO / "ebookify" / "style.css").read_text(encoding="utf-8")
+    assert not re.search(r"(?<![-\w])(color|background(-color)?)\s*:|#[0-9a-f]{3,6}\b|rgba?\(", css, re.IGNORECASE)
+    classes = {name for e in formatted["story"].iter() for name in (e.get("class") or "").split()}
+    kept = {"right", "left", "justify", "center", "picture", "text-heading", "lower-roman"}
+    assert kept <= classes
+    for name in kept | {"unnumbered", "lower-alpha", "upper-alpha", "upper-roman"}:
+        assert re.search(rf"\.{name}\b", css), name
+    # a centred heading is centred: the alignment classes come after the heading rule they override
+    assert css.index(".text-heading {") < css.index(".center {")
