@@ -1,26 +1,27 @@
 """AO3 "Download → HTML" files -> a Story with its chapters, notes and the work's tags.
 
 Only this module imports bs4, and only when a stories folder holds HTML files. The story HTML
-goes through an allow-list: paragraphs, italics, bold, line breaks, centring and scene breaks
-become the same plain text with inline marks (marks.py) that every other stage reads; anything
-else (scripts, styles, frames, forms, links, images) is dropped, its text kept where it has any.
+goes through an allow-list (ao3text.py): paragraphs, inline formatting, alignment, headings,
+quotes, lists, tables and scene breaks become the same plain text with inline marks (marks.py)
+and block fields that every other stage reads; anything else (scripts, styles, frames, forms,
+links) is dropped, its text kept where it has any, and a picture leaves its description.
 """
 
 from __future__ import annotations
 
 import copy
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from bs4 import BeautifulSoup, NavigableString, Tag
-from bs4 import Comment as HtmlComment
 
+from .ao3text import _BLOCKS, _DROPPED, story_blocks
 from .charset import decode_html
 from .errors import StoryError
-from .marks import EM_CLOSE, EM_OPEN, LINE_BREAK, STRONG_CLOSE, STRONG_OPEN
-from .model import SCENE_BREAK, Block, BlockKind, Chapter, Story, WorkMeta
-from .parse import _ORNAMENT_LINE, _XML_INVALID
-from .places import Place, Repeated
+from .marks import LINE_BREAK
+from .model import Block, BlockKind, Chapter, Story, WorkMeta
+from .parse import _XML_INVALID
+from .places import Repeated
 
 # The dt labels of the tag block, in any number ("Character:" in older downloads).
 _TAG_FIELDS = {
@@ -42,61 +43,6 @@ _TAG_FIELDS = {
     "language": "language",
     "series": "series",
     "stats": "stats",
-}
-_INLINE = {"em": (EM_OPEN, EM_CLOSE), "i": (EM_OPEN, EM_CLOSE), "cite": (EM_OPEN, EM_CLOSE)}
-_INLINE |= {"strong": (STRONG_OPEN, STRONG_CLOSE), "b": (STRONG_OPEN, STRONG_CLOSE)}
-# Dropped with everything inside: active content, and what is only there for a browser.
-_DROPPED = {
-    "script",
-    "style",
-    "iframe",
-    "object",
-    "embed",
-    "form",
-    "input",
-    "button",
-    "select",
-    "textarea",
-    "noscript",
-    "template",
-    "svg",
-    "math",
-    "audio",
-    "video",
-    "canvas",
-    "head",
-    "title",
-    "meta",
-    "link",
-}
-_BLOCKS = {
-    "p",
-    "div",
-    "blockquote",
-    "center",
-    "h1",
-    "h2",
-    "h3",
-    "h4",
-    "h5",
-    "h6",
-    "li",
-    "ul",
-    "ol",
-    "dl",
-    "dt",
-    "dd",
-    "table",
-    "tr",
-    "td",
-    "th",
-    "section",
-    "article",
-    "aside",
-    "pre",
-    "address",
-    "figure",
-    "figcaption",
 }
 _SPACE = re.compile(r"[ \t\r\n\f]+")  # HTML's whitespace; a no-break space is kept
 _CHAPTER_HEADING = re.compile(r"^\s*chapter\s+(\d+)\s*(?::\s*(.*))?$", re.IGNORECASE)
@@ -229,7 +175,7 @@ def _labelled_notes(block: Tag | None, source: str, warnings: list[str], label: 
     if quote is None:
         return []
     blocks = story_blocks(quote, source, warnings)
-    return [Block(BlockKind.NOTE, b.text, b.line, b.centered) for b in blocks if b.kind is BlockKind.PARAGRAPH]
+    return [replace(b, kind=BlockKind.NOTE) for b in blocks if b.kind is BlockKind.PARAGRAPH]
 
 
 def _after_label(block: Tag | None, label: str) -> Tag | None:
@@ -320,126 +266,6 @@ def _work_url(preface: Tag) -> str | None:
         if re.match(r"https?://(www\.)?archiveofourown\.org/works/\d+", href):
             return href
     return None
-
-
-def story_blocks(container: Tag, source: str, warnings: list[str]) -> list[Block]:
-    """The allow-listed story text of `container`: paragraphs with inline marks, scene breaks."""
-    blocks: list[Block] = []
-    _walk_blocks(container, blocks, source, warnings, centered=False)
-    return _tidy_breaks(blocks)
-
-
-def _walk_blocks(node: Tag, blocks: list[Block], source: str, warnings: list[str], centered: bool) -> None:
-    inline: list[str] = []
-    line = node.sourceline or 0
-
-    def flush() -> None:
-        _add_paragraph(blocks, "".join(inline), line, centered)
-        inline.clear()
-
-    for child in node.children:
-        if isinstance(child, HtmlComment) or not isinstance(child, NavigableString | Tag):
-            continue
-        if isinstance(child, NavigableString):
-            inline.append(_inline_text(str(child)))
-        elif child.name in _DROPPED:
-            continue
-        elif child.name == "hr":
-            flush()
-            blocks.append(SCENE_BREAK)
-        elif child.name == "img":
-            _image_warning(child, source, warnings)
-        elif child.name in _BLOCKS:
-            flush()
-            line = child.sourceline or line
-            centred = centered or child.name == "center" or _is_centred(child)
-            if child.name == "p" or not any(isinstance(c, Tag) and c.name in _BLOCKS | {"hr"} for c in child.children):
-                _add_paragraph(blocks, _inline(child, source, warnings), child.sourceline or line, centred)
-            else:
-                _walk_blocks(child, blocks, source, warnings, centred)
-        else:
-            inline.append(_inline(child, source, warnings))
-    flush()
-
-
-def _add_paragraph(blocks: list[Block], text: str, line: int, centered: bool) -> None:
-    text = _trim(text)
-    if not _visible(text):
-        return  # AO3's spacer paragraphs (&nbsp;) and empty ones
-    if _ORNAMENT_LINE.match(_visible(text)):
-        blocks.append(SCENE_BREAK)  # "* * *", "~~~", "-----" typed as a scene break
-        return
-    blocks.append(Block(BlockKind.PARAGRAPH, text, line, centered))
-
-
-def _inline(node: Tag, source: str, warnings: list[str]) -> str:
-    """A paragraph's content: text, with italics, bold and line breaks as marks; other tags
-    (links, spans, underline) give their text only."""
-    out: list[str] = []
-    for child in node.children:
-        if isinstance(child, HtmlComment):
-            continue
-        if isinstance(child, NavigableString):
-            out.append(_inline_text(str(child)))
-        elif child.name in _DROPPED:
-            continue
-        elif child.name == "br":
-            out.append(LINE_BREAK)
-        elif child.name == "img":
-            _image_warning(child, source, warnings)
-        elif child.name == "hr":
-            out.append(LINE_BREAK)
-        else:
-            inner = _inline(child, source, warnings)
-            opening, closing = _INLINE.get(child.name, ("", ""))
-            out.append(f"{opening}{inner}{closing}" if _visible(inner) else inner)
-    return "".join(out)
-
-
-def _inline_text(text: str) -> str:
-    # Character references (&#x1;, &#xFFFE;, &#xFDD0;) are decoded by the parser, so what XML
-    # forbids, and the noncharacters that carry our inline marks, are removed here, not before.
-    return _SPACE.sub(" ", _XML_INVALID.sub("", text))
-
-
-def _trim(text: str) -> str:
-    """No spaces at the ends of a paragraph or around its line breaks; none doubled."""
-    text = re.sub(r" {2,}", " ", text)
-    text = re.sub(f" ?{LINE_BREAK} ?", LINE_BREAK, text)
-    text = text.strip(" ")
-    while text.startswith(LINE_BREAK) or text.endswith(LINE_BREAK):
-        text = text.strip(LINE_BREAK).strip(" ")
-    return text
-
-
-def _visible(text: str) -> str:
-    """The text a reader would see: no marks, and a no-break space counts as nothing."""
-    return re.sub("[\ufdd0-\ufdef\u00a0 ]+", " ", text).strip()
-
-
-def _is_centred(tag: Tag) -> bool:
-    align = (tag.get("align") or "").casefold()
-    style = (tag.get("style") or "").replace(" ", "").casefold()
-    return align == "center" or "text-align:center" in style
-
-
-def _tidy_breaks(blocks: list[Block]) -> list[Block]:
-    """No break at either end, none doubled."""
-    tidy: list[Block] = []
-    for block in blocks:
-        if block.kind is BlockKind.BREAK and (not tidy or tidy[-1].kind is BlockKind.BREAK):
-            continue
-        tidy.append(block)
-    while tidy and tidy[-1].kind is BlockKind.BREAK:
-        tidy.pop()
-    return tidy
-
-
-def _image_warning(image: Tag, source: str, warnings: list[str]) -> None:
-    src = (image.get("src") or "").strip()
-    shown = src if not src.startswith("data:") else "an embedded data: image"
-    tail = "; left out, as ebookify does not fetch or embed images"
-    warnings.append(Repeated(Place(source, image.sourceline or 1), f"has an image ({shown[:80]})", "images", tail))
 
 
 def _images_placed(body: Tag, found: list[str], chapter: int, source: str) -> list[str]:

@@ -1,4 +1,5 @@
-"""Inline formatting inside plain text: italics, bold and line breaks as single characters.
+"""Inline formatting inside plain text: italics, bold, strike, underline, superscript,
+subscript, picture descriptions and line breaks as single characters.
 
 Text stays a plain `str` through every stage; the few inline marks a story may carry (from AO3's
 HTML) travel as Unicode noncharacters, which by definition never occur in interchanged text, so
@@ -13,9 +14,35 @@ import re
 EM_OPEN, EM_CLOSE = "\ufdd0", "\ufdd1"
 STRONG_OPEN, STRONG_CLOSE = "\ufdd2", "\ufdd3"
 LINE_BREAK = "\ufdd4"
+STRIKE_OPEN, STRIKE_CLOSE = "\ufdd5", "\ufdd6"
+UNDERLINE_OPEN, UNDERLINE_CLOSE = "\ufdd7", "\ufdd8"
+SUP_OPEN, SUP_CLOSE = "\ufdd9", "\ufdda"
+SUB_OPEN, SUB_CLOSE = "\ufddb", "\ufddc"
+# The description of a picture that is not in the book ("[Picture: a white lighthouse]").
+PICTURE_OPEN, PICTURE_CLOSE = "\ufddd", "\ufdde"
 MARK = re.compile("[\ufdd0-\ufdef]")  # the whole noncharacter block: input is cleared of it
 
-_TAGS = {EM_OPEN: "<em>", EM_CLOSE: "</em>", STRONG_OPEN: "<strong>", STRONG_CLOSE: "</strong>", LINE_BREAK: "<br/>"}
+# Each opening mark and the closing mark that ends it, in the order a paragraph nests them.
+PAIRS = {
+    EM_OPEN: EM_CLOSE,
+    STRONG_OPEN: STRONG_CLOSE,
+    STRIKE_OPEN: STRIKE_CLOSE,
+    UNDERLINE_OPEN: UNDERLINE_CLOSE,
+    SUP_OPEN: SUP_CLOSE,
+    SUB_OPEN: SUB_CLOSE,
+    PICTURE_OPEN: PICTURE_CLOSE,
+}
+_ELEMENTS = {
+    EM_OPEN: "em",
+    STRONG_OPEN: "strong",
+    STRIKE_OPEN: "s",
+    UNDERLINE_OPEN: "u",
+    SUP_OPEN: "sup",
+    SUB_OPEN: "sub",
+}
+_TAGS = {LINE_BREAK: "<br/>", PICTURE_OPEN: '<span class="picture">', PICTURE_CLOSE: "</span>"}
+_TAGS |= {opening: f"<{name}>" for opening, name in _ELEMENTS.items()}
+_TAGS |= {PAIRS[opening]: f"</{name}>" for opening, name in _ELEMENTS.items()}
 
 
 def has_marks(text: str) -> bool:

@@ -15,12 +15,47 @@ class BlockKind(Enum):
     BREAK = "break"  # a scene break
 
 
+class FrameKind(Enum):
+    """A container that story text sits in (AO3's HTML only; Wattpad text has none)."""
+
+    QUOTE = "quote"  # a <blockquote> in the story text
+    LIST = "list"
+    ITEM = "item"  # a list item: always directly inside a LIST
+    TABLE = "table"
+    ROW = "row"  # always directly inside a TABLE
+    CELL = "cell"  # always directly inside a ROW; its block is text only
+
+
+@dataclass(frozen=True)
+class Frame:
+    """One container around a block. Consecutive blocks in the same container carry the same
+    frame (same `key`), so that two lists one after the other stay two lists."""
+
+    kind: FrameKind
+    key: tuple[int, int, int]  # unique within one story file
+    numbering: str | None = None  # LIST: None for bullets, else "1", "a", "A", "i" or "I"
+    number: int | None = None  # LIST: the number it starts at; ITEM: its number in a numbered list
+    header: bool = False  # CELL: a header cell (<th>)
+
+
+ALIGNMENTS = ("left", "right", "center", "justify")
+
+
 @dataclass(frozen=True)
 class Block:
     kind: BlockKind
     text: str = ""  # may hold inline marks (marks.py)
     line: int = 0  # where it starts in its file, for messages; 0 for a scene break
-    centered: bool = False
+    align: str | None = None  # one of ALIGNMENTS where the source set one
+    heading: int = 0  # a heading inside the story text: its level in the source (1-6); else 0
+    frames: tuple[Frame, ...] = ()  # the containers it sits in, outermost first
+
+    @property
+    def centered(self) -> bool:
+        return self.align == "center"
+
+    def with_text(self, text: str) -> Block:
+        return Block(self.kind, text, self.line, self.align, self.heading, self.frames)
 
 
 SCENE_BREAK = Block(BlockKind.BREAK)
@@ -169,9 +204,7 @@ def map_story(
             title=change(c.title),
             synopsis=change(c.synopsis) if c.synopsis else c.synopsis,
             # Most paragraphs hold no placeholder and come back as they were: keep those blocks.
-            blocks=tuple(
-                b if t is b.text else Block(b.kind, t, b.line, b.centered) for b, t in zip(c.blocks, texts, strict=True)
-            ),
+            blocks=tuple(b if t is b.text else b.with_text(t) for b, t in zip(c.blocks, texts, strict=True)),
             book=change(c.book) if c.book else c.book,
             label=change(c.label) if c.label else c.label,
         )

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from .errors import StoryError
 from .model import SCENE_BREAK, Block, BlockKind, Chapter, Stats
+from .separators import is_scene_break
 
 _BOMS = (
     (codecs.BOM_UTF8, "utf-8-sig"),
@@ -32,9 +33,7 @@ _PART = re.compile(
     re.IGNORECASE,
 )
 _AUTHORS_NOTE = re.compile(r"^[(\[]?\s*(?:A/N|author[’']?s\s+note)\b", re.IGNORECASE)
-# A line of nothing but ornament ("* * *", "~~~~", "-----", "•••") is a scene break typed by hand.
 _SENTENCE_ENDS = (".", "…", '"', "”", "'", "’", ",", ";", ":")
-_ORNAMENT_LINE = re.compile(r"^[\s*~\-=_#•·+◇◆○●♡♥☆★✦✧⋆❀❁✿]{3,}$")
 
 
 def read_chapter(path: Path, source: str | None = None, warnings: list[str] | None = None) -> Chapter:
@@ -186,7 +185,7 @@ def parse_body(lines: list[tuple[int, str]]) -> tuple[Block, ...]:
     blocks: list[Block] = []
     pending_break = False
     for number, line in lines:
-        if not line or _ORNAMENT_LINE.match(line):
+        if not line or is_scene_break(line):  # a separator typed by hand ("* * *", "xxx", "~o~")
             pending_break = True
             continue
         kind = BlockKind.NOTE if _AUTHORS_NOTE.match(line) else BlockKind.PARAGRAPH

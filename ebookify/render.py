@@ -6,14 +6,15 @@ Every piece of story text passes through `_text` exactly once, so whatever a sto
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from html import escape
 from itertools import count, groupby
 from pathlib import Path
 
 from .marks import plain, to_xhtml
-from .model import Block, BlockKind, Chapter, Collection, Stats, Story, WorkMeta, map_story
+from .model import Block, BlockKind, Chapter, Collection, Frame, FrameKind, Stats, Story, WorkMeta, map_story
 
 STYLESHEET = "style.css"
 COVER_PAGE = "cover.xhtml"
@@ -98,7 +99,7 @@ def _story(story: Story, stem: str, lang: str, level: int) -> tuple[list[Page], 
     head = _story_heading(story, level)
     title = plain(story.title)
     if not story.multipart:
-        body = head + _section(story.parts[0].blocks)
+        body = head + _section(story.parts[0].blocks, level + 1)
         page = _page(f"{stem}.xhtml", title, lang, body, "chapter")
         return [page], TocEntry(title, page.file_name)
     opener = _page(f"{stem}.xhtml", title, lang, head, "part")
@@ -107,7 +108,11 @@ def _story(story: Story, stem: str, lang: str, level: int) -> tuple[list[Page], 
         label = plain(part.label or f"Part {part.part}")
         body = f"<h{level + 1}>{_text(label)}</h{level + 1}>\n" + _part_intro(story, part, index)
         page = _page(
-            f"{stem}-part-{index:02d}.xhtml", f"{title}: {label}", lang, body + _section(part.blocks), "chapter"
+            f"{stem}-part-{index:02d}.xhtml",
+            f"{title}: {label}",
+            lang,
+            body + _section(part.blocks, level + 2),
+            "chapter",
         )
         pages.append(page)
         entries.append(TocEntry(label, page.file_name))
@@ -160,24 +165,123 @@ def stats_line(stats: Stats) -> str:
     return " · ".join((count(stats.reads, "read"), count(stats.votes, "vote"), count(stats.comments, "comment")))
 
 
-def _section(blocks: tuple[Block, ...]) -> str:
-    """Paragraphs, scene breaks, and each run of author's notes boxed together."""
+def _section(blocks: tuple[Block, ...], heading_level: int) -> str:
+    """Paragraphs, scene breaks, and each run of author's notes boxed together; the story's own
+    headings start at `heading_level`, below the page's."""
     out: list[str] = []
-    after_break = True  # the first paragraph, and the first after a break, are not indented
+    flow = _Flow(heading_level, min((b.heading for b in blocks if b.heading), default=1))
     for kind, run in groupby(blocks, key=lambda block: block.kind):
         if kind is BlockKind.NOTE:
-            notes = "".join(f"<p>{_text(block.text)}</p>" for block in run)
-            out.append(f'<div class="authors-note">{notes}</div>')
+            out.append(f'<div class="authors-note">{flow.run(run, note=True)}</div>')
         elif kind is BlockKind.BREAK:
             out.append('<hr class="scene-break"/>')
-            after_break = True
+            flow.after_break = True
         else:
-            for block in run:
-                classes = " ".join(c for c, on in (("first", after_break), ("center", block.centered)) if on)
-                css = f' class="{classes}"' if classes else ""
-                out.append(f"<p{css}>{_text(block.text)}</p>")
-                after_break = False
+            out.append(flow.run(run, note=False))
     return "\n".join(out) + "\n"
+
+
+_CELL_EDGES = re.compile(r"(<t[dh][^>]*>)\n|\n(?=</t[dh]>)")  # a cell's text sits tight in it
+_NUMBERING_CLASSES = {"a": "lower-alpha", "A": "upper-alpha", "i": "lower-roman", "I": "upper-roman"}
+_CLOSING = {
+    FrameKind.QUOTE: "</blockquote>",
+    FrameKind.TABLE: "</table>",
+    FrameKind.ROW: "</tr>",
+    FrameKind.ITEM: "</li>",
+}
+
+
+class _Flow:
+    """Blocks -> markup, opening and closing the quotes, lists and tables they sit in."""
+
+    def __init__(self, heading_level: int, top_heading: int) -> None:
+        self.heading_level, self.top_heading = heading_level, top_heading
+        self.after_break = True  # the first paragraph, and the first after a break, are not indented
+        self.open: list[Frame] = []
+        self.next_number: dict[tuple[int, int, int], int] = {}  # an open <ol>'s next item number
+
+    def run(self, blocks: Iterable[Block], note: bool) -> str:
+        out: list[str] = []
+        for block in blocks:
+            out += self.enter(block)
+            out.append(self.block(block, note))
+        out += self.close_to(0)
+        return _CELL_EDGES.sub(r"\1", ("" if note else "\n").join(out))
+
+    def enter(self, block: Block) -> list[str]:
+        """Close the frames this block is not in, open the ones it is newly in."""
+        same = 0
+        while same < min(len(self.open), len(block.frames)) and self.open[same].key == block.frames[same].key:
+            same += 1
+        tags = self.close_to(same)
+        for frame in block.frames[same:]:
+            tags.append(self.opening(frame, block))
+            self.open.append(frame)
+        return tags
+
+    def close_to(self, depth: int) -> list[str]:
+        tags = []
+        while len(self.open) > depth:
+            frame = self.open.pop()
+            if frame.kind is FrameKind.LIST:
+                tags.append("</ul>" if frame.numbering is None else "</ol>")
+            elif frame.kind is FrameKind.CELL:
+                tags.append("</th>" if frame.header else "</td>")
+            else:
+                tags.append(_CLOSING[frame.kind])
+        return tags
+
+    def opening(self, frame: Frame, block: Block) -> str:
+        if frame.kind is FrameKind.LIST:
+            return _list_opening(frame, self.next_number)
+        if frame.kind is FrameKind.ITEM:
+            return self.item_opening(frame)
+        if frame.kind is FrameKind.CELL:
+            return f"<{'th' if frame.header else 'td'}{_classes(block.align)}>"
+        return {FrameKind.QUOTE: "<blockquote>", FrameKind.TABLE: "<table>", FrameKind.ROW: "<tr>"}[frame.kind]
+
+    def item_opening(self, item: Frame) -> str:
+        """<li>, with the number it has in the source where a reader counting items would not give it."""
+        numbered = next((f for f in reversed(self.open) if f.kind is FrameKind.LIST), None)
+        if numbered is None or numbered.numbering is None:
+            return "<li>"
+        counted = self.next_number[numbered.key]
+        if item.number is None:  # text straight inside the list: an item without a number
+            self.next_number[numbered.key] = counted + 1
+            return '<li class="unnumbered">'
+        self.next_number[numbered.key] = item.number + 1
+        return "<li>" if item.number == counted else f'<li value="{item.number}">'
+
+    def block(self, block: Block, note: bool) -> str:
+        text = _text(block.text)
+        if block.frames and block.frames[-1].kind is FrameKind.CELL:
+            return text
+        if block.heading:
+            level = min(6, self.heading_level + block.heading - self.top_heading)
+            if not block.frames:
+                self.after_break = True
+            return f"<h{level}{_classes('text-heading', block.align)}>{text}</h{level}>"
+        first = self.after_break and not note and not block.frames
+        if not note:
+            self.after_break = False
+        return f"<p{_classes('first' if first else None, block.align)}>{text}</p>"
+
+
+def _list_opening(frame: Frame, next_number: dict[tuple[int, int, int], int]) -> str:
+    if frame.numbering is None:
+        return "<ul>"
+    start = frame.number if frame.number is not None else 1
+    next_number[frame.key] = start
+    attributes = f' start="{start}"' if start != 1 else ""
+    if frame.numbering != "1":
+        attributes += f' type="{frame.numbering}"'
+    return f"<ol{attributes}{_classes(_NUMBERING_CLASSES.get(frame.numbering))}>"
+
+
+def _classes(*names: str | None) -> str:
+    """' class="first center"' for the names given, or nothing."""
+    given = " ".join(name for name in names if name)
+    return f' class="{given}"' if given else ""
 
 
 def _cover_page(edition: Edition) -> Page:

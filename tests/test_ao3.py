@@ -87,7 +87,7 @@ def test_multichapter_chapters_notes_and_series():
     assert story.work.categories == ("Gen", "F/M")
     assert story.work.series == (("Harbour Lights", 2),)
     assert story.book == "Harbour Lights"  # grouped under its series, like a Wattpad book
-    assert counts(story) == [("1. The Lighthouse", 14, 0, 3), ("Chapter 2", 13, 1, 1), ("3. Y/N's Choice", 13, 0, 0)]
+    assert counts(story) == [("1. The Lighthouse", 15, 0, 3), ("Chapter 2", 13, 1, 1), ("3. Y/N's Choice", 13, 0, 0)]
     first = story.parts[0]
     assert first.synopsis == "The lamp goes dark, and the village sends you up the hill with soup."
     notes = [b.text for b in first.blocks if b.kind is BlockKind.NOTE]
@@ -97,7 +97,7 @@ def test_multichapter_chapters_notes_and_series():
     assert end.kind is BlockKind.NOTE and end.text.startswith("The keeper's log entries are made up")
     assert warnings == [
         "multichapter.html, chapter 1, paragraph 5 has an image (https://example.com/x.png); "
-        "left out, as ebookify does not fetch or embed images"
+        "left out, as ebookify does not fetch or embed images; its description is kept"
     ]
     all_text = " ".join(b.text for p in story.parts for b in p.blocks)
     assert "Chapter by" not in all_text and "color:" not in all_text
@@ -178,7 +178,8 @@ def test_hostile_html_is_cleaned_to_the_allow_list():
         assert gone not in text, gone
     assert "claim your prize" in text
     assert '<script>alert("not really")</script>' in " ".join(b.text for b in story.parts[0].blocks)
-    assert counts(story) == [(None, 6, 0, 0)]
+    assert counts(story) == [(None, 7, 0, 0)]  # the data: image leaves its description
+    assert '<span class="picture">[Picture: a tiny dot]</span>' in text
     assert "alert" not in (story.work.summary or "")
     assert len(warnings) == 2 and "embedded data: image" in warnings[0]
 
