@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
+from typer.core import TyperGroup
 
 from . import __version__
 
@@ -18,7 +19,65 @@ if TYPE_CHECKING:
     from .build import BuildOptions, BuildReport
     from .check import CheckReport
 
+
+class _OneLineGroup(TyperGroup):
+    """The one place every run passes through: output that cannot fail on a character the
+    terminal's encoding lacks, and click's own usage errors ("Invalid value for '--series-index'")
+    in ebookify's one-line form, with click's exit code 2."""
+
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):  # type: ignore[override]
+        _tolerant_output()
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, standalone_mode, **extra)
+        try:
+            code = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        except typer.Abort:
+            typer.echo("ebookify: error: aborted", err=True)
+            sys.exit(1)
+        except Exception as exc:
+            if not _is_click_error(exc):
+                raise
+            if _kind_of(exc, "NoArgsIsHelpError"):
+                exc.show()  # type: ignore[attr-defined]  # plain `ebookify`: the help, as before
+            else:
+                typer.echo(f"ebookify: error: {_click_message(exc)}", err=True)
+            sys.exit(exc.exit_code)  # type: ignore[attr-defined]
+        sys.exit(code if isinstance(code, int) else 0)
+
+
+def _is_click_error(exc: Exception) -> bool:
+    # By name: typer 0.28 carries its own copy of click, earlier typers use click itself.
+    return _kind_of(exc, "ClickException")
+
+
+def _kind_of(exc: Exception, name: str) -> bool:
+    return any(kind.__name__ == name for kind in type(exc).__mro__)
+
+
+def _click_message(exc) -> str:
+    """ "Invalid value for '--series-index': 'abc' is not a valid integer." as one line of ours."""
+    from .errors import one_line
+
+    message = " ".join(exc.format_message().split("\n")).strip().rstrip(".")
+    if message[:2].istitle():  # "Invalid value" -> "invalid value", as our own messages read
+        message = message[0].lower() + message[1:]
+    context = getattr(exc, "ctx", None)
+    if context is not None:
+        message += f"; see {context.command_path} --help"
+    return one_line(message)
+
+
+def _tolerant_output() -> None:
+    """Under LC_ALL=C (ASCII) printing "·" or a name like "Zoë" must not crash a finished build:
+    characters the encoding lacks are shown as escapes instead."""
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            reconfigure(errors="backslashreplace")
+
+
 app = typer.Typer(
+    cls=_OneLineGroup,
     add_completion=False,
     no_args_is_help=True,
     pretty_exceptions_enable=False,
@@ -165,8 +224,7 @@ def build(
         )
         with _progress() as on_progress:
             report = run_build(options, on_written=lambda w: typer.echo(str(w.path)), on_progress=on_progress)
-    for warning in report.warnings:
-        typer.echo(f"ebookify: warning: {warning}", err=True)
+    _warn(report.warnings)
     typer.echo(_summary(report), err=True)
 
 
@@ -199,6 +257,7 @@ def lint(
 ) -> None:
     """Check EPUBs for what makes Send-to-Kindle refuse or garble a book, which EPUBCheck does not
     catch. Every build runs this on its own books. E.g. ebookify lint dist/*.epub."""
+    from .errors import one_line
     from .lint import check_file
 
     failed = False
@@ -207,7 +266,7 @@ def lint(
             violations = check_file(book)
             for violation in violations:
                 level = "warning" if violation.warning else "error"
-                typer.echo(f"ebookify: {level}: {book}: {violation}", err=True)
+                typer.echo(one_line(f"ebookify: {level}: {book}: {violation}"), err=True)
             failed = failed or any(not v.warning for v in violations)
             if not violations:
                 typer.echo(f"{book}: ok")
@@ -302,10 +361,9 @@ def _print_check(report: CheckReport) -> None:
             meaning = _safe(_meaning(found.code))
             table.add_row(found.code, meaning, str(found.count), _safe(str(found.first)), value)
         console.print(table)
-    for warning in report.warnings:
-        typer.echo(f"ebookify: warning: {warning}", err=True)
+    _warn(report.warnings)
     for error in report.errors:
-        typer.echo(f"ebookify: error: {error}", err=True)
+        typer.echo(_line("error", error), err=True)
 
 
 def _meaning(code: str) -> str:
@@ -321,6 +379,18 @@ def _safe(text: str) -> str:
     return escape(text)
 
 
+def _warn(warnings: tuple[str, ...]) -> None:
+    for warning in warnings:
+        typer.echo(_line("warning", warning), err=True)
+
+
+def _line(level: str, message: str) -> str:
+    """One line whatever the message holds: a file name with a newline in it shows as "\\n"."""
+    from .errors import one_line
+
+    return f"ebookify: {level}: {one_line(message)}"
+
+
 def _fail(message: str, code: int = 1) -> None:
-    typer.echo(f"ebookify: error: {message}", err=True)
+    typer.echo(_line("error", message), err=True)
     raise typer.Exit(code)
