@@ -76,6 +76,8 @@ def _tolerant_output() -> None:
             reconfigure(errors="backslashreplace")
 
 
+# Path options are readable=False: click would refuse an unreadable path with its generic "Invalid
+# value"; ebookify's own guard (inputs.py) says what is wrong with it, and where, in its words.
 app = typer.Typer(
     cls=_OneLineGroup,
     add_completion=False,
@@ -111,12 +113,14 @@ ReadersFile = Annotated[
     typer.Option(
         "--readers",
         metavar="FILE",
+        readable=False,
         help="A TOML file of friends, one book each: --readers friends.toml "
         '(each a [[reader]] table with name = "Sam" and values like "L/N" = "Rivers").',
     ),
 ]
 Stories = Annotated[
-    Path, typer.Option("--stories", metavar="DIR", help="Folder of story files, e.g. --stories ~/wattpad.")
+    Path,
+    typer.Option("--stories", metavar="DIR", readable=False, help="Folder of story files, e.g. --stories ~/wattpad."),
 ]
 Title = Annotated[
     str | None,
@@ -151,16 +155,24 @@ def build(
         typer.Option(
             "--covers",
             metavar="DIR",
+            readable=False,
             help="Folder of cover images (JPEG or PNG). The one named like the collection is used, "
             "or the only one; otherwise a cover is drawn with the title and the reader's name.",
         ),
     ] = Path("covers"),
     out_dir: Annotated[
-        Path, typer.Option("--out-dir", metavar="DIR", help="Where the books go, e.g. --out-dir ~/Books.")
+        Path,
+        typer.Option("--out-dir", metavar="DIR", readable=False, help="Where the books go, e.g. --out-dir ~/Books."),
     ] = Path("dist"),
     output: Annotated[
         Path | None,
-        typer.Option("--output", "-o", metavar="FILE", help="Exact output file, for one reader only: -o sam.epub."),
+        typer.Option(
+            "--output",
+            "-o",
+            metavar="FILE",
+            readable=False,
+            help="Exact output file, for one reader only: -o sam.epub.",
+        ),
     ] = None,
     title: Title = None,
     author: Annotated[
@@ -253,7 +265,9 @@ def check(
 
 @app.command(short_help="Check EPUBs against Send-to-Kindle's rules.")
 def lint(
-    books: Annotated[list[Path], typer.Argument(metavar="EPUB...", help="The books to check.", show_default=False)],
+    books: Annotated[
+        list[Path], typer.Argument(metavar="EPUB...", readable=False, help="The books to check.", show_default=False)
+    ],
 ) -> None:
     """Check EPUBs for what makes Send-to-Kindle refuse or garble a book, which EPUBCheck does not
     catch. Every build runs this on its own books. E.g. ebookify lint dist/*.epub."""
