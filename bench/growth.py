@@ -34,9 +34,17 @@ def parts(folder: Path, count: int) -> None:
         (folder / f"{n:06d}.txt").write_text(text, encoding="utf-8")
 
 
+def books(folder: Path, count: int) -> None:
+    """`count` one-shots, each from a Wattpad book of its own (grouping once scanned every story per book)."""
+    for n in range(1, count + 1):
+        text = f"Mara Voss - Tide {n}\n\nY/N waited by the harbour, tide {n}.\n\nBook {n}Where stories live. Discover now"
+        (folder / f"{n:06d}.txt").write_text(text, encoding="utf-8")
+
+
 # unit -> (how to write a folder of a given size, the sizes)
 UNITS: dict[str, tuple[Callable[[Path, int], None], tuple[int, ...]]] = {
     "parts": (parts, (1_000, 2_000, 4_000, 8_000)),
+    "books": (books, (1_000, 2_000, 4_000, 8_000)),
 }
 
 

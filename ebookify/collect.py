@@ -181,8 +181,10 @@ def group_books(stories: list[Story]) -> tuple[Book, ...]:
     loose_works = any(s.book is None and s.work is not None for s in stories)
     if len(titles) <= 1 and not (titles and loose_works):
         return (Book(titles[0] if titles else None, tuple(stories)),)
-    order = list(dict.fromkeys(s.book for s in stories))
-    return tuple(Book(t, tuple(s for s in stories if s.book == t)) for t in order)
+    by_book: dict[str | None, list[Story]] = {}  # in order of first appearance; one pass, not one per book
+    for story in stories:
+        by_book.setdefault(story.book, []).append(story)
+    return tuple(Book(title, tuple(members)) for title, members in by_book.items())
 
 
 def default_title(books: tuple[Book, ...]) -> str:
