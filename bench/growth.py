@@ -37,7 +37,8 @@ def parts(folder: Path, count: int) -> None:
 def books(folder: Path, count: int) -> None:
     """`count` one-shots, each from a Wattpad book of its own (grouping once scanned every story per book)."""
     for n in range(1, count + 1):
-        text = f"Mara Voss - Tide {n}\n\nY/N waited by the harbour, tide {n}.\n\nBook {n}Where stories live. Discover now"
+        footer = f"Book {n}Where stories live. Discover now"
+        text = f"Mara Voss - Tide {n}\n\nY/N waited by the harbour, tide {n}.\n\n{footer}"
         (folder / f"{n:06d}.txt").write_text(text, encoding="utf-8")
 
 
