@@ -624,3 +624,30 @@ def test_the_ncx_of_a_story_in_20000_parts_is_linear():
     book.set_identifier("urn:uuid:0"), book.set_title("T"), book.set_language("en")
     book.toc = ncx_toc([[None] * 20_000])
     assert timed(lambda: _LinearNcxWriter("x", book, {})._get_ncx()) < 3
+
+
+CHECKED = [
+    # (id, set-up, arguments after `check -n Sam`, the one error line): the dry run uses the same door
+    (
+        "readers /dev/zero",
+        lambda p: None,
+        ["--readers", "/dev/zero"],
+        r"/dev/zero is not a regular file \(a device, pipe or socket\)",
+    ),
+    (
+        "stories folder loops",
+        lambda p: (p / "loop").symlink_to("loop"),
+        ["--stories", "loop"],
+        r"the stories folder loop is a link that leads round in a loop",
+    ),
+    ("story huge", lambda p: sparse(p / "stories" / "2.txt", 300 * 2**20), [], r"stories/2\.txt is larger than 256 MB"),
+]
+
+
+@pytest.mark.parametrize(("setup", "args", "line"), [c[1:] for c in CHECKED], ids=[c[0] for c in CHECKED])
+def test_check_refuses_the_same_inputs_in_one_line(project, setup, args, line):
+    setup(project)
+    result = run(project, "check", "-n", "Sam", *args)
+    assert result.returncode == 1 and b"Traceback" not in result.stderr
+    errors = [x for x in result.stderr.decode().splitlines() if x.startswith("ebookify: error: ")]
+    assert len(errors) == 1 and re.fullmatch(line, errors[0].removeprefix("ebookify: error: ")), result.stderr
