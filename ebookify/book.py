@@ -21,6 +21,7 @@ _ID_NAMESPACE = uuid.UUID("6f1d2c9e-6a47-5c1e-9f0b-3c9a7e2b8d41")
 # dcterms:modified must not be the wall clock, or no two builds would match; SOURCE_DATE_EPOCH is
 # the reproducible-builds convention for choosing it.
 _DEFAULT_MODIFIED = datetime(2000, 1, 1, tzinfo=UTC)
+_LAST_EPOCH = 253402300799  # 9999-12-31T23:59:59Z
 _NOT_A_CHARACTER = re.compile(r"reader|^you$|^[a-z]/[a-z]$", re.IGNORECASE)
 _SHIP_SEPARATOR = re.compile(r"\s+[x×]\s+|\s*[&,]\s*|\s+and\s+", re.IGNORECASE)
 DEFAULT_AUTHOR = "Unknown"
@@ -111,6 +112,11 @@ def _modified() -> datetime:
     epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
     if not epoch:
         return _DEFAULT_MODIFIED
-    if not epoch.isdigit():
-        raise EbookifyError(f"SOURCE_DATE_EPOCH {epoch!r} is not a whole number of seconds")
+    # ASCII digits only ("²".isdigit() is true), and no later than the last second of 9999: a
+    # package date has four digits of year.
+    shown = epoch if len(epoch) <= 40 else epoch[:40] + "…"
+    if not re.fullmatch(r"[0-9]+", epoch):
+        raise EbookifyError(f"SOURCE_DATE_EPOCH {shown!r} is not a whole number of seconds")
+    if len(epoch) > 12 or int(epoch) > _LAST_EPOCH:
+        raise EbookifyError(f"SOURCE_DATE_EPOCH {shown!r} is after the year 9999 (at most {_LAST_EPOCH})")
     return datetime.fromtimestamp(int(epoch), tz=UTC)

@@ -89,7 +89,8 @@ def build(
     if options.strict and (unfilled := missing_warnings(found, readers, "nothing was written")):
         raise EbookifyError(f"--strict: {unfilled[0]}")
     unfilled = missing_warnings(found, readers) + setting_warnings(options, found)
-    settings = book_settings(options, collection)
+    cover_notes: list[str] = []
+    settings = book_settings(options, collection, cover_notes)
     job = _Job(editions, options, settings, tuple(zip(readers, paths, strict=True)))
     written: list[Written] = []
     lint_warnings: list[str] = []
@@ -106,7 +107,8 @@ def build(
     for item in written:  # only now are they in place
         if on_written:
             on_written(item)
-    return BuildReport(collection, tuple(written), collapse(collection.warnings + unfilled + tuple(lint_warnings)))
+    notes = collection.warnings + tuple(cover_notes) + unfilled + tuple(lint_warnings)
+    return BuildReport(collection, tuple(written), collapse(notes))
 
 
 def _making(reader: Reader) -> str:
@@ -183,13 +185,14 @@ def edition_of(collection: Collection, options: BuildOptions, personal: bool) ->
     return collection
 
 
-def book_settings(options: BuildOptions, collection: Collection) -> BookSettings:
-    """The options every copy shares, checked. The series defaults to the Wattpad book, if one."""
+def book_settings(options: BuildOptions, collection: Collection, notes: list[str] | None = None) -> BookSettings:
+    """The options every copy shares, checked. The series defaults to the Wattpad book, if one.
+    Files skipped in the covers folder are noted in `notes`."""
     series = check_value(options.series, "--series") if options.series is not None else None
     books = [b.title for b in collection.books if b.title]
     if options.series_index < 1:
         raise EbookifyError(f"--series-index {options.series_index} must be 1 or more")
-    cover_path = find_cover(options.covers, collection.title)
+    cover_path = find_cover(options.covers, collection.title, notes)
     return BookSettings(
         language=check_language(options.language),
         author=check_value(options.author, "--author") if options.author is not None else None,

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
+from typer.core import TyperGroup
 
 from . import __version__
 
@@ -19,7 +20,67 @@ if TYPE_CHECKING:
     from .check import CheckReport
     from .model import Stats
 
+
+class _OneLineGroup(TyperGroup):
+    """The one place every run passes through: output that cannot fail on a character the
+    terminal's encoding lacks, and click's own usage errors ("Invalid value for '--series-index'")
+    in ebookify's one-line form, with click's exit code 2."""
+
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):  # type: ignore[override]
+        _tolerant_output()
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, standalone_mode, **extra)
+        try:
+            code = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        except typer.Abort:
+            typer.echo("ebookify: error: aborted", err=True)
+            sys.exit(1)
+        except Exception as exc:
+            if not _is_click_error(exc):
+                raise
+            if _kind_of(exc, "NoArgsIsHelpError"):
+                exc.show()  # type: ignore[attr-defined]  # plain `ebookify`: the help, as before
+            else:
+                typer.echo(f"ebookify: error: {_click_message(exc)}", err=True)
+            sys.exit(exc.exit_code)  # type: ignore[attr-defined]
+        sys.exit(code if isinstance(code, int) else 0)
+
+
+def _is_click_error(exc: Exception) -> bool:
+    # By name: typer 0.28 carries its own copy of click, earlier typers use click itself.
+    return _kind_of(exc, "ClickException")
+
+
+def _kind_of(exc: Exception, name: str) -> bool:
+    return any(kind.__name__ == name for kind in type(exc).__mro__)
+
+
+def _click_message(exc) -> str:
+    """ "Invalid value for '--series-index': 'abc' is not a valid integer." as one line of ours."""
+    from .errors import one_line
+
+    message = " ".join(exc.format_message().split("\n")).strip().rstrip(".")
+    if message[:2].istitle():  # "Invalid value" -> "invalid value", as our own messages read
+        message = message[0].lower() + message[1:]
+    context = getattr(exc, "ctx", None)
+    if context is not None:
+        message += f"; see {context.command_path} --help"
+    return one_line(message)
+
+
+def _tolerant_output() -> None:
+    """Under LC_ALL=C (ASCII) printing "·" or a name like "Zoë" must not crash a finished build:
+    characters the encoding lacks are shown as escapes instead."""
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            reconfigure(errors="backslashreplace")
+
+
+# Path options are readable=False: click would refuse an unreadable path with its generic "Invalid
+# value"; ebookify's own guard (inputs.py) says what is wrong with it, and where, in its words.
 app = typer.Typer(
+    cls=_OneLineGroup,
     add_completion=False,
     context_settings={"help_option_names": ["-h", "--help"]},
     no_args_is_help=True,
@@ -54,12 +115,14 @@ ReadersFile = Annotated[
     typer.Option(
         "--readers",
         metavar="FILE",
+        readable=False,
         help="A TOML file of friends, one book each: --readers friends.toml "
         '(each a [[reader]] table with name = "Sam" and values like "L/N" = "Rivers").',
     ),
 ]
 Stories = Annotated[
-    Path, typer.Option("--stories", metavar="DIR", help="Folder of story files, e.g. --stories ~/wattpad.")
+    Path,
+    typer.Option("--stories", metavar="DIR", readable=False, help="Folder of story files, e.g. --stories ~/wattpad."),
 ]
 Title = Annotated[
     str | None,
@@ -94,16 +157,24 @@ def build(
         typer.Option(
             "--covers",
             metavar="DIR",
+            readable=False,
             help="Folder of cover images (JPEG or PNG). The one named like the collection is used, "
             "or the only one; otherwise a cover is drawn with the title and the reader's name.",
         ),
     ] = Path("covers"),
     out_dir: Annotated[
-        Path, typer.Option("--out-dir", metavar="DIR", help="Where the books go, e.g. --out-dir ~/Books.")
+        Path,
+        typer.Option("--out-dir", metavar="DIR", readable=False, help="Where the books go, e.g. --out-dir ~/Books."),
     ] = Path("dist"),
     output: Annotated[
         Path | None,
-        typer.Option("--output", "-o", metavar="FILE", help="Exact output file, for one reader only: -o sam.epub."),
+        typer.Option(
+            "--output",
+            "-o",
+            metavar="FILE",
+            readable=False,
+            help="Exact output file, for one reader only: -o sam.epub.",
+        ),
     ] = None,
     title: Title = None,
     author: Annotated[
@@ -169,8 +240,7 @@ def build(
             report = run_build(options, on_progress=on_progress)
     for written in report.written:  # after the progress bar has gone, each on a line of its own
         typer.echo(str(written.path))
-    for warning in report.warnings:
-        typer.echo(f"ebookify: warning: {warning}", err=True)
+    _warn(report.warnings)
     typer.echo(_summary(report), err=True)
 
 
@@ -199,10 +269,13 @@ def check(
 
 @app.command(short_help="Check EPUBs against Send-to-Kindle's rules.")
 def lint(
-    books: Annotated[list[Path], typer.Argument(metavar="EPUB...", help="The books to check.", show_default=False)],
+    books: Annotated[
+        list[Path], typer.Argument(metavar="EPUB...", readable=False, help="The books to check.", show_default=False)
+    ],
 ) -> None:
     """Check EPUBs for what makes Send-to-Kindle refuse or garble a book, which EPUBCheck does not
     catch. Every build runs this on its own books. E.g. ebookify lint dist/*.epub."""
+    from .errors import one_line
     from .lint import check_file
 
     failed = False
@@ -211,7 +284,7 @@ def lint(
             violations = check_file(book)
             for violation in violations:
                 level = "warning" if violation.warning else "error"
-                typer.echo(f"ebookify: {level}: {book}: {violation}", err=True)
+                typer.echo(one_line(f"ebookify: {level}: {book}: {violation}"), err=True)
             failed = failed or any(not v.warning for v in violations)
             if not violations:
                 typer.echo(f"{book}: ok")
@@ -288,10 +361,9 @@ def _print_check(report: CheckReport) -> None:
     else:
         for line in _check_lines(report):
             typer.echo(line)
-    for warning in report.warnings:
-        typer.echo(f"ebookify: warning: {warning}", err=True)
+    _warn(report.warnings)
     for error in report.errors:
-        typer.echo(f"ebookify: error: {error}", err=True)
+        typer.echo(_line("error", error), err=True)
 
 
 def _check_lines(report: CheckReport) -> list[str]:
@@ -387,6 +459,18 @@ def _safe(text: str) -> str:
     return escape(text)
 
 
+def _warn(warnings: tuple[str, ...]) -> None:
+    for warning in warnings:
+        typer.echo(_line("warning", warning), err=True)
+
+
+def _line(level: str, message: str) -> str:
+    """One line whatever the message holds: a file name with a newline in it shows as "\\n"."""
+    from .errors import one_line
+
+    return f"ebookify: {level}: {one_line(message)}"
+
+
 def _fail(message: str, code: int = 1) -> None:
-    typer.echo(f"ebookify: error: {message}", err=True)
+    typer.echo(_line("error", message), err=True)
     raise typer.Exit(code)

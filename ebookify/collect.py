@@ -3,50 +3,66 @@
 from __future__ import annotations
 
 import re
+import stat
 from collections import defaultdict
 from collections.abc import Callable
 from pathlib import Path
 
 from .errors import EbookifyError, StoryError
+from .inputs import real_folder, reason, skip_reason
 from .model import Book, Chapter, Collection, Story
-from .parse import read_chapter
+from .parse import read_chapter, read_story_bytes
 
 TEXT_SUFFIXES = (".txt",)  # Wattpad exports
 HTML_SUFFIXES = (".html", ".htm")  # AO3 downloads
 STORY_SUFFIXES = TEXT_SUFFIXES + HTML_SUFFIXES
 DEFAULT_TITLE = "Collected Stories"
+_DIGITS = re.compile(r"([0-9]+)")
 
 
 def natural_key(name: str) -> list:
-    """'9-x.txt' sorts before '10-x.txt', as a person reads the names."""
-    return [(0, int(t), "") if t.isdigit() else (1, 0, t.casefold()) for t in re.split(r"(\d+)", name)]
+    """'9-x.txt' sorts before '10-x.txt', as a person reads the names. Runs of ASCII digits compare
+    as numbers without int(), which refuses superscripts ("1²2.txt") and 5,000-digit runs: by length
+    once leading zeros are off, then digit by digit."""
+    key = []
+    for token in _DIGITS.split(name):
+        if _DIGITS.fullmatch(token):
+            number = token.lstrip("0")
+            key.append((0, len(number), number, len(token)))
+        else:
+            key.append((1, 0, token.casefold(), 0))
+    return key
 
 
 def story_files(folder: Path, notes: list[str] | None = None) -> list[Path]:
     """The story files in `folder`, in natural name order. Anything else there (a cover image,
     .DS_Store, a .docx) is skipped with a note, and so is a link that leads out of the folder:
     a story folder is no way to read files elsewhere on the machine."""
-    if not folder.exists():
-        raise EbookifyError(f"the stories folder {folder} does not exist")
-    if not folder.is_dir():
+    notes = notes if notes is not None else []
+    try:
+        files = _listed_stories(folder, notes)
+    except OSError as exc:  # unreadable, a name too long, a link loop: the folder's, not a file's
+        raise EbookifyError(f"the stories folder {folder} {reason(exc)}") from exc
+    if not files:
+        raise EbookifyError(f"the stories folder {folder} has no story files (.txt or .html)")
+    return files
+
+
+def _listed_stories(folder: Path, notes: list[str]) -> list[Path]:
+    if not stat.S_ISDIR(folder.stat().st_mode):  # a missing folder or a link loop: OSError, said above
         raise EbookifyError(f"{folder} is not a folder")
-    files, notes = [], notes if notes is not None else []
-    inside = folder.resolve()
+    files, inside = [], real_folder(folder)
     for path in sorted(folder.iterdir(), key=lambda p: natural_key(p.name)):
         if path.is_dir():
             continue
         if _is_system_clutter(path.name):
             continue  # what the OS leaves in every folder: nobody put it there, nobody needs telling
-        if path.suffix.lower() not in STORY_SUFFIXES:
-            notes.append(f"skipped {path}: not a story file (.txt or .html)")
-        elif path.is_symlink() and not path.resolve().is_relative_to(inside):
-            notes.append(f"skipped {path}: a link to a file outside the stories folder")
-        elif not path.is_file():
-            notes.append(f"skipped {path}: not a regular file")
+        not_a_story = path.suffix.lower() not in STORY_SUFFIXES
+        why = "not a story file (.txt or .html)" if not_a_story else skip_reason(path, inside, "stories")
+        if why:
+            notes.append(f"skipped {path}: {why}")
         else:
             files.append(path)
-    if not files:
-        raise EbookifyError(f"the stories folder {folder} has no story files (.txt or .html)")
     return files
 
 
@@ -91,11 +107,7 @@ def read_item(path: Path, warnings: list[str]) -> Chapter | Story:
         return read_chapter(path, warnings=warnings)
     from .ao3 import read_work  # bs4 costs a tenth of a second to import: only when there is HTML
 
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise StoryError(str(path), f"cannot be read ({exc.strerror or exc})") from exc
-    return read_work(data, str(path), warnings)
+    return read_work(read_story_bytes(path, str(path)), str(path), warnings)
 
 
 def collect(items: list[Chapter | Story], title: str | None = None, warnings: list[str] | None = None) -> Collection:
@@ -151,9 +163,11 @@ def _part_warnings(parts: list[Chapter]) -> list[str]:
             warnings += [f"{story} is missing part {n} of {expected}" for n in range(first, last + 1)]
         else:
             warnings.append(f"{story} is missing parts {first}–{last} of {expected}")
-    for n in sorted({n for n in numbers if numbers.count(n) > 1}):
-        files = ", ".join(p.source for p in parts if p.part == n)
-        warnings.append(f"{story} has part {n} more than once ({files}); all copies are kept")
+    sources: dict[int | None, list[str]] = defaultdict(list)  # one pass: a scan per number was quadratic
+    for part in parts:
+        sources[part.part].append(part.source)
+    for n in sorted(n for n, files in sources.items() if len(files) > 1):
+        warnings.append(f"{story} has part {n} more than once ({', '.join(sources[n])}); all copies are kept")
     return warnings
 
 
@@ -178,8 +192,10 @@ def group_books(stories: list[Story]) -> tuple[Book, ...]:
     loose_works = any(s.book is None and s.work is not None for s in stories)
     if len(titles) <= 1 and not (titles and loose_works):
         return (Book(titles[0] if titles else None, tuple(stories)),)
-    order = list(dict.fromkeys(s.book for s in stories))
-    return tuple(Book(t, tuple(s for s in stories if s.book == t)) for t in order)
+    by_book: dict[str | None, list[Story]] = {}  # in order of first appearance; one pass, not one per book
+    for story in stories:
+        by_book.setdefault(story.book, []).append(story)
+    return tuple(Book(title, tuple(members)) for title, members in by_book.items())
 
 
 def default_title(books: tuple[Book, ...]) -> str:

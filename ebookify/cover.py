@@ -14,11 +14,11 @@ from functools import lru_cache
 from pathlib import Path
 
 from .errors import EbookifyError
+from .inputs import MAX_COVER_BYTES, plain_error, read_regular, real_folder, reason, skip_reason
 
 COVER_SUFFIXES = (".jpg", ".jpeg", ".png")
 _MEDIA_TYPES = {"JPEG": ("image/jpeg", "cover.jpg"), "PNG": ("image/png", "cover.png")}
 SIZE = (1600, 2560)  # the 1:1.6 portrait that Kindle and Kobo stores ask for
-MAX_COVER_BYTES = 20 * 1024 * 1024
 MAX_COVER_PIXELS = 40_000_000
 # Deep, quiet colours that keep light text readable, also as a grey e-ink thumbnail.
 _PALETTE = ((34, 49, 63), (74, 35, 51), (28, 64, 58), (60, 44, 84), (86, 52, 28), (40, 40, 40))
@@ -37,29 +37,43 @@ def slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
 
 
-def find_cover(folder: Path, title: str) -> Path | None:
+def find_cover(folder: Path, title: str, notes: list[str] | None = None) -> Path | None:
     """The image in `folder` named like the collection ("Saltmarsh Imagines.jpg" or
-    "saltmarsh-imagines.png"), else the only image there, else none."""
-    if not folder.is_dir():
-        return None
-    images = sorted(p for p in folder.iterdir() if p.suffix.lower() in COVER_SUFFIXES and not p.name.startswith("."))
+    "saltmarsh-imagines.png"), else the only image there, else none. As in the stories folder, a
+    link out of the folder, a device or a pipe is skipped with a note."""
+    try:
+        images = _images(folder, notes if notes is not None else [])
+    except OSError as exc:
+        raise EbookifyError(f"the covers folder {folder} {reason(exc)}") from exc
     named = [p for p in images if slug(p.stem) == slug(title)]
     if named:
         return named[0]
     return images[0] if len(images) == 1 else None
 
 
+def _images(folder: Path, notes: list[str]) -> list[Path]:
+    if not folder.is_dir():
+        return []
+    inside, images = real_folder(folder), []
+    for path in sorted(folder.iterdir()):
+        if path.suffix.lower() in COVER_SUFFIXES and not path.name.startswith("."):
+            why = skip_reason(path, inside, "covers")
+            if why:
+                notes.append(f"skipped {path}: {why}")
+            else:
+                images.append(path)
+    return images
+
+
 def load_cover(path: Path) -> CoverImage:
     """A user's cover, checked, and scaled down (never stretched) to fit 1600x2560 if larger."""
     from PIL import Image, UnidentifiedImageError
 
+    data = read_regular(path, MAX_COVER_BYTES, plain_error(path))
     try:
-        if path.stat().st_size > MAX_COVER_BYTES:
-            raise EbookifyError(f"{path} is larger than {MAX_COVER_BYTES // 2**20} MB; use a smaller cover image")
-        data = path.read_bytes()
         with Image.open(io.BytesIO(data)) as image:
             kind, (width, height) = image.format, image.size
-            if kind not in _MEDIA_TYPES:
+            if kind not in _MEDIA_TYPES and kind != "MPO":
                 raise EbookifyError(f"{path} is a {kind} image; covers must be JPEG or PNG")
             # Checked before decoding: a small file can hold an image too big to unpack.
             if width * height > MAX_COVER_PIXELS:
@@ -68,7 +82,9 @@ def load_cover(path: Path) -> CoverImage:
                     "use a smaller cover image"
                 )
             image.load()
-            if width > SIZE[0] or height > SIZE[1]:
+            # An MPO is a phone's JPEG with more pictures after the first (the other eye, a depth
+            # map): e-readers want one plain JPEG, which the first picture, written again, is.
+            if kind == "MPO" or width > SIZE[0] or height > SIZE[1]:
                 return _fitted(image)
     except (OSError, UnidentifiedImageError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
         raise EbookifyError(f"{path} is not a readable JPEG or PNG image") from exc

@@ -84,13 +84,44 @@ def package_files(rendered: Rendered, meta: Metadata, cover: CoverImage) -> dict
     raw = io.BytesIO()
     # epub3_pages reads pages through EpubHtml, which our plain items are not; we have no page list.
     options = {"mtime": meta.modified, "raise_exceptions": True, "epub3_pages": False, "compresslevel": 0}
-    epub.write_epub(raw, book, options)
+    writer = _LinearNcxWriter(raw, book, options)
+    writer.process()
+    writer.write()
     with zipfile.ZipFile(raw) as written:
         files = {name: written.read(name) for name in written.namelist()}
     files[f"EPUB/{OPF}"] = _package_language(meta.language, files[f"EPUB/{OPF}"])
     files[f"EPUB/{NCX}"] = _ncx_depth(files[f"EPUB/{NCX}"])
     files |= {f"EPUB/{page.file_name}": page.xhtml for page in rendered.pages}
     return files
+
+
+class _LinearNcxWriter(epub.EpubWriter):
+    """ebooklib's writer with the NCX's navMap built in one pass. ebooklib looks up each entry's
+    parent's <content> with lxml's find(), which scans every sibling after it: a story of 20,000
+    parts took 10 s there alone (quadratic). The NCX it writes is otherwise the same, byte for byte."""
+
+    def _get_ncx(self):
+        toc, self.book.toc = self.book.toc, []
+        try:
+            empty = super()._get_ncx()
+        finally:
+            self.book.toc = toc
+        root = etree.fromstring(empty, etree.XMLParser(remove_blank_text=True))
+        _nav_points(root.find("{*}navMap"), toc, 0)
+        return etree.tostring(root.getroottree(), pretty_print=True, encoding="utf-8", xml_declaration=True)
+
+
+def _nav_points(parent: etree._Element, entries: list, uid: int) -> int:
+    """ebooklib's navPoints for `entries` (Links, and (Link, children) sections, which it names
+    sep_N in depth-first order); -> the next section number."""
+    for entry in entries:
+        link, children = entry if isinstance(entry, tuple) else (entry, None)
+        point = etree.SubElement(parent, "navPoint", {"id": f"sep_{uid}" if children is not None else link.uid})
+        etree.SubElement(etree.SubElement(point, "navLabel"), "text").text = link.title
+        etree.SubElement(point, "content", {"src": link.href})
+        if children is not None:
+            uid = _nav_points(point, children, uid + 1)
+    return uid
 
 
 def _book(meta: Metadata) -> epub.EpubBook:

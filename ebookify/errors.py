@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 
 class EbookifyError(Exception):
     """A problem with the user's input or environment, worded for the user."""
@@ -20,3 +22,19 @@ class StoryError(EbookifyError):
 
     def __reduce__(self):  # so that it crosses from a worker process whole
         return (type(self), (self.source, self.message, self.line))
+
+
+# Line breaks and other control characters in a file name or a value would split the one line
+# of a message in two, the second reading like a message of its own.
+_CONTROLS = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def one_line(message: str) -> str:
+    """`message` with its control characters shown as escapes: "a\\nb.txt", never two lines."""
+    return _CONTROLS.sub(_escape, message)
+
+
+def _escape(match: re.Match[str]) -> str:
+    char = match[0]
+    return _ESCAPES.get(char) or (f"\\x{ord(char):02x}" if ord(char) < 0x100 else f"\\u{ord(char):04x}")

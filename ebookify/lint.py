@@ -7,9 +7,11 @@ the build with the rule's name instead of reaching a reader's Kindle.
 
 from __future__ import annotations
 
+import io
 import posixpath
 import re
 import zipfile
+import zlib
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +19,7 @@ from pathlib import Path
 from lxml import etree
 
 from .errors import EbookifyError
+from .inputs import MAX_EPUB_BYTES, plain_error, read_regular
 
 EMAIL_LIMIT = 50 * 1024 * 1024  # Send-to-Kindle's e-mail attachment limit
 _NS = {
@@ -29,6 +32,8 @@ _ENCODING_DECLARATION = re.compile(rb"^<\?xml[^>]*encoding=[\"']utf-8[\"']", re.
 _PLAIN_LANGUAGE = re.compile(r"^[a-z]{2,3}(-[A-Z]{2})?$")
 _COMMENT = re.compile(rb"<!--(.*?)-->", re.DOTALL)
 _BODY_ID = re.compile(rb"<body\b[^>]*?\sid\s*=\s*[\"']([^\"']*)[\"']")
+# Entities stay unexpanded and nothing is fetched: a book to lint can come from anywhere.
+_SAFE_XML = etree.XMLParser(resolve_entities=False, no_network=True)
 
 
 @dataclass(frozen=True)
@@ -50,10 +55,14 @@ class _Book:
         self.size = size
         self.files = files
         self._trees: list[tuple[str, etree._Element]] | None = None
-        container = etree.fromstring(self.files["META-INF/container.xml"])
-        self.opf_path = container.find(".//{*}rootfile").get("full-path")
+        container = etree.fromstring(self.files["META-INF/container.xml"], _SAFE_XML)
+        rootfile = container.find(".//{*}rootfile")
+        opf_path = rootfile.get("full-path") if rootfile is not None else None
+        if not opf_path or opf_path not in self.files:
+            raise NotAnEpub("its container.xml names no package document that is in the book")
+        self.opf_path: str = opf_path
         self.root = posixpath.dirname(self.opf_path)
-        self.opf = etree.fromstring(self.files[self.opf_path])
+        self.opf = etree.fromstring(self.files[self.opf_path], _SAFE_XML)
         self.manifest = {i.get("id"): i for i in self.opf.iterfind(".//opf:manifest/opf:item", _NS)}
 
     def path(self, href: str) -> str:
@@ -85,7 +94,7 @@ class _Book:
         if item is None:
             return None
         path = self.path(item.get("href"))
-        return path, etree.fromstring(self.files[path])
+        return path, etree.fromstring(self.files[path], _SAFE_XML)
 
 
 def _utf8_declared(book: _Book) -> Iterator[Violation]:
@@ -144,8 +153,11 @@ def _spine_matches_ncx(book: _Book) -> Iterator[Violation]:
         posixpath.normpath(posixpath.join(ncx_dir, c.get("src").split("#")[0]))
         for c in ncx.iterfind(".//ncx:navPoint/ncx:content", _NS)
     ]
-    spine = book.spine()
-    positions = [spine.index(t) if t in spine else -1 for t in targets]
+    # Each page's first place in the spine, looked up once: list.index per entry was quadratic.
+    spine: dict[str, int] = {}
+    for position, page in enumerate(book.spine()):
+        spine.setdefault(page, position)
+    positions = [spine.get(t, -1) for t in targets]
     if -1 in positions or positions != sorted(positions):
         yield Violation(
             "spine-ncx-order",
@@ -186,9 +198,7 @@ RULES: tuple[Callable[[_Book], Iterator[Violation]], ...] = (
 
 def lint(data: bytes) -> list[Violation]:
     """Every rule's violations for the EPUB in `data`."""
-    from .epub import unzip  # ebooklib comes with it: only `ebookify lint` on a file needs this
-
-    return lint_files(unzip(data), len(data))
+    return lint_files(_unzipped(data), len(data))
 
 
 def lint_files(files: Mapping[str, bytes], size: int) -> list[Violation]:
@@ -198,10 +208,38 @@ def lint_files(files: Mapping[str, bytes], size: int) -> list[Violation]:
 
 
 def check_file(path: Path) -> list[Violation]:
-    """lint() for a file on disk, any EPUB; one that cannot be read is an EbookifyError."""
+    """lint() for a file on disk, any EPUB; one that cannot be read is an EbookifyError.
+
+    The file can be anything (a truncated download, an encrypted or zip-bomb archive, a package
+    document missing its parts): every way its bytes can fail to be an EPUB ends as one line."""
+    data = read_regular(path, MAX_EPUB_BYTES, plain_error(path))
     try:
-        return lint(path.read_bytes())
-    except OSError as exc:
-        raise EbookifyError(f"{path} cannot be read ({exc.strerror or exc})") from exc
-    except (zipfile.BadZipFile, KeyError, AttributeError, etree.XMLSyntaxError) as exc:
-        raise EbookifyError(f"{path} is not a readable EPUB ({exc})") from exc
+        return lint(data)
+    except NotAnEpub as exc:
+        raise EbookifyError(f"{path} is not a readable EPUB: {exc}") from exc
+    except (zipfile.BadZipFile, EOFError, zlib.error, etree.XMLSyntaxError) as exc:
+        raise EbookifyError(f"{path} is not a readable EPUB ({exc or type(exc).__name__})") from exc
+    except (KeyError, AttributeError, TypeError, ValueError) as exc:  # a part the rules need is missing
+        raise EbookifyError(f"{path} is not a readable EPUB (its package is incomplete: {exc!r})") from exc
+
+
+class NotAnEpub(Exception):
+    """Why an archive cannot be read as an EPUB, worded for the user."""
+
+
+def _unzipped(data: bytes) -> dict[str, bytes]:
+    """The entries of an EPUB zip, refusing before reading what would fail or fill the memory:
+    encrypted entries, compression other than stored or deflated, entries that unpack too big."""
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        entries = archive.infolist()
+        for entry in entries:
+            if entry.flag_bits & 0x1:
+                raise NotAnEpub(f"{entry.filename} is encrypted")
+            if entry.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+                raise NotAnEpub(f"{entry.filename} is compressed with method {entry.compress_type}, not deflate")
+        # zipfile never unpacks more than an entry says it holds: the declared sizes bound the memory.
+        if sum(entry.file_size for entry in entries) > MAX_EPUB_BYTES:
+            raise NotAnEpub(f"it unpacks to more than {MAX_EPUB_BYTES // 2**20} MB")
+        if "META-INF/container.xml" not in archive.namelist():
+            raise NotAnEpub("it has no META-INF/container.xml")
+        return {entry.filename: archive.read(entry) for entry in entries}

@@ -8,6 +8,7 @@ import unicodedata
 from pathlib import Path
 
 from .errors import StoryError
+from .inputs import MAX_STORY_BYTES, read_regular
 from .model import SCENE_BREAK, Block, BlockKind, Chapter, Stats
 from .separators import is_scene_break
 
@@ -27,9 +28,11 @@ _COUNT = r"(\d+(?:[.,]\d+)?[KkMm]?)"
 _STATS = re.compile(rf"^{_COUNT}\s+{_COUNT}\s+{_COUNT}$")
 _FOOTER = re.compile(r"where stories live\.?\s*discover now\.?\s*$", re.IGNORECASE)
 _SYNOPSIS = re.compile(r"^synopsis\s*:\s*", re.IGNORECASE)
-# "(part 1/3)", "(Part 2)", "pt. 2", "PART 2 OF 3" at the end of the title line.
+# "(part 1/3)", "(Part 2)", "pt. 2", "PART 2 OF 3" at the end of the title line. A number of more
+# than 18 digits is no part number anyone wrote for a part: the title is then left as written
+# (and int() never sees 5,000 digits, which it refuses).
 _PART = re.compile(
-    r"[\s\-–—,:|]*[(\[]?\s*\b(?:part|pt)\b\.?\s*(\d+)(?:\s*(?:/|of)\s*(\d+))?\s*[)\]]?\s*$",
+    r"[\s\-–—,:|]*[(\[]?\s*\b(?:part|pt)\b\.?\s*(\d{1,18})(?:\s*(?:/|of)\s*(\d{1,18}))?\s*[)\]]?\s*$",
     re.IGNORECASE,
 )
 _AUTHORS_NOTE = re.compile(r"^[(\[]?\s*(?:A/N|author[’']?s\s+note)\b", re.IGNORECASE)
@@ -39,11 +42,12 @@ _SENTENCE_ENDS = (".", "…", '"', "”", "'", "’", ",", ";", ":")
 def read_chapter(path: Path, source: str | None = None, warnings: list[str] | None = None) -> Chapter:
     """Read and parse one story file; `source` is how messages name it."""
     source = source or str(path)
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise StoryError(source, f"cannot be read ({exc.strerror or exc})") from exc
-    return parse_chapter(decode(data, source), source, warnings)
+    return parse_chapter(decode(read_story_bytes(path, source), source), source, warnings)
+
+
+def read_story_bytes(path: Path, source: str) -> bytes:
+    """A story file's bytes; a FIFO, a device, a huge or unreadable file is this file's error."""
+    return read_regular(path, MAX_STORY_BYTES, lambda why: StoryError(source, why))
 
 
 def decode(data: bytes, source: str) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from collections import Counter
 from collections.abc import Mapping
@@ -75,19 +76,34 @@ def check_value(value: str, what: str) -> str:
         raise EbookifyError(f"{what} is empty")
     if not value.strip():
         raise EbookifyError(f"{what} is blank")
-    value = value.strip()  # a trailing space, tab or newline pasted along with a name is no part of it
+    value = _from_argument_bytes(value).strip()  # a trailing space or newline pasted along is no part of it
     if _LINE_BREAKS.search(value):
         raise EbookifyError(f"{what} must be one line")
     if _CONTROLS.search(value):
         raise EbookifyError(f"{what} contains a control character")
-    if _UNWRITABLE.search(value):  # lone surrogates are how Python passes on bytes that are not UTF-8
-        raise EbookifyError(f"{what} is not valid text (it has bytes that are not UTF-8)")
+    if _UNWRITABLE.search(value):
+        raise EbookifyError(
+            f"{what} is not valid text (it has bytes that are not UTF-8); "
+            "type it in a terminal set to UTF-8 (e.g. LANG=C.UTF-8) or put it in a --readers file saved as UTF-8"
+        )
     invisible = _INVISIBLE.search(value)
     if invisible:
         raise EbookifyError(f"{what} contains an invisible formatting character (U+{ord(invisible[0]):04X})")
     if len(value) > MAX_VALUE_LENGTH:
         raise EbookifyError(f"{what} is longer than {MAX_VALUE_LENGTH} characters")
     return value
+
+
+def _from_argument_bytes(value: str) -> str:
+    """Under a locale that is not UTF-8 (LC_ALL=POSIX with PYTHONUTF8=0) Python hands on each byte
+    of "Zoë" it cannot decode as a lone surrogate. Those bytes, as they came, are often UTF-8 after
+    all: read them so. Bytes that are not UTF-8 stay as they were, for the check to refuse."""
+    if not _UNWRITABLE.search(value):
+        return value
+    try:
+        return os.fsencode(value).decode("utf-8")
+    except UnicodeError:
+        return value
 
 
 def reader_values(name: str | None, extra: Mapping[str, str]) -> dict[str, str]:

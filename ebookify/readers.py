@@ -14,6 +14,7 @@ import tomllib
 from pathlib import Path
 
 from .errors import EbookifyError
+from .inputs import MAX_READERS_BYTES, plain_error, read_regular
 from .model import Reader
 from .personalise import NAME, check_value, normalise_code
 
@@ -26,6 +27,8 @@ def load_readers(path: Path) -> list[Reader]:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise EbookifyError(_toml_error(path, text, exc)) from exc
+    except RecursionError as exc:  # tomllib recurses once per level of [[…]] or {…}
+        raise EbookifyError(f"{path} nests arrays or tables too deeply; a reader is one flat table") from exc
     lines = text.splitlines()
     for key in data:
         if key != "reader":
@@ -47,10 +50,7 @@ def load_readers(path: Path) -> list[Reader]:
 
 def _read_text(path: Path) -> str:
     """UTF-8 (BOM or not), or UTF-16 with its BOM, as Windows editors save it."""
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise EbookifyError(f"{path} cannot be read ({exc.strerror or exc})") from exc
+    data = read_regular(path, MAX_READERS_BYTES, plain_error(path))
     encoding = "utf-16" if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) else "utf-8-sig"
     try:
         return data.decode(encoding)

@@ -325,8 +325,8 @@ BAD = [
         id="same-name-after-trimming",
     ),
     # Not readable as text.
-    pytest.param(DIRECTORY, "{path} cannot be read (Is a directory)", id="directory"),
-    pytest.param(MISSING, "{path} cannot be read (No such file or directory)", id="missing"),
+    pytest.param(DIRECTORY, "{path} is a folder, not a file", id="directory"),
+    pytest.param(MISSING, "{path} does not exist", id="missing"),
 ]
 
 
