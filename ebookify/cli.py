@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import shlex
 import sys
 from contextlib import contextmanager
 from pathlib import Path
@@ -63,7 +65,14 @@ def _click_message(exc) -> str:
     if message[:2].istitle():  # "Invalid value" -> "invalid value", as our own messages read
         message = message[0].lower() + message[1:]
     context = getattr(exc, "ctx", None)
-    if context is not None:
+    extra = re.match(r"got unexpected extra argument(?:\(s\)|s)? \((.*)\)$", message)
+    if extra and context is not None and context.info_name in ("build", "check"):
+        # `ebookify build Sam`: a name wants its option
+        names = extra.group(1).split()
+        options = " ".join(f"--name {shlex.quote(name)}" for name in names)
+        what = "argument" if len(names) == 1 else "arguments"
+        message = f"unexpected {what} {extra.group(1)}; to make a copy for {' and '.join(names)}, use {options}"
+    elif context is not None:
         message += f"; see {context.command_path} --help"
     return one_line(message)
 
@@ -275,19 +284,23 @@ def lint(
 ) -> None:
     """Check EPUBs for what makes Send-to-Kindle refuse or garble a book, which EPUBCheck does not
     catch. Every build runs this on its own books. E.g. ebookify lint dist/*.epub."""
-    from .errors import one_line
+    from .errors import EbookifyError, one_line
     from .lint import check_file
 
     failed = False
-    with _errors_as_one_line():
-        for book in books:
+    for book in books:  # every book is checked and reported, whatever the ones before it were
+        try:
             violations = check_file(book)
-            for violation in violations:
-                level = "warning" if violation.warning else "error"
-                typer.echo(one_line(f"ebookify: {level}: {book}: {violation}"), err=True)
-            failed = failed or any(not v.warning for v in violations)
-            if not violations:
-                typer.echo(f"{book}: ok")
+        except EbookifyError as exc:
+            typer.echo(one_line(f"ebookify: error: {exc}"), err=True)
+            failed = True
+            continue
+        for violation in violations:
+            level = "warning" if violation.warning else "error"
+            typer.echo(one_line(f"ebookify: {level}: {book}: {violation}"), err=True)
+        failed = failed or any(not v.warning for v in violations)
+        if not violations:
+            typer.echo(f"{book}: ok")
     if failed:
         raise typer.Exit(1)
 

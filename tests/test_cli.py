@@ -260,3 +260,37 @@ def _read(fd: int) -> bytes:
         return os.read(fd, 65536)
     except OSError:  # the terminal closed when the command ended
         return b""
+
+
+USAGE = [
+    # (arguments, the one line on stderr): a name typed without its option is pointed to it
+    (["build", "Sam"], "unexpected argument Sam; to make a copy for Sam, use --name Sam"),
+    (
+        ["check", "Sam", "Alex"],
+        "unexpected arguments Sam Alex; to make a copy for Sam and Alex, use --name Sam --name Alex",
+    ),
+    (
+        ["build", "--series-index", "abc"],
+        "invalid value for '--series-index': 'abc' is not a valid int; see ebookify build --help",
+    ),
+]
+
+
+@pytest.mark.parametrize(("args", "line"), USAGE)
+def test_usage_errors_are_one_line_with_the_way_out(tmp_path, args, line):
+    result = run(tmp_path, *args)
+    assert result.returncode == 2
+    assert result.stderr == f"ebookify: error: {line}\n"
+
+
+def test_lint_reports_every_book_even_after_an_unreadable_one(tmp_path, stories):
+    stories({"001.txt": GOOD})
+    assert run(tmp_path, "build", "-n", "Sam", "-o", "good.epub").returncode == 0
+    (tmp_path / "junk.epub").write_bytes(b"not a zip")
+    result = run(tmp_path, "lint", "missing.epub", "junk.epub", "good.epub")
+    assert result.returncode == 1
+    assert result.stdout == "good.epub: ok\n"
+    assert result.stderr.splitlines() == [
+        "ebookify: error: missing.epub does not exist",
+        "ebookify: error: junk.epub is not a readable EPUB (File is not a zip file)",
+    ]
