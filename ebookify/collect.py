@@ -10,12 +10,14 @@ from pathlib import Path
 
 from .errors import EbookifyError, StoryError
 from .inputs import real_folder, reason, skip_reason
+from .markdown import MARKDOWN_SUFFIXES
 from .model import Book, Chapter, Collection, Story
 from .parse import read_chapter, read_story_bytes
 
 TEXT_SUFFIXES = (".txt",)  # Wattpad exports
 HTML_SUFFIXES = (".html", ".htm")  # AO3 downloads
-STORY_SUFFIXES = TEXT_SUFFIXES + HTML_SUFFIXES
+STORY_SUFFIXES = TEXT_SUFFIXES + HTML_SUFFIXES + MARKDOWN_SUFFIXES
+STORY_KINDS = ".txt, .md or .html"
 DEFAULT_TITLE = "Collected Stories"
 _DIGITS = re.compile(r"([0-9]+)")
 
@@ -44,7 +46,7 @@ def story_files(folder: Path, notes: list[str] | None = None) -> list[Path]:
     except OSError as exc:  # unreadable, a name too long, a link loop: the folder's, not a file's
         raise EbookifyError(f"the stories folder {folder} {reason(exc)}") from exc
     if not files:
-        raise EbookifyError(f"the stories folder {folder} has no story files (.txt or .html)")
+        raise EbookifyError(f"the stories folder {folder} has no story files ({STORY_KINDS})")
     return files
 
 
@@ -58,7 +60,7 @@ def _listed_stories(folder: Path, notes: list[str]) -> list[Path]:
         if _is_system_clutter(path.name):
             continue  # what the OS leaves in every folder: nobody put it there, nobody needs telling
         not_a_story = path.suffix.lower() not in STORY_SUFFIXES
-        why = "not a story file (.txt or .html)" if not_a_story else skip_reason(path, inside, "stories")
+        why = f"not a story file ({STORY_KINDS})" if not_a_story else skip_reason(path, inside, "stories")
         if why:
             notes.append(f"skipped {path}: {why}")
         else:
@@ -102,7 +104,12 @@ def read_items(
 
 
 def read_item(path: Path, warnings: list[str]) -> Chapter | Story:
-    """A Wattpad part (.txt) or a whole AO3 work (.html); warnings about the file are appended."""
+    """A Wattpad part (.txt), a story in Markdown (.md) or a whole AO3 work (.html); warnings about
+    the file are appended."""
+    if path.suffix.lower() in MARKDOWN_SUFFIXES:
+        from .markdown import read_markdown  # bs4 and markdown-it: only when there is Markdown
+
+        return read_markdown(path, warnings)
     if path.suffix.lower() not in HTML_SUFFIXES:
         return read_chapter(path, warnings=warnings)
     from .ao3 import read_work  # bs4 costs a tenth of a second to import: only when there is HTML

@@ -34,9 +34,9 @@ ERRORS = [
     # (story files or None for no folder, arguments, the one line on stderr)
     (None, ["--name", "Sam"], "the stories folder stories does not exist"),
     (
-        {"notes.md": "hi", "cover.jpg": "x"},
+        {"notes.rtf": "hi", "cover.jpg": "x"},
         ["--name", "Sam"],
-        "the stories folder stories has no story files (.txt or .html)",
+        "the stories folder stories has no story files (.txt, .md or .html)",
     ),
     ({"001.txt": GOOD, "002.txt": ""}, ["--name", "Sam"], "stories/002.txt is empty"),
     (
