@@ -8,7 +8,6 @@ from __future__ import annotations
 import hashlib
 import io
 import re
-import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -32,20 +31,24 @@ class CoverImage:
 
 
 def slug(text: str) -> str:
-    """'Saltmarsh Imagines!' -> 'saltmarsh-imagines': ASCII, for file names and matching."""
-    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-    return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
+    """'Saltmarsh Imagines!' -> 'saltmarsh-imagines', '谵言隐语' -> 'zhan-yan-yin-yu': ASCII, for file
+    names and matching; any script is transliterated (anyascii), so a title is never unreadable."""
+    from .languages import transliterated
+
+    return re.sub(r"[^a-z0-9]+", "-", transliterated(text).lower()).strip("-")
 
 
-def find_cover(folder: Path, title: str) -> Path | None:
+def find_cover(folder: Path, title: str, *others: str) -> Path | None:
     """The image in `folder` named like the collection ("Saltmarsh Imagines.jpg" or
-    "saltmarsh-imagines.png"), else the only image there, else none."""
+    "saltmarsh-imagines.png"), else like one of `others` (the series a lone work is part of),
+    else the only image there, else none."""
     if not folder.is_dir():
         return None
     images = sorted(p for p in folder.iterdir() if p.suffix.lower() in COVER_SUFFIXES and not p.name.startswith("."))
-    named = [p for p in images if slug(p.stem) == slug(title)]
-    if named:
-        return named[0]
+    for name in (title, *others):
+        named = [p for p in images if slug(p.stem) and slug(p.stem) == slug(name)]
+        if named:
+            return named[0]
     return images[0] if len(images) == 1 else None
 
 
