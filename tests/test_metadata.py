@@ -289,3 +289,21 @@ def test_colliding_reader_names_get_distinct_files(names):
 )
 def test_numbers_are_ascii_and_bounded(text, value):
     assert number(text) == value
+
+
+def test_check_reports_each_works_language_and_authors(tmp_path):
+    from ebookify.check import check
+
+    folder = tmp_path / "stories"
+    folder.mkdir()
+    for name in ("chinese.html", "unfinished.html"):
+        shutil.copy(FIXTURES / name, folder / name)
+    html = (FIXTURES / SERIES[1]).read_text(encoding="utf-8").replace("<dd>English</dd>", "<dd>Atlantean</dd>")
+    (folder / "w.html").write_text(html, encoding="utf-8")
+    report = check(BuildOptions(stories=folder)).to_json()
+    assert [(s["title"], s["language"], s["authors"], s["words"]) for s in report["stories"]] == [
+        ("灯塔的夜班", "zh", ["quillfern"], 44),
+        ("Lamps Along the Causeway", "en", ["quillfern", "Odette Lark (harewick)"], 77),
+        ("The First Tide", None, ["quillfern"], 41),
+    ]
+    assert any("has Language 'Atlantean'" in w for w in report["warnings"])
