@@ -46,7 +46,12 @@ _TAG_FIELDS = {
 }
 _SPACE = re.compile(r"[ \t\r\n\f]+")  # HTML's whitespace; a no-break space is kept
 _CHAPTER_HEADING = re.compile(r"^\s*chapter\s+(\d+)\s*(?::\s*(.*))?$", re.IGNORECASE)
-_STAT = re.compile(r"([A-Z][A-Za-z ]*?):\s*([\w,./-]+)")
+# "Words: 1,036": a label, then its value up to the next space; an empty value ("Words:" then
+# "Chapters: 1/1") stays empty instead of taking the next label as its value.
+_STAT = re.compile(r"([A-Z][A-Za-z]*):[ \t]*([^\s:]*)(?=\s|$)")
+_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_CHAPTERS = re.compile(r"([0-9]{1,6})/([0-9]{1,6}|\?)")
+_MAX_DIGITS = 12  # no count on AO3 comes near; a longer "number" is not one (and int() of 5,000 digits raises)
 
 
 def looks_like_ao3(soup: BeautifulSoup) -> bool:
@@ -202,7 +207,7 @@ def _summary(block: Tag | None, label: str, source: str, warnings: list[str]) ->
 
 def _work_meta(preface: Tag, source: str, warnings: list[str]) -> WorkMeta:
     fields: dict[str, list[str]] = {}
-    series: tuple[tuple[str, int], ...] = ()
+    series: tuple[tuple[str, int | None], ...] = ()
     tags = preface.find("dl", class_="tags")
     for dt in tags.find_all("dt") if tags else ():
         name = _TAG_FIELDS.get(_clean(dt.get_text()).rstrip(":").casefold())
@@ -218,6 +223,7 @@ def _work_meta(preface: Tag, source: str, warnings: list[str]) -> WorkMeta:
     if byline and not authors:
         authors = (_clean(byline.get_text()).removeprefix("by ").strip(),)
     stats = tuple(_STAT.findall(" ".join(fields.get("stats", []))))
+    written = dict(stats)
     return WorkMeta(
         url=_work_url(preface),
         authors=authors,
@@ -230,33 +236,52 @@ def _work_meta(preface: Tag, source: str, warnings: list[str]) -> WorkMeta:
         freeforms=tuple(fields.get("freeforms", ())),
         language=(fields.get("language") or [None])[0],
         series=series,
-        words=_words(stats),
+        words=number(written.get("Words", "")),
         summary=_summary(meta, "Summary", source, warnings),
         stats=stats,
+        published=_date(written.get("Published")),
+        updated=_date(written.get("Updated")),
+        completed=_date(written.get("Completed")),
+        chapters=_chapter_count(written.get("Chapters")),
     )
 
 
-def _series(dd: Tag) -> tuple[tuple[str, int], ...]:
-    """'Part 2 of <a>Harbour Lights</a>, Part 1 of <a>Other</a>' -> (('Harbour Lights', 2), ('Other', 1))."""
-    found, before = [], ""
+def _series(dd: Tag) -> tuple[tuple[str, int | None], ...]:
+    """'Part 2 of <a>Harbour Lights</a>, Part 1 of <a>Other</a>' -> (('Harbour Lights', 2), ('Other', 1));
+    a position that is no number AO3 could write is unknown (None)."""
+    found: list[tuple[str, int | None]] = []
+    before = ""
     for child in dd.children:
         if isinstance(child, NavigableString):
             before += str(child)
         elif isinstance(child, Tag) and child.name == "a":
-            position = re.search(r"part\s+(\d+)\s+of\s*$", before, re.IGNORECASE)
+            position = re.search(r"part\s+(\S+)\s+of\s*$", before, re.IGNORECASE)
             if position:
-                found.append((_clean(child.get_text()), int(position.group(1))))
+                found.append((_clean(child.get_text()), number(position.group(1))))
             before = ""
     return tuple(found)
 
 
-def _words(stats: tuple[tuple[str, str], ...]) -> int | None:
-    value = dict(stats).get("Words")
-    return (
-        int(value.replace(",", "").replace(".", ""))
-        if value and value.replace(",", "").replace(".", "").isdigit()
-        else None
-    )
+def number(text: str) -> int | None:
+    """'1,036' -> 1036; None for anything else ('', '²', '١٢', 5,000 digits): only ASCII digits,
+    with AO3's thousands separators, and never more than a count could have."""
+    digits = text.strip().replace(",", "").replace(".", "")
+    if not digits or len(digits) > _MAX_DIGITS or not all("0" <= c <= "9" for c in digits):
+        return None
+    return int(digits)
+
+
+def _date(text: str | None) -> str | None:
+    return text if text and _DATE.fullmatch(text) else None
+
+
+def _chapter_count(text: str | None) -> tuple[int, int | None] | None:
+    """'3/12' -> (3, 12); '3/?' -> (3, None), a work whose author has not said how long it will be."""
+    match = _CHAPTERS.fullmatch(text or "")
+    if not match:
+        return None
+    total = match.group(2)
+    return int(match.group(1)), (None if total == "?" else int(total))
 
 
 def _work_url(preface: Tag) -> str | None:

@@ -4,37 +4,42 @@ from __future__ import annotations
 
 import os
 import re
-import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from .cover import CoverImage, generate_cover
 from .epub import Metadata, package
 from .errors import EbookifyError
+from .metadata import (
+    DEFAULT_AUTHOR,
+    book_identifier,
+    book_languages,
+    creators,
+    description,
+    publication_date,
+    series_of,
+)
 from .model import Collection, Reader
 from .personalise import Tally, personalise, reader_values
 from .render import Edition, Rendered, render
 
-# Readers deduplicate books by identifier: one derived from the collection and the reader makes a
-# rebuild replace the old copy, while two friends' copies stay two books.
-_ID_NAMESPACE = uuid.UUID("6f1d2c9e-6a47-5c1e-9f0b-3c9a7e2b8d41")
 # dcterms:modified must not be the wall clock, or no two builds would match; SOURCE_DATE_EPOCH is
 # the reproducible-builds convention for choosing it.
 _DEFAULT_MODIFIED = datetime(2000, 1, 1, tzinfo=UTC)
 _LAST_EPOCH = 253402300799  # 9999-12-31T23:59:59Z
 _NOT_A_CHARACTER = re.compile(r"reader|^you$|^[a-z]/[a-z]$", re.IGNORECASE)
 _SHIP_SEPARATOR = re.compile(r"\s+[x×]\s+|\s*[&,]\s*|\s+and\s+", re.IGNORECASE)
-DEFAULT_AUTHOR = "Unknown"
+IN_PROGRESS = "In Progress"  # the tag calibre users filter by to see which books to rebuild
 
 
 @dataclass(frozen=True)
 class BookSettings:
     """What every reader's copy shares, beyond the stories."""
 
-    language: str = "en"
+    language: str | None = None  # None: each work's own
     author: str | None = None
-    series: str | None = None
-    series_index: int = 1
+    series: str | None = None  # None: the lone work's AO3 series, or the Wattpad book
+    series_index: int | None = None  # None: the lone work's "Part N", else 1
     user_cover: CoverImage | None = None
 
 
@@ -59,38 +64,36 @@ def prepare(
 
     title = change(collection.title)
     cover = settings.user_cover or generate_cover(title, f"for {reader.name}" if reader.name else None)
-    edition = Edition(title, settings.author, reader.name, settings.language, cover.file_name)
-    author = settings.author or DEFAULT_AUTHOR
+    names = creators(collection, settings.author)
+    languages = book_languages(collection, settings.language)
+    shown = settings.author or (" & ".join(n for n, _ in names) if names[0][0] != DEFAULT_AUTHOR else None)
+    edition = Edition(title, shown, reader.name, languages[0], cover.file_name, settings.language is not None)
+    rendered = render(collection, edition, change)  # fills the tally: what was personalised
+    series, position = series_of(collection)
+    series = settings.series or series
     meta = Metadata(
-        identifier=book_identifier(collection.title, reader),
+        identifier=book_identifier(collection, reader),
         title=title,
-        author=author,
-        author_sort=file_as(author),
-        language=settings.language,
-        description=_description([quietly(s.title) for s in collection.stories], reader),
+        creators=names,
+        languages=languages,
+        description=description(
+            collection, reader, sum(tally.replaced.values()) > 0, sum(tally.missing.values()) > 0, quietly
+        ),
         subjects=subjects(collection),
         sources=tuple(dict.fromkeys(s.work.url for s in collection.stories if s.work and s.work.url)),
         modified=_modified(),
-        series=settings.series and quietly(settings.series),
-        series_index=settings.series_index,
+        series=quietly(series) if series else None,
+        series_index=settings.series_index or (None if settings.series else position) or 1,
+        published=publication_date(collection),
     )
-    return render(collection, edition, change), meta, cover, tally
-
-
-def file_as(author: str) -> str:
-    """'Mara Voss' -> 'Voss, Mara', the form libraries sort by; one word, or a comma, stays."""
-    words = author.split()
-    return author if len(words) < 2 or "," in author else f"{words[-1]}, {' '.join(words[:-1])}"
-
-
-def book_identifier(title: str, reader: Reader) -> str:
-    return "urn:uuid:" + str(uuid.uuid5(_ID_NAMESPACE, f"{title}\0{reader.name or ''}"))
+    return rendered, meta, cover, tally
 
 
 def subjects(collection: Collection) -> tuple[str, ...]:
     """The library's tags, once each: for Wattpad stories the characters named in their tags
-    ("Mara Voss x Reader" -> "Mara Voss"); for AO3 works their fandoms, relationships, characters
-    and additional tags. Tag values are metadata: a tag "Y/N" is never personalised."""
+    ("Mara Voss x Reader" -> "Mara Voss"); for AO3 works their fandoms, relationships, characters,
+    additional tags, rating, warnings and categories, and "In Progress" if one is unfinished. Tag
+    values are metadata: a tag "Y/N" is never personalised."""
     found: list[str] = []
     for story in collection.stories:
         work = story.work
@@ -99,13 +102,10 @@ def subjects(collection: Collection) -> tuple[str, ...]:
             found += (name for name in names if name and not _NOT_A_CHARACTER.search(name))
         else:
             found += [*work.fandoms, *work.relationships, *work.characters, *work.freeforms]
+            found += [*([work.rating] if work.rating else []), *work.warnings, *work.categories]
+    if any(s.work is not None and s.work.unfinished for s in collection.stories):
+        found.append(IN_PROGRESS)
     return tuple(dict.fromkeys(found))
-
-
-def _description(titles: list[str], reader: Reader) -> str:
-    count = f"{len(titles)} reader-insert {'story' if len(titles) == 1 else 'stories'}"
-    made = f", personalised for {reader.name}" if reader.name else ", unpersonalised edition"
-    return f"{count}{made}: " + "; ".join(titles) + "."
 
 
 def _modified() -> datetime:

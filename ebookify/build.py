@@ -9,12 +9,13 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from .book import DEFAULT_AUTHOR, BookSettings, file_as, make_epub, prepare
-from .collect import collect, read_items, story_files
+from .book import BookSettings, make_epub, prepare
+from .collect import DEFAULT_TITLE, collect, read_items, story_files
 from .cover import find_cover, load_cover, slug
-from .epub import package_files, zip_files
+from .epub import book_identity, package_files, zip_files
 from .errors import EbookifyError
 from .lint import lint_files
+from .metadata import DEFAULT_AUTHOR, book_identifier, file_as, language_warnings, work_keys
 from .model import BlockKind, Chapter, Collection, Reader, Story, keep_blocks, map_text
 from .personalise import Tally, check_value, explains_placeholders, reader_values
 from .places import collapse
@@ -39,11 +40,11 @@ class BuildOptions:
     values: Mapping[str, str] = field(default_factory=dict)  # placeholder code -> value
     title: str | None = None
     author: str | None = None
-    language: str = "en"
+    language: str | None = None  # None: each work's own (AO3's Language), else en
     readers_file: Path | None = None  # a TOML file of [[reader]] profiles
     strict: bool = False  # refuse to build while any placeholder has no value
-    series: str | None = None  # default: the Wattpad book, when there is one
-    series_index: int = 1
+    series: str | None = None  # default: a lone work's AO3 series, or the Wattpad book
+    series_index: int | None = None  # default: a lone work's "Part N" in its series, else 1
     kepub: bool = False  # also write NAME.kepub.epub for Kobo
     notes: bool = True  # keep authors' notes (--no-notes leaves them out)
 
@@ -79,7 +80,7 @@ def build(
     items = read_items(files, file_warnings, on_read=lambda done: progress(done, steps, "reading"))
     progress(len(files), steps, "typesetting")
     collection = typeset_collection(items, title, file_warnings)
-    paths = output_paths(options, collection.title, readers)
+    paths = output_paths(options, collection.title, readers, distinct_suffix(collection, options))
     # Each kind of copy (personalised, neutral) drops its own notes: made once, shared by readers.
     editions = {
         personal: edition_of(collection, options, personal) for personal in {r.name is not None for r in readers}
@@ -91,6 +92,7 @@ def build(
     unfilled = missing_warnings(found, readers) + setting_warnings(options, found)
     cover_notes: list[str] = []
     settings = book_settings(options, collection, cover_notes)
+    replacing = replace_warnings(collection, list(zip(readers, paths, strict=True)))
     job = _Job(editions, options, settings, tuple(zip(readers, paths, strict=True)))
     written: list[Written] = []
     lint_warnings: list[str] = []
@@ -107,7 +109,8 @@ def build(
     for item in written:  # only now are they in place
         if on_written:
             on_written(item)
-    notes = collection.warnings + tuple(cover_notes) + unfilled + tuple(lint_warnings)
+    language = language_warnings(collection) if options.language is None else ()
+    notes = collection.warnings + language + tuple(cover_notes) + unfilled + replacing + tuple(lint_warnings)
     return BuildReport(collection, tuple(written), collapse(notes))
 
 
@@ -186,17 +189,19 @@ def edition_of(collection: Collection, options: BuildOptions, personal: bool) ->
 
 
 def book_settings(options: BuildOptions, collection: Collection, notes: list[str] | None = None) -> BookSettings:
-    """The options every copy shares, checked. The series defaults to the Wattpad book, if one.
-    Files skipped in the covers folder are noted in `notes`."""
+    """The options every copy shares, checked. The series and language default to the works' own
+    (metadata.series_of, metadata.book_languages). Files skipped in the covers folder are noted
+    in `notes`."""
     series = check_value(options.series, "--series") if options.series is not None else None
-    books = [b.title for b in collection.books if b.title]
-    if options.series_index < 1:
+    if options.series_index is not None and options.series_index < 1:
         raise EbookifyError(f"--series-index {options.series_index} must be 1 or more")
-    cover_path = find_cover(options.covers, collection.title, notes)
+    cover_path = find_cover(
+        options.covers, collection.title, *(b.title for b in collection.books if b.title), notes=notes
+    )
     return BookSettings(
-        language=check_language(options.language),
+        language=check_language(options.language) if options.language is not None else None,
         author=check_value(options.author, "--author") if options.author is not None else None,
-        series=series or (books[0] if len(books) == 1 else None),
+        series=series,
         series_index=options.series_index,
         user_cover=load_cover(cover_path) if cover_path else None,
     )
@@ -293,25 +298,66 @@ def check_language(code: str) -> str:
     return language.lower() + (f"-{region.upper()}" if region else "")
 
 
-def output_paths(options: BuildOptions, title: str, readers: list[Reader]) -> list[Path]:
-    """dist/<collection>-for-<reader>.epub, or dist/<collection>.epub for the neutral edition."""
+def output_paths(options: BuildOptions, title: str, readers: list[Reader], suffix: str = "") -> list[Path]:
+    """dist/<collection>-for-<reader>.epub, or dist/<collection>.epub for the neutral edition;
+    two readers never share a file, whatever their names (reader_stems)."""
     if options.output is not None:
         if len(readers) > 1:
             raise EbookifyError("-o/--output names one file, but there are several readers; use --out-dir")
         return [options.output]
-    stem = _shortened(slug(title), 80) or "stories"
-    names: list[str] = []
-    for reader in readers:
-        name = f"{stem}-for-{_reader_slug(reader.name)}" if reader.name is not None else stem
-        # "Sam" and "sam" (or "Zoë" and "Zoe") would share a file: the later one gets its own.
-        if name in names:
-            name += "-" + hashlib.sha256((reader.name or "").encode()).hexdigest()[:6]
-        names.append(name)
+    stem = (_shortened(slug(title), 80) or "stories") + suffix
+    names = [f"{stem}-for-{s}" if s is not None else stem for s in reader_stems([r.name for r in readers])]
     return [options.out_dir / f"{name}.epub" for name in names]
 
 
+def reader_stems(names: Sequence[str | None]) -> list[str | None]:
+    """Each reader's part of a file name, distinct by construction: a name's slug when it is the
+    only one with that slug, else (for "Sam" after "sam") the slug and a hash of the name, made
+    longer, or counted, until no other reader's slug or stem is the same ("Sam-e96e02" is one)."""
+    slugs = [_reader_slug(name) if name is not None else None for name in names]
+    taken: set[str | None] = set(slugs)
+    seen: set[str] = set()
+    stems: list[str | None] = []
+    for name, stem in zip(names, slugs, strict=True):
+        if stem is not None and stem in seen:
+            digest = hashlib.sha256((name or "").encode()).hexdigest()
+            candidates = (f"{stem}-{digest[:n]}" for n in range(6, len(digest) + 1, 2))
+            stem = next((c for c in candidates if c not in taken), None) or _counted(stem, taken)
+            taken.add(stem)
+        elif stem is not None:
+            seen.add(stem)
+        stems.append(stem)
+    return stems
+
+
+def _counted(stem: str, taken: set[str | None]) -> str:
+    number = 2
+    while f"{stem}-{number}" in taken:
+        number += 1
+    return f"{stem}-{number}"
+
+
+def distinct_suffix(collection: Collection, options: BuildOptions) -> str:
+    """A collection with no title of its own ("Collected Stories") is named by its works too, so
+    that two different folders never write the same file."""
+    if options.title is not None or collection.title != DEFAULT_TITLE:
+        return ""
+    return "-" + hashlib.sha256("\n".join(work_keys(collection)).encode()).hexdigest()[:8]
+
+
+def replace_warnings(collection: Collection, books: list[tuple[Reader, Path]]) -> tuple[str, ...]:
+    """A build that will replace a book holding a different collection says so: the old file's
+    identifier is read from its package document, and compared with the new one's."""
+    warnings = []
+    for reader, path in books:
+        old = book_identity(path)
+        if old is not None and old[0] != book_identifier(collection, reader):
+            warnings.append(f"{path} held a different book ({old[1]!r}); it is replaced by {collection.title!r}")
+    return tuple(warnings)
+
+
 def _reader_slug(name: str) -> str:
-    """ASCII for any name; one with no Latin letters at all ("李", "🦀") is named by its hash."""
+    """ASCII for any name ("李" -> "li"); one with nothing to transliterate is named by its hash."""
     return _shortened(slug(name), 40) or "reader-" + hashlib.sha256(name.encode()).hexdigest()[:6]
 
 

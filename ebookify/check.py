@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from .build import BuildOptions, edition_of, missing_warnings, readers_for, setting_warnings, typeset_collection
 from .collect import read_items, story_files
 from .errors import EbookifyError
+from .metadata import language_warnings, story_language
 from .model import Collection, Reader, Stats, Story
 from .personalise import FAMILIES, NAME_CODES, check_value, reader_values
 from .places import collapse
@@ -79,7 +80,8 @@ def check(options: BuildOptions) -> CheckReport:
         return CheckReport(None, (), tuple(readers), tuple(file_warnings), tuple(errors))
     collection = typeset_collection(items, title, file_warnings)
     found = placeholders(edition_of(collection, options, personal=any(r.name is not None for r in readers)))
-    warnings = collection.warnings + unbalanced_quotes(collection)
+    language = language_warnings(collection) if options.language is None else ()
+    warnings = collection.warnings + language + unbalanced_quotes(collection)
     warnings = collapse(warnings + missing_warnings(found, readers) + setting_warnings(options, found))
     return CheckReport(collection, found, tuple(readers), warnings, tuple(errors))
 
@@ -89,6 +91,8 @@ def _story_json(story: Story) -> dict:
         "title": story.title,
         "who": story.who,
         "book": story.book,
+        "authors": list(story.work.authors) if story.work else [],
+        "language": story_language(story),  # None: not said (Wattpad), or a name ebookify does not know
         "words": story.words,
         "stats": _stats_json(story.stats),
         "parts": [

@@ -191,9 +191,13 @@ def build(
         typer.Option("--author", metavar="TEXT", help='Author shown in the library, e.g. --author "Mara".'),
     ] = None,
     language: Annotated[
-        str,
-        typer.Option("--language", metavar="CODE", help="Language code of the stories, e.g. --language en-GB."),
-    ] = "en",
+        str | None,
+        typer.Option(
+            "--language",
+            metavar="CODE",
+            help="Language code of the stories, e.g. --language en-GB. Default: each AO3 work's own Language, else en.",
+        ),
+    ] = None,
     strict: Annotated[
         bool,
         typer.Option("--strict", help="Fail, writing nothing, if any placeholder would be left without a value."),
@@ -216,13 +220,17 @@ def build(
             "--series",
             metavar="TEXT",
             help='Series for calibre and e-readers, e.g. --series "Saltmarsh". '
-            "Default: the Wattpad book, when the stories come from one.",
+            "Default: a lone AO3 work's series, or the Wattpad book the stories come from.",
         ),
     ] = None,
     series_index: Annotated[
-        int,
-        typer.Option("--series-index", metavar="N", help="This book's number in the series: --series-index 2."),
-    ] = 1,
+        int | None,
+        typer.Option(
+            "--series-index",
+            metavar="N",
+            help="This book's number in the series: --series-index 2. Default: a lone AO3 work's Part N, else 1.",
+        ),
+    ] = None,
 ) -> None:
     """Build the EPUB collection from every story file, e.g. ebookify build --name Sam."""
     from .build import build as run_build

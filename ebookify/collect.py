@@ -198,20 +198,34 @@ def group_books(stories: list[Story]) -> tuple[Book, ...]:
     titles = list(dict.fromkeys(s.book for s in stories if s.book))
     loose_works = any(s.book is None and s.work is not None for s in stories)
     if len(titles) <= 1 and not (titles and loose_works):
-        return (Book(titles[0] if titles else None, tuple(stories)),)
+        title = titles[0] if titles else None
+        return (Book(title, series_order(title, stories)),)
     by_book: dict[str | None, list[Story]] = {}  # in order of first appearance; one pass, not one per book
     for story in stories:
         by_book.setdefault(story.book, []).append(story)
-    return tuple(Book(title, tuple(members)) for title, members in by_book.items())
+    return tuple(Book(title, series_order(title, members)) for title, members in by_book.items())
+
+
+def series_order(series: str | None, stories: list[Story]) -> tuple[Story, ...]:
+    """AO3 works of one series in the order "Part N of <series>" gives, whatever their file names;
+    anything without a position there (a Wattpad story, an unreadable "Part") keeps its place after them."""
+
+    def position(story: Story) -> tuple[int, int]:
+        found = [p for name, p in (story.work.series if story.work else ()) if name == series and p is not None]
+        return (0, found[0]) if found else (1, 0)
+
+    return tuple(sorted(stories, key=position)) if series else tuple(stories)
 
 
 def default_title(books: tuple[Book, ...]) -> str:
-    """The book's title if there is one book; two or three joined; else a plain default. A lone
-    story with no book (one AO3 work) gives its own title."""
+    """A lone story's own title (a book of one work is that work, even inside a series); the
+    book's title if there is one book; two or three joined; else a plain default."""
     titles = [b.title for b in books if b.title]
+    lone = [s for b in books for s in b.stories]
+    if len(lone) == 1:
+        return lone[0].title
     if len(titles) < len(books):  # stories outside any book: no book's title covers them
-        lone = [s for b in books for s in b.stories]
-        return lone[0].title if len(books) == 1 and len(lone) == 1 else DEFAULT_TITLE
+        return DEFAULT_TITLE
     if len(titles) == 1:
         return titles[0]
     if 2 <= len(titles) <= 3:

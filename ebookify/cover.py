@@ -8,7 +8,6 @@ from __future__ import annotations
 import hashlib
 import io
 import re
-import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -32,22 +31,26 @@ class CoverImage:
 
 
 def slug(text: str) -> str:
-    """'Saltmarsh Imagines!' -> 'saltmarsh-imagines': ASCII, for file names and matching."""
-    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-    return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
+    """'Saltmarsh Imagines!' -> 'saltmarsh-imagines', '谵言隐语' -> 'zhan-yan-yin-yu': ASCII, for file
+    names and matching; any script is transliterated (anyascii), so a title is never unreadable."""
+    from .languages import transliterated
+
+    return re.sub(r"[^a-z0-9]+", "-", transliterated(text).lower()).strip("-")
 
 
-def find_cover(folder: Path, title: str, notes: list[str] | None = None) -> Path | None:
+def find_cover(folder: Path, title: str, *others: str, notes: list[str] | None = None) -> Path | None:
     """The image in `folder` named like the collection ("Saltmarsh Imagines.jpg" or
-    "saltmarsh-imagines.png"), else the only image there, else none. As in the stories folder, a
-    link out of the folder, a device or a pipe is skipped with a note."""
+    "saltmarsh-imagines.png"), else like one of `others` (the series a lone work is part of),
+    else the only image there, else none. As in the stories folder, a link out of the folder, a
+    device or a pipe is skipped with a note."""
     try:
         images = _images(folder, notes if notes is not None else [])
     except OSError as exc:
         raise EbookifyError(f"the covers folder {folder} {reason(exc)}") from exc
-    named = [p for p in images if slug(p.stem) == slug(title)]
-    if named:
-        return named[0]
+    for name in (title, *others):
+        named = [p for p in images if slug(p.stem) and slug(p.stem) == slug(name)]
+        if named:
+            return named[0]
     return images[0] if len(images) == 1 else None
 
 

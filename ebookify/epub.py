@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import io
 import zipfile
+import zlib
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 
 from ebooklib import epub
 from lxml import etree
@@ -47,15 +49,15 @@ ACCESSIBILITY = (
 class Metadata:
     identifier: str
     title: str
-    author: str
-    author_sort: str  # "Voss, Mara": how libraries file the author
-    language: str
+    creators: tuple[tuple[str, str], ...]  # (name, file-as: how libraries file it, "Voss, Mara")
+    languages: tuple[str, ...]  # the first is the book's own
     description: str
     subjects: tuple[str, ...]
     modified: datetime  # aware, UTC
     series: str | None = None
     series_index: int = 1
     sources: tuple[str, ...] = ()  # the AO3 works' addresses
+    published: str | None = None  # "2024-06-02": a lone work's publication date
 
 
 def package(rendered: Rendered, meta: Metadata, cover: CoverImage) -> bytes:
@@ -89,7 +91,7 @@ def package_files(rendered: Rendered, meta: Metadata, cover: CoverImage) -> dict
     writer.write()
     with zipfile.ZipFile(raw) as written:
         files = {name: written.read(name) for name in written.namelist()}
-    files[f"EPUB/{OPF}"] = _package_language(meta.language, files[f"EPUB/{OPF}"])
+    files[f"EPUB/{OPF}"] = _package_language(meta.languages[0], files[f"EPUB/{OPF}"])
     files[f"EPUB/{NCX}"] = _ncx_depth(files[f"EPUB/{NCX}"])
     files |= {f"EPUB/{page.file_name}": page.xhtml for page in rendered.pages}
     return files
@@ -128,11 +130,17 @@ def _book(meta: Metadata) -> epub.EpubBook:
     book = epub.EpubBook()
     book.set_identifier(meta.identifier)
     book.set_title(meta.title)
-    book.set_language(meta.language)
-    book.add_author(meta.author, uid="author")
-    _refine(book, "author", "file-as", meta.author_sort)
-    _refine(book, "author", "role", "aut", scheme="marc:relators")
+    book.set_language(meta.languages[0])
+    for language in meta.languages[1:]:  # ebooklib writes the first; a book in several lists each
+        book.add_metadata("DC", "language", language)
+    for number, (name, sort) in enumerate(meta.creators, start=1):
+        uid = "author" if number == 1 else f"author-{number}"
+        book.add_author(name, uid=uid)
+        _refine(book, uid, "file-as", sort)
+        _refine(book, uid, "role", "aut", scheme="marc:relators")
     book.add_metadata("DC", "description", meta.description)
+    if meta.published:
+        book.add_metadata("DC", "date", meta.published)
     for subject in meta.subjects:
         book.add_metadata("DC", "subject", subject)
     for source in meta.sources:
@@ -202,6 +210,47 @@ def zip_files(files: dict[str, bytes]) -> bytes:
             info.external_attr = 0o644 << 16
             target.writestr(info, files[name], compresslevel=6)
     return out.getvalue()
+
+
+_MAX_PACKAGE_BYTES = 4 * 1024 * 1024  # far more than any package document; a bigger one is not read
+_PACKAGE_NS = {"c": "urn:oasis:names:tc:opendocument:xmlns:container", "dc": "http://purl.org/dc/elements/1.1/"}
+
+
+def book_identity(path: Path) -> tuple[str, str] | None:
+    """(identifier, title) of the EPUB at `path`, read from its package document alone; None when
+    there is no such file, or it is not an EPUB that says (a build replacing it is not stopped)."""
+    try:
+        if not path.is_file():
+            return None
+        with zipfile.ZipFile(path) as book:
+            container = etree.fromstring(_small_entry(book, "META-INF/container.xml"))
+            rootfile = container.find(".//c:rootfile", _PACKAGE_NS)
+            opf = etree.fromstring(_small_entry(book, rootfile.get("full-path") or ""))
+    except (
+        OSError,
+        zipfile.BadZipFile,
+        KeyError,
+        ValueError,
+        RuntimeError,
+        NotImplementedError,
+        EOFError,
+        AttributeError,
+        etree.XMLSyntaxError,
+        zlib.error,
+    ):
+        return None
+    identifier = opf.findtext(".//dc:identifier", namespaces=_PACKAGE_NS)
+    return (
+        (identifier.strip(), (opf.findtext(".//dc:title", namespaces=_PACKAGE_NS) or "").strip())
+        if identifier
+        else None
+    )
+
+
+def _small_entry(book: zipfile.ZipFile, name: str) -> bytes:
+    if book.getinfo(name).file_size > _MAX_PACKAGE_BYTES:
+        raise ValueError(f"{name} is too large")
+    return book.read(name)
 
 
 def unzip(data: bytes) -> dict[str, bytes]:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from enum import Enum
 
+from .languages import count_words
 from .marks import plain
 
 
@@ -90,7 +92,7 @@ class Chapter:
 
     @property
     def words(self) -> int:
-        return sum(len(plain(b.text).split()) for b in self.blocks if b.kind is BlockKind.PARAGRAPH)
+        return sum(count_words(plain(b.text)) for b in self.blocks if b.kind is BlockKind.PARAGRAPH)
 
 
 @dataclass(frozen=True)
@@ -107,10 +109,25 @@ class WorkMeta:
     characters: tuple[str, ...] = ()
     freeforms: tuple[str, ...] = ()  # "Additional Tags"
     language: str | None = None
-    series: tuple[tuple[str, int], ...] = ()  # (name, position), as "Part 2 of Harbour Lights"
+    series: tuple[tuple[str, int | None], ...] = ()  # (name, position), as "Part 2 of Harbour Lights"
     words: int | None = None
     summary: str | None = None
     stats: tuple[tuple[str, str], ...] = ()  # AO3's own ("Kudos", "301"), as written
+    published: str | None = None  # "2024-06-02", as AO3 writes dates
+    updated: str | None = None
+    completed: str | None = None
+    chapters: tuple[int, int | None] | None = None  # "Chapters: 3/?" -> (3, None)
+
+    @property
+    def work_id(self) -> str | None:
+        """'https://archiveofourown.org/works/51377024' -> '51377024'."""
+        match = re.search(r"/works/([0-9]+)", self.url or "")
+        return match.group(1) if match else None
+
+    @property
+    def unfinished(self) -> bool:
+        """AO3 marks a work complete when its posted chapters reach its planned total."""
+        return self.chapters is not None and (self.chapters[1] is None or self.chapters[0] < self.chapters[1])
 
 
 @dataclass(frozen=True)
@@ -138,6 +155,9 @@ class Story:
 
     @property
     def words(self) -> int:
+        """AO3's own count for an AO3 work (it counts the whole work as posted), else ours."""
+        if self.work is not None and self.work.words is not None:
+            return self.work.words
         return sum(p.words for p in self.parts)
 
 

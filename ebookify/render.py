@@ -13,6 +13,7 @@ from html import escape
 from itertools import count, groupby
 from pathlib import Path
 
+from .languages import DEFAULT_LANGUAGE
 from .marks import plain, to_xhtml
 from .model import Block, BlockKind, Chapter, Collection, Frame, FrameKind, Stats, Story, WorkMeta, map_story
 
@@ -59,8 +60,9 @@ class Edition:
     title: str
     author: str | None  # None: not given, so the title page names nobody
     reader: str | None  # None: the neutral edition
-    language: str
+    language: str  # the book's own: front matter, and stories whose language is not known
     cover_file: str
+    one_language: bool = False  # --language given: every page in it, whatever the works say
 
 
 def render(collection: Collection, edition: Edition, change: Callable[[str], str] | None = None) -> Rendered:
@@ -80,7 +82,7 @@ def render(collection: Collection, edition: Edition, change: Callable[[str], str
         entries = []
         for story in book.stories:
             stem = f"story-{next(story_numbers):03d}"
-            story_pages, entry = _story(map_story(story, change), stem, edition.language, level)
+            story_pages, entry = _story(map_story(story, change), stem, _language(story, edition), level)
             pages += story_pages
             entries.append(entry)
         toc += [TocEntry(book_page.title, book_page.file_name, tuple(entries))] if several_books else entries
@@ -94,12 +96,19 @@ def render(collection: Collection, edition: Edition, change: Callable[[str], str
     return Rendered(tuple(front + pages), tuple(toc), css, landmarks)
 
 
+def _language(story: Story, edition: Edition) -> str:
+    """Each work's pages in its own language (fonts, hyphenation and speech depend on it)."""
+    from .metadata import story_language
+
+    return edition.language if edition.one_language else story_language(story) or DEFAULT_LANGUAGE
+
+
 def _story(story: Story, stem: str, lang: str, level: int) -> tuple[list[Page], TocEntry]:
     """A one-shot is one page; a multi-part story is an opening page, then a page a part."""
     head = _story_heading(story, level)
     title = plain(story.title)
     if not story.multipart:
-        body = head + _section(story.parts[0].blocks, level + 1)
+        body = head + _section(story.parts[0].blocks, level + 1) + _unfinished(story)
         page = _page(f"{stem}.xhtml", title, lang, body, "chapter")
         return [page], TocEntry(title, page.file_name)
     opener = _page(f"{stem}.xhtml", title, lang, head, "part")
@@ -107,13 +116,8 @@ def _story(story: Story, stem: str, lang: str, level: int) -> tuple[list[Page], 
     for index, part in enumerate(story.parts, start=1):
         label = plain(part.label or f"Part {part.part}")
         body = f"<h{level + 1}>{_text(label)}</h{level + 1}>\n" + _part_intro(story, part, index)
-        page = _page(
-            f"{stem}-part-{index:02d}.xhtml",
-            f"{title}: {label}",
-            lang,
-            body + _section(part.blocks, level + 2),
-            "chapter",
-        )
+        body += _section(part.blocks, level + 2) + (_unfinished(story) if index == len(story.parts) else "")
+        page = _page(f"{stem}-part-{index:02d}.xhtml", f"{title}: {label}", lang, body, "chapter")
         pages.append(page)
         entries.append(TocEntry(label, page.file_name))
     return pages, TocEntry(title, opener.file_name, tuple(entries))
@@ -131,7 +135,7 @@ def _story_heading(story: Story, level: int) -> str:
     if story.synopsis:
         lines.append(f'<p class="synopsis">{_text(story.synopsis)}</p>')
     if work:
-        lines.append(f'<p class="stats">{_text(work_line(work))}</p>')
+        lines += [f'<p class="stats">{_text(line)}</p>' for line in work_lines(work) if line]
     elif story.stats:
         lines.append(f'<p class="stats">{_text(stats_line(story.stats))}</p>')
     return '<div class="story-head">\n' + "\n".join(lines) + "\n</div>\n"
@@ -148,12 +152,44 @@ def _part_intro(story: Story, part: Chapter, index: int) -> str:
     return "".join(lines)
 
 
-def work_line(work: WorkMeta) -> str:
-    """'Teen And Up Audiences · 3,456 words · 12 chapters': what AO3 readers look for first."""
-    items = [work.rating] if work.rating else []
-    if work.words is not None:
-        items.append(f"{work.words:,} words")
-    return " · ".join(items)
+def work_lines(work: WorkMeta) -> tuple[str, str, str]:
+    """What AO3 readers look for first, in AO3's order, three short lines:
+    'Teen And Up Audiences · No Archive Warnings Apply · F/M',
+    '3,456 words · in progress, 3 of ? chapters', 'Part 2 of Harbour Lights · published 2024-06-02 · updated …'."""
+    tags = [work.rating or "", ", ".join(work.warnings), ", ".join(work.categories)]
+    size = [f"{work.words:,} words" if work.words is not None else "", status(work) or ""]
+    series = [f"Part {position} of {name}" if position else f"Part of {name}" for name, position in work.series]
+    dates = [f"{label} {date}" for label, date in _dates(work)]
+
+    def line(items: list[str]) -> str:
+        return " · ".join(item for item in items if item)
+
+    return line(tags), line(size), line(series + dates)
+
+
+def status(work: WorkMeta) -> str | None:
+    """'complete, 3 chapters', 'in progress, 3 of ? chapters' (AO3's "Chapters: 3/?"), or None if not said."""
+    if work.chapters is None:
+        return None
+    written, total = work.chapters
+    if not work.unfinished:
+        return f"complete, {written} chapter{'s' if written != 1 else ''}"
+    return f"in progress, {written} of {total if total is not None else '?'} chapters"
+
+
+def _dates(work: WorkMeta) -> list[tuple[str, str]]:
+    found = [("published", work.published), ("completed", work.completed), ("updated", work.updated)]
+    return [(label, date) for label, date in found if date]
+
+
+def _unfinished(story: Story) -> str:
+    """The end of an unfinished work says so, where the reader runs out of text."""
+    if story.work is None or not story.work.unfinished:
+        return ""
+    written, total = story.work.chapters or (0, None)
+    updated = f", last updated {story.work.updated}" if story.work.updated else ""
+    note = f"This work is unfinished: {written} of {total if total is not None else '?'} chapters posted{updated}."
+    return f'<p class="unfinished">{_text(note)}</p>\n'
 
 
 def stats_line(stats: Stats) -> str:

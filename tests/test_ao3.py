@@ -240,7 +240,9 @@ def test_mixed_build_metadata(mixed):
         "https://archiveofourown.org/works/51377024",
     ]
     opener = page_headed(epub_pages(built["data"]), "Where the Tide Turns")
-    assert "General Audiences · 1,036 words" in page_text(opener)
+    assert "General Audiences · Creator Chose Not To Use Archive Warnings · Gen, F/M" in page_text(opener)
+    assert "1,036 words · complete, 3 chapters" in page_text(opener)
+    assert "Part 2 of Harbour Lights · published 2024-06-02 · completed 2024-06-30" in page_text(opener)
 
 
 def test_mixed_build_has_no_ao3_apparatus_or_active_content(mixed):

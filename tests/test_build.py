@@ -232,7 +232,8 @@ def short_hash(text: str) -> str:
         (["Mary Jane", "Zoë"], ["x-for-mary-jane.epub", "x-for-zoe.epub"]),
         (["../../etc/passwd"], ["x-for-etc-passwd.epub"]),
         (["Sam", "sam"], ["x-for-sam.epub", f"x-for-sam-{short_hash('sam')}.epub"]),
-        (["李"], [f"x-for-reader-{short_hash('李')}.epub"]),
+        (["李"], ["x-for-li.epub"]),  # transliterated, readable
+        (["Sam-e96e02", "Sam", "sam"], ["x-for-sam-e96e02.epub", "x-for-sam.epub", "x-for-sam-e96e02d8.epub"]),
         ([], ["x.epub"]),
     ],
 )

@@ -74,7 +74,7 @@ ERRORS = [
 def test_bad_input_is_one_plain_line_and_loses_nothing(tmp_path, stories, files, args, message):
     if files is not None:
         stories(files)
-    earlier = tmp_path / "dist" / "harbour-imagines-for-sam.epub"
+    earlier = tmp_path / "dist" / "the-last-ferry-for-sam.epub"
     earlier.parent.mkdir()
     earlier.write_bytes(EARLIER)
     env = {"SOURCE_DATE_EPOCH": "yesterday"} if "SOURCE_DATE_EPOCH" in message else None
@@ -91,7 +91,7 @@ def test_unwritable_output_is_an_error_and_leaves_no_file(tmp_path, stories):
     (tmp_path / "dist").write_text("a file where the folder should be")
     result = run(tmp_path, "build", "--name", "Sam")
     assert result.returncode == 1
-    assert result.stderr.startswith("ebookify: error: cannot write dist/harbour-imagines-for-sam.epub")
+    assert result.stderr.startswith("ebookify: error: cannot write dist/the-last-ferry-for-sam.epub")
     assert result.stderr.count("\n") == 1
     assert "Traceback" not in result.stderr
 

@@ -52,7 +52,7 @@ def test_author_sort_form_and_tags(book):
     assert opf.findtext(".//dc:creator[@id='author']", namespaces=OPF_NS) == "Mara Voss"
     assert meta(book, refines="#author", property="file-as") == ["Voss, Mara"]
     assert [e.text for e in opf.iterfind(".//dc:subject", OPF_NS)] == ["Ansel Quade", "Iris"]
-    assert opf.findtext(".//dc:description", namespaces=OPF_NS).startswith("2 reader-insert stories")
+    assert opf.findtext(".//dc:description", namespaces=OPF_NS) == "2 stories, personalised for Sam: Lanterns; Pines."
 
 
 @pytest.mark.parametrize(
@@ -188,10 +188,10 @@ def test_kepub_build_writes_both_books_valid_and_reproducible(tmp_path, stories)
     result = run(tmp_path, "build", "--name", "Sam", "--kepub")
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines() == [
-        "dist/harbour-imagines-for-sam.epub",
-        "dist/harbour-imagines-for-sam.kepub.epub",
+        "dist/the-last-ferry-for-sam.epub",
+        "dist/the-last-ferry-for-sam.kepub.epub",
     ]
-    kepub = tmp_path / "dist" / "harbour-imagines-for-sam.kepub.epub"
+    kepub = tmp_path / "dist" / "the-last-ferry-for-sam.kepub.epub"
     assert_valid_epub(kepub)
     page = epub_pages(kepub.read_bytes())["EPUB/story-001.xhtml"]
     spans = [s.text for s in page.iter(f"{XHTML}span") if s.get("class") == "koboSpan"]

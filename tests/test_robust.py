@@ -22,7 +22,7 @@ XHTML = "{http://www.w3.org/1999/xhtml}"
 @pytest.fixture
 def earlier(tmp_path):
     """An earlier build's file, which no failure may touch."""
-    path = tmp_path / "dist" / "harbour-imagines-for-sam.epub"
+    path = tmp_path / "dist" / "the-last-ferry-for-sam.epub"
     path.parent.mkdir()
     path.write_bytes(EARLIER)
     return path
@@ -39,9 +39,7 @@ def test_full_disk_mid_write_leaves_the_earlier_book(tmp_path, stories, earlier,
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
     monkeypatch.setattr(build_module.os, "fsync", disk_full)
-    with pytest.raises(
-        EbookifyError, match=r"^cannot write .*harbour-imagines-for-sam\.epub: No space left on device$"
-    ):
+    with pytest.raises(EbookifyError, match=r"^cannot write .*the-last-ferry-for-sam\.epub: No space left on device$"):
         build(options(folder, tmp_path))
     assert earlier.read_bytes() == EARLIER
     assert os.listdir(earlier.parent) == [earlier.name]

@@ -97,8 +97,8 @@ def test_command_line_values_override_the_file_and_names_add_readers(tmp_path, s
     result = run(tmp_path, "build", "--readers", "friends.toml", "--set", "L/N=Moss", "--name", "Alex")
     assert result.returncode == 0, result.stderr
     texts = {Path(line).name: book_text((tmp_path / line).read_bytes()) for line in result.stdout.splitlines()}
-    assert "Sam Moss waited." in texts["harbour-imagines-for-sam.epub"]
-    assert "Alex Moss waited." in texts["harbour-imagines-for-alex.epub"]
+    assert "Sam Moss waited." in texts["fog-for-sam.epub"]
+    assert "Alex Moss waited." in texts["fog-for-alex.epub"]
 
 
 def test_a_bad_readers_file_is_one_line_naming_the_line(tmp_path, stories):
@@ -112,7 +112,7 @@ def test_a_bad_readers_file_is_one_line_naming_the_line(tmp_path, stories):
 
 def test_strict_refuses_missing_values_and_writes_nothing(tmp_path, stories):
     stories({"1.txt": STORY})
-    earlier = tmp_path / "dist" / "harbour-imagines-for-sam.epub"
+    earlier = tmp_path / "dist" / "fog-for-sam.epub"
     earlier.parent.mkdir()
     earlier.write_bytes(EARLIER)
     result = run(tmp_path, "build", "--name", "Sam", "--set", "L/N=Rivers", "--strict")
@@ -275,8 +275,8 @@ def test_check_finds_placeholders_in_tags_titles_and_the_book_title(tmp_path, st
     report = json.loads(run(tmp_path, "check", "--json").stdout)
     assert [(p["code"], p["count"], p["first"]["line"]) for p in report["placeholders"]] == [("Y/N", 3, 1)]
     built = run(tmp_path, "build", "--name", "Sam")
-    assert built.stdout == "dist/y-n-imagines-for-sam.epub\n"
-    text = book_text((tmp_path / "dist" / "y-n-imagines-for-sam.epub").read_bytes())
+    assert built.stdout == "dist/y-n-s-summer-for-sam.epub\n"
+    text = book_text((tmp_path / "dist" / "y-n-s-summer-for-sam.epub").read_bytes())
     assert "Y/N" not in text and "Sam Imagines" in text and "Sam’s Summer" in text and "Mara x Sam" in text
 
 
