@@ -5,7 +5,8 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Generator, Mapping, Sequence
+from contextlib import closing
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from .collect import collect, read_items, story_files
 from .cover import find_cover, load_cover, slug
 from .epub import package_files, zip_files
 from .errors import EbookifyError
+from .interrupt import quiet_worker
 from .lint import lint_files
 from .model import BlockKind, Chapter, Collection, Reader, Story, keep_blocks, map_text
 from .personalise import NAME_CODES, Tally, check_value, explains_placeholders, reader_values
@@ -21,7 +23,7 @@ from .readers import load_readers
 from .render import Rendered
 from .survey import Found, placeholders
 from .typography import typeset, typeset_all
-from .write import staged, write_atomic
+from .write import refuse_unsafe_outputs, staged, write_atomic
 
 __all__ = ["DEFAULT_AUTHOR", "BookSettings", "BuildOptions", "build", "file_as", "make_epub", "write_atomic"]
 
@@ -76,6 +78,7 @@ def build(
     items = read_items(files, file_warnings, on_read=on_read)
     collection = typeset_collection(items, title, file_warnings)
     paths = output_paths(options, collection.title, readers)
+    refuse_unsafe_outputs(paths + [kepub_path(p) for p in paths if options.kepub], inputs(options, files, collection))
     # Each kind of copy (personalised, neutral) drops its own notes: made once, shared by readers.
     editions = {
         personal: edition_of(collection, options, personal) for personal in {r.name is not None for r in readers}
@@ -88,8 +91,8 @@ def build(
     job = _Job(editions, options, settings, tuple(zip(readers, paths, strict=True)))
     written: list[Written] = []
     lint_warnings: list[str] = []
-    with staged() as stage:
-        for done, books in enumerate(_each_readers_books(job), start=len(files) + 1):
+    with staged() as stage, closing(_each_readers_books(job)) as each_readers_books:
+        for done, books in enumerate(each_readers_books, start=len(files) + 1):
             for book_path, reader, tally, data, warnings in books:
                 lint_warnings += warnings
                 stage(book_path, data)
@@ -115,7 +118,7 @@ class _Job:
 _current_job: _Job | None = None
 
 
-def _each_readers_books(job: _Job) -> Iterator[list[tuple[Path, Reader, Tally, bytes, list[str]]]]:
+def _each_readers_books(job: _Job) -> Generator[list[tuple[Path, Reader, Tally, bytes, list[str]]], None, None]:
     """Each reader's books (EPUB, and KEPUB if asked), in reader order. Several readers are made
     on all cores: personalising, rendering and zipping a copy is most of a build's work."""
     workers = min(len(job.readers), os.cpu_count() or 1)
@@ -130,7 +133,7 @@ def _each_readers_books(job: _Job) -> Iterator[list[tuple[Path, Reader, Tally, b
     global _current_job
     _current_job = job
     try:
-        with multiprocessing.get_context("fork").Pool(workers) as pool:
+        with multiprocessing.get_context("fork").Pool(workers, quiet_worker, (os.getpid(),)) as pool:
             yield from pool.imap(_forked_readers_books, range(len(job.readers)))
     finally:
         _current_job = None
@@ -153,6 +156,18 @@ def _readers_books(job: _Job, index: int) -> list[tuple[Path, Reader, Tally, byt
         data = zip_files(entries)
         out.append((book_path, reader, tally, data, checked_for_kindle(entries, len(data), book_path)))
     return out
+
+
+def inputs(options: BuildOptions, files: Sequence[Path], collection: Collection) -> dict[Path, str]:
+    """What a build reads, which no book may be written over: path -> what it is."""
+    cover = find_cover(options.covers, collection.title)
+    return {
+        options.stories: "the stories folder",
+        options.covers: "the covers folder",
+        **dict.fromkeys(files, "one of the stories"),
+        **({options.readers_file: "the readers file"} if options.readers_file else {}),
+        **({cover: "the cover"} if cover else {}),
+    }
 
 
 def typeset_collection(items: list[Chapter | Story], title: str | None, warnings: list[str]) -> Collection:
