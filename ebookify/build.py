@@ -8,6 +8,7 @@ import re
 from collections.abc import Callable, Generator, Mapping, Sequence
 from contextlib import closing
 from dataclasses import dataclass, field, replace
+from functools import partial
 from pathlib import Path
 
 from .book import DEFAULT_AUTHOR, BookSettings, file_as, make_epub, prepare
@@ -15,7 +16,7 @@ from .collect import collect, read_items, story_files
 from .cover import find_cover, load_cover, slug
 from .epub import package_files, zip_files
 from .errors import EbookifyError
-from .interrupt import quiet_worker
+from .forked import can_fork, in_order
 from .lint import lint_files
 from .model import BlockKind, Chapter, Collection, Reader, Story, keep_blocks, map_text
 from .personalise import NAME_CODES, Tally, check_value, explains_placeholders, reader_values
@@ -113,35 +114,13 @@ class _Job:
     readers: tuple[tuple[Reader, Path], ...]
 
 
-# The job a forked worker reads: set before the pool forks, so the collection reaches the workers
-# through the fork's copy-on-write memory instead of being pickled to each of them.
-_current_job: _Job | None = None
-
-
 def _each_readers_books(job: _Job) -> Generator[list[tuple[Path, Reader, Tally, bytes, list[str]]], None, None]:
     """Each reader's books (EPUB, and KEPUB if asked), in reader order. Several readers are made
     on all cores: personalising, rendering and zipping a copy is most of a build's work."""
     workers = min(len(job.readers), os.cpu_count() or 1)
-    if workers < 2:
-        yield from (_readers_books(job, index) for index in range(len(job.readers)))
-        return
-    import multiprocessing  # only here: a one-reader build need not pay for importing it
-
-    if "fork" not in multiprocessing.get_all_start_methods():
-        yield from (_readers_books(job, index) for index in range(len(job.readers)))
-        return
-    global _current_job
-    _current_job = job
-    try:
-        with multiprocessing.get_context("fork").Pool(workers, quiet_worker, (os.getpid(),)) as pool:
-            yield from pool.imap(_forked_readers_books, range(len(job.readers)))
-    finally:
-        _current_job = None
-
-
-def _forked_readers_books(index: int) -> list[tuple[Path, Reader, Tally, bytes, list[str]]]:
-    assert _current_job is not None
-    return _readers_books(_current_job, index)
+    if workers < 2 or not can_fork():
+        return (_readers_books(job, index) for index in range(len(job.readers)))
+    return in_order(partial(_readers_books, job), len(job.readers), workers)
 
 
 def _readers_books(job: _Job, index: int) -> list[tuple[Path, Reader, Tally, bytes, list[str]]]:

@@ -1,11 +1,9 @@
-"""Being stopped: SIGTERM ends a build the way Ctrl-C does (cleaned up, one line), the renames that
-put books in place are never cut in two, and the forked workers die quietly with their parent."""
+"""Being stopped: SIGTERM ends a build the way Ctrl-C does (cleaned up, one line), and the renames
+that put books in place are never cut in two."""
 
 from __future__ import annotations
 
-import os
 import signal
-import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -31,7 +29,8 @@ def stops_as_exceptions() -> Iterator[None]:
             signal.signal(each, signal.SIG_IGN)
         raise Terminated if number == signal.SIGTERM else KeyboardInterrupt
 
-    previous = {number: signal.signal(number, stop) for number in _STOPPING}
+    # A signal ignored from the start stays ignored: `ebookify build &` in a script is not for Ctrl-C.
+    previous = {n: signal.signal(n, stop) for n in _STOPPING if signal.getsignal(n) is not signal.SIG_IGN}
     try:
         yield
     finally:
@@ -59,20 +58,5 @@ def stops_deferred() -> Iterator[None]:
     finally:
         for number, handler in previous.items():
             signal.signal(number, handler)
-        for number in dict.fromkeys(caught):
-            signal.raise_signal(number)
-
-
-def quiet_worker(parent: int) -> None:
-    """Set up a forked worker: Ctrl-C is its parent's to handle (the parent stops the pool), SIGTERM
-    ends it silently, and it dies with its parent, even with a parent killed by SIGKILL, instead of
-    finishing its book and printing a BrokenPipeError traceback to nobody."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    if sys.platform == "linux":
-        import ctypes
-
-        pr_set_pdeathsig = 1
-        ctypes.CDLL(None).prctl(pr_set_pdeathsig, signal.SIGKILL)
-    if os.getppid() != parent:  # the parent died before prctl: nobody is waiting for this book
-        os._exit(0)
+        for waiting in dict.fromkeys(caught):
+            signal.raise_signal(waiting)
