@@ -15,7 +15,7 @@ import shutil
 import stat
 import tempfile
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack, contextmanager, suppress
 from pathlib import Path
 
 from .errors import EbookifyError
@@ -106,7 +106,7 @@ def _not_a_file(path: Path) -> str | None:
     status = _status(path)
     if status is None or stat.S_ISREG(status.st_mode):
         return None
-    return f"it is {_KINDS.get(stat.S_IFMT(status.st_mode), 'not a regular file')}, not a file"
+    return f"it is {_KINDS.get(stat.S_IFMT(status.st_mode), 'a special file')}, not a file"
 
 
 def _status(path: Path) -> os.stat_result | None:
@@ -125,7 +125,8 @@ def _write_beside(path: Path, data: bytes, pending: list[tuple[Path, Path]]) -> 
         with stops_deferred():  # named in `pending` as soon as it exists, so that it is cleared away
             handle, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
             pending.append((Path(name), path))
-        with os.fdopen(handle, "wb") as file:
+            file = os.fdopen(handle, "wb")
+        with file:
             file.write(data)
             file.flush()
             os.fsync(file.fileno())
@@ -262,7 +263,8 @@ def _unlock(path: Path, handle: int) -> None:
     if handle < 0:
         return
     # Removed while still held: a build waiting on this file sees that and takes a new one.
-    _lock_path(path).unlink(missing_ok=True)
+    with suppress(OSError):
+        _lock_path(path).unlink(missing_ok=True)
     os.close(handle)
 
 
@@ -273,16 +275,20 @@ def _clear_leftovers(path: Path) -> None:
     if fcntl is None:
         return
     leftovers: dict[str, list[Path]] = {}
-    for entry in os.scandir(path.parent):
-        match = _LEFTOVER.match(entry.name)
-        if match and (match["name"] == path.name or match["name"].endswith(".epub")):
-            leftovers.setdefault(match["name"], []).append(Path(entry.path))
+    with suppress(OSError):  # a folder we may write to but not list: nothing to clear, then
+        for entry in os.scandir(path.parent):
+            match = _LEFTOVER.match(entry.name)
+            if match and (match["name"] == path.name or match["name"].endswith(".epub")):
+                leftovers.setdefault(match["name"], []).append(Path(entry.path))
     for name, files in leftovers.items():
         book = path.with_name(name)
         if book == path:
             _clear(book, files)
             continue
-        lock = _try_lock(book)
+        try:
+            lock = _try_lock(book)
+        except OSError:  # another user's lock file, in a shared folder: theirs to clear
+            continue
         if lock is not None:
             try:
                 _clear(book, files)
