@@ -5,8 +5,10 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Generator, Mapping, Sequence
+from contextlib import closing
 from dataclasses import dataclass, field, replace
+from functools import partial
 from pathlib import Path
 
 from .book import BookSettings, make_epub, prepare
@@ -14,6 +16,7 @@ from .collect import DEFAULT_TITLE, collect, read_items, story_files
 from .cover import find_cover, load_cover, slug
 from .epub import book_identity, package_files, zip_files
 from .errors import EbookifyError
+from .forked import can_fork, in_order
 from .lint import lint_files
 from .metadata import DEFAULT_AUTHOR, book_identifier, file_as, language_warnings, work_keys
 from .model import BlockKind, Chapter, Collection, Reader, Story, keep_blocks, map_text
@@ -23,7 +26,7 @@ from .readers import load_readers
 from .render import Rendered
 from .survey import Found, placeholders
 from .typography import typeset, typeset_all
-from .write import staged, write_atomic
+from .write import refuse_unsafe_outputs, staged, write_atomic
 
 __all__ = ["DEFAULT_AUTHOR", "BookSettings", "BuildOptions", "build", "file_as", "make_epub", "write_atomic"]
 
@@ -81,6 +84,7 @@ def build(
     progress(len(files), steps, "typesetting")
     collection = typeset_collection(items, title, file_warnings)
     paths = output_paths(options, collection.title, readers, distinct_suffix(collection, options))
+    refuse_unsafe_outputs(paths + [kepub_path(p) for p in paths if options.kepub], inputs(options, files, collection))
     # Each kind of copy (personalised, neutral) drops its own notes: made once, shared by readers.
     editions = {
         personal: edition_of(collection, options, personal) for personal in {r.name is not None for r in readers}
@@ -97,8 +101,8 @@ def build(
     written: list[Written] = []
     lint_warnings: list[str] = []
     progress(len(files) + 1, steps, _making(readers[0]))
-    with staged() as stage:
-        for done, books in enumerate(_each_readers_books(job), start=len(files) + 2):
+    with staged() as stage, closing(_each_readers_books(job)) as each_readers_books:
+        for done, books in enumerate(each_readers_books, start=len(files) + 2):
             for book_path, reader, tally, data, warnings in books:
                 lint_warnings += warnings
                 stage(book_path, data)
@@ -126,35 +130,13 @@ class _Job:
     readers: tuple[tuple[Reader, Path], ...]
 
 
-# The job a forked worker reads: set before the pool forks, so the collection reaches the workers
-# through the fork's copy-on-write memory instead of being pickled to each of them.
-_current_job: _Job | None = None
-
-
-def _each_readers_books(job: _Job) -> Iterator[list[tuple[Path, Reader, Tally, bytes, list[str]]]]:
+def _each_readers_books(job: _Job) -> Generator[list[tuple[Path, Reader, Tally, bytes, list[str]]], None, None]:
     """Each reader's books (EPUB, and KEPUB if asked), in reader order. Several readers are made
     on all cores: personalising, rendering and zipping a copy is most of a build's work."""
     workers = min(len(job.readers), os.cpu_count() or 1)
-    if workers < 2:
-        yield from (_readers_books(job, index) for index in range(len(job.readers)))
-        return
-    import multiprocessing  # only here: a one-reader build need not pay for importing it
-
-    if "fork" not in multiprocessing.get_all_start_methods():
-        yield from (_readers_books(job, index) for index in range(len(job.readers)))
-        return
-    global _current_job
-    _current_job = job
-    try:
-        with multiprocessing.get_context("fork").Pool(workers) as pool:
-            yield from pool.imap(_forked_readers_books, range(len(job.readers)))
-    finally:
-        _current_job = None
-
-
-def _forked_readers_books(index: int) -> list[tuple[Path, Reader, Tally, bytes, list[str]]]:
-    assert _current_job is not None
-    return _readers_books(_current_job, index)
+    if workers < 2 or not can_fork():
+        return (_readers_books(job, index) for index in range(len(job.readers)))
+    return in_order(partial(_readers_books, job), len(job.readers), workers)
 
 
 def _readers_books(job: _Job, index: int) -> list[tuple[Path, Reader, Tally, bytes, list[str]]]:
@@ -169,6 +151,18 @@ def _readers_books(job: _Job, index: int) -> list[tuple[Path, Reader, Tally, byt
         data = zip_files(entries)
         out.append((book_path, reader, tally, data, checked_for_kindle(entries, len(data), book_path)))
     return out
+
+
+def inputs(options: BuildOptions, files: Sequence[Path], collection: Collection) -> dict[Path, str]:
+    """What a build reads, which no book may be written over: path -> what it is."""
+    cover = find_cover(options.covers, collection.title)
+    return {
+        options.stories: "the stories folder",
+        options.covers: "the covers folder",
+        **dict.fromkeys(files, "one of the stories"),
+        **({options.readers_file: "the readers file"} if options.readers_file else {}),
+        **({cover: "the cover"} if cover else {}),
+    }
 
 
 def typeset_collection(items: list[Chapter | Story], title: str | None, warnings: list[str]) -> Collection:
@@ -301,13 +295,17 @@ def check_language(code: str) -> str:
 def output_paths(options: BuildOptions, title: str, readers: list[Reader], suffix: str = "") -> list[Path]:
     """dist/<collection>-for-<reader>.epub, or dist/<collection>.epub for the neutral edition;
     two readers never share a file, whatever their names (reader_stems)."""
+    out_dir = options.out_dir
     if options.output is not None:
-        if len(readers) > 1:
-            raise EbookifyError("-o/--output names one file, but there are several readers; use --out-dir")
-        return [options.output]
+        if not options.output.is_dir():
+            if len(readers) > 1:
+                raise EbookifyError("-o/--output names one file, but there are several readers; use --out-dir")
+            return [options.output]
+        out_dir = options.output  # `-o ~/Books`, a folder: the usual names, in that folder
     stem = (_shortened(slug(title), 80) or "stories") + suffix
     names = [f"{stem}-for-{s}" if s is not None else stem for s in reader_stems([r.name for r in readers])]
-    return [options.out_dir / f"{name}.epub" for name in names]
+    return [out_dir / f"{name}.epub" for name in names]
+
 
 
 def reader_stems(names: Sequence[str | None]) -> list[str | None]:

@@ -182,7 +182,7 @@ def build(
             "-o",
             metavar="FILE",
             readable=False,
-            help="Exact output file, for one reader only: -o sam.epub.",
+            help="Exact output file, for one reader only: -o sam.epub; or an existing folder to write the books into.",
         ),
     ] = None,
     title: Title = None,
@@ -326,13 +326,17 @@ def _options(name, settings, readers, stories, title, **more) -> BuildOptions:
 @contextmanager
 def _errors_as_one_line():
     from .errors import EbookifyError
+    from .interrupt import Terminated, stops_as_exceptions
 
     try:
-        yield
+        with stops_as_exceptions():
+            yield
     except EbookifyError as exc:
         _fail(str(exc))
     except KeyboardInterrupt:
         _fail("interrupted; nothing was left half-written", code=130)
+    except Terminated:
+        _fail("terminated; nothing was left half-written", code=143)
 
 
 @contextmanager

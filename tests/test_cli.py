@@ -294,3 +294,11 @@ def test_lint_reports_every_book_even_after_an_unreadable_one(tmp_path, stories)
         "ebookify: error: missing.epub does not exist",
         "ebookify: error: junk.epub is not a readable EPUB (File is not a zip file)",
     ]
+
+
+def test_output_into_an_existing_folder_uses_the_usual_names(tmp_path, stories):
+    stories({"001.txt": GOOD})
+    (tmp_path / "Books").mkdir()
+    result = run(tmp_path, "build", "-n", "Sam", "-n", "Alex", "-o", "Books")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == ["Books/the-last-ferry-for-sam.epub", "Books/the-last-ferry-for-alex.epub"]

@@ -1,0 +1,113 @@
+"""Work on all cores, and stop at once when asked.
+
+Not multiprocessing.Pool: its workers share queue locks, and a worker ended while it holds one (by
+Pool.terminate itself, after Ctrl-C or SIGTERM, or by a signal to the whole process group) leaves
+the parent waiting for that lock for ever. Here each worker has a pipe of its own and shares no
+lock, so the parent can kill its workers at any moment and go on."""
+
+from __future__ import annotations
+
+import os
+import pickle
+import signal
+import sys
+import traceback
+from collections.abc import Callable, Generator
+from contextlib import suppress
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from .errors import EbookifyError
+
+if TYPE_CHECKING:
+    from multiprocessing.connection import Connection
+
+T = TypeVar("T")
+
+
+def can_fork() -> bool:
+    return hasattr(os, "fork")
+
+
+def in_order(work: Callable[[int], T], count: int, workers: int) -> Generator[T, None, None]:
+    """work(0) … work(count - 1), yielded in that order, made by `workers` forked processes (worker
+    k makes k, k + workers, …): each reaches the work's data through the fork's copy-on-write
+    memory, and sends back only its results. When the iteration stops, finished or not (an error,
+    Ctrl-C, SIGTERM, close()), the workers are killed and reaped."""
+    from multiprocessing.connection import Pipe  # only here: a one-reader build needs no workers
+
+    parent = os.getpid()
+    children: list[tuple[int, Connection]] = []
+    try:
+        for first in range(workers):
+            receiver, sender = Pipe(duplex=False)
+            pid = os.fork()
+            if pid == 0:
+                receiver.close()
+                _serve(work, range(first, count, workers), sender, parent)
+            sender.close()
+            children.append((pid, receiver))
+        for index in range(count):
+            yield _received(*children[index % workers])
+    finally:
+        for pid, receiver in children:
+            _end(pid)
+            receiver.close()
+
+
+def _received(pid: int, receiver: Connection) -> Any:
+    try:
+        ok, value = receiver.recv()
+    except EOFError:  # killed from outside (the out-of-memory killer): say so, instead of waiting
+        raise EbookifyError(f"a worker process ({pid}) stopped before it finished its book") from None
+    if not ok:
+        raise value
+    return value
+
+
+def _end(pid: int) -> None:
+    with suppress(ProcessLookupError):  # a worker done with its books may have exited already
+        os.kill(pid, signal.SIGKILL)
+    os.waitpid(pid, 0)
+
+
+def _serve(work: Callable[[int], object], indices: range, sender: Connection, parent: int) -> None:
+    """In the worker: make each result and send it, or the error that stopped it; never return
+    into the parent's stack (os._exit, no atexit, no flushing of the parent's buffers)."""
+    try:
+        _quiet(parent)
+        for index in indices:
+            try:
+                sender.send((True, work(index)))
+            except Exception as exc:
+                sender.send((False, _portable(exc)))
+                break
+    finally:
+        os._exit(0)
+
+
+def _quiet(parent: int) -> None:
+    """Stopping is the parent's business: a worker dies on Ctrl-C or SIGTERM without a word (the
+    parent, told too, cleans up), and with its parent, even one killed by SIGKILL. Its parent's
+    death closes the pipe before the death signal comes: a book sent then ends it by SIGPIPE,
+    silently, instead of a BrokenPipeError traceback."""
+    for number in (signal.SIGINT, signal.SIGTERM, signal.SIGPIPE):
+        signal.signal(number, signal.SIG_DFL)
+    if sys.platform == "linux":
+        import ctypes
+
+        pr_set_pdeathsig = 1
+        ctypes.CDLL(None).prctl(pr_set_pdeathsig, signal.SIGKILL)
+    if os.getppid() != parent:  # the parent died before prctl: nobody is waiting
+        os._exit(0)
+
+
+def _portable(exc: Exception) -> Exception:
+    """The error as the parent can receive it: ours as they are, anything else (a bug) as a
+    RuntimeError that carries the worker's traceback."""
+    if isinstance(exc, EbookifyError):
+        try:
+            pickle.loads(pickle.dumps(exc))
+            return exc
+        except Exception:
+            return EbookifyError(str(exc))
+    return RuntimeError("in a worker process:\n" + "".join(traceback.format_exception(exc)))
