@@ -19,7 +19,7 @@ from collections.abc import Callable
 
 from ebookify.kepub import split_sentences
 from ebookify.parse import parse_chapter, split_title_line
-from ebookify.personalise import Tally, explains_placeholders, find_codes, personalise
+from ebookify.personalise import Tally, explains_placeholders, find_codes, mark_fandom_shorthand, personalise
 from ebookify.typography import typeset, typeset_all
 
 LIMIT = 10.0  # 4n over n: linear is 4, quadratic 16; 10 leaves room for a busy machine
@@ -62,6 +62,9 @@ CASES: list[tuple[str, Callable[[str], object], str]] = [
     ("personalise: spaces after a code", lambda t: personalise(f"Y/N{t}=", VALUES, Tally()), " "),
     ("find_codes: letters and slashes", lambda t: find_codes(t), "a/"),
     ("find_codes: spaces after a code", lambda t: find_codes(f"Y/N{t}-"), " "),
+    ("legend: long words", lambda t: personalise(f"Y/N = {t}", VALUES, Tally()), "a"),
+    ("legend: spaces before the end", lambda t: personalise(f"Y/N = your name{t}x", VALUES, Tally()), " "),
+    ("shorthand in notes: codes", lambda t: mark_fandom_shorthand(t), "h/c H/D "),
     ("legend note: spaces", lambda t: explains_placeholders(f"{t}Y/N = your name"), " "),
     ("legend note: words", lambda t: explains_placeholders(f"Y/N = {t}"), "your "),
     ("title line: spaces", lambda t: split_title_line(f"Who - Title{t}x"), " "),

@@ -15,8 +15,15 @@ from .cover import find_cover, load_cover, slug
 from .epub import package_files, zip_files
 from .errors import EbookifyError
 from .lint import lint_files
-from .model import BlockKind, Chapter, Collection, Reader, Story, keep_blocks, map_text
-from .personalise import NAME_CODES, Tally, check_value, explains_placeholders, reader_values
+from .model import BlockKind, Chapter, Collection, Reader, Story, keep_blocks, map_notes, map_text
+from .personalise import (
+    NAME_CODES,
+    Tally,
+    check_value,
+    explains_placeholders,
+    mark_fandom_shorthand,
+    reader_values,
+)
 from .readers import load_readers
 from .render import Rendered
 from .survey import Found, placeholders
@@ -162,14 +169,16 @@ def typeset_collection(items: list[Chapter | Story], title: str | None, warnings
 
 def edition_of(collection: Collection, options: BuildOptions, personal: bool) -> Collection:
     """The collection as one kind of copy shows it: without authors' notes if asked, and, in a
-    personalised copy, without the notes that only explain the placeholders."""
+    personalised copy, without the notes that only explain the placeholders. In every copy, the
+    fandom shorthand of notes and summaries ("h/c", hurt/comfort) is marked as no placeholder,
+    so the survey, --strict and personalising all read it alike."""
     if not options.notes:
-        return keep_blocks(collection, lambda block: block.kind is not BlockKind.NOTE)
-    if personal:
-        return keep_blocks(
+        collection = keep_blocks(collection, lambda block: block.kind is not BlockKind.NOTE)
+    elif personal:
+        collection = keep_blocks(
             collection, lambda block: not (block.kind is BlockKind.NOTE and explains_placeholders(block.text))
         )
-    return collection
+    return map_notes(collection, mark_fandom_shorthand)
 
 
 def book_settings(options: BuildOptions, collection: Collection) -> BookSettings:

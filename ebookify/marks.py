@@ -13,6 +13,9 @@ import re
 EM_OPEN, EM_CLOSE = "\ufdd0", "\ufdd1"
 STRONG_OPEN, STRONG_CLOSE = "\ufdd2", "\ufdd3"
 LINE_BREAK = "\ufdd4"
+# Inside a code that is not a placeholder ("h\ufdd5/c" for hurt/comfort in a summary): it keeps
+# the survey and personalising from reading it as one, and shows as nothing.
+AS_WRITTEN = "\ufdd5"
 MARK = re.compile("[\ufdd0-\ufdef]")  # the whole noncharacter block: input is cleared of it
 
 _TAGS = {EM_OPEN: "<em>", EM_CLOSE: "</em>", STRONG_OPEN: "<strong>", STRONG_CLOSE: "</strong>", LINE_BREAK: "<br/>"}
