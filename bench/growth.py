@@ -17,6 +17,7 @@ import sys
 import time
 from collections.abc import Callable
 
+from ebookify.ao3 import _STAT as AO3_STATS  # the one pattern of ao3.py that reads free text
 from ebookify.kepub import split_sentences
 from ebookify.parse import parse_chapter, split_title_line
 from ebookify.personalise import Tally, explains_placeholders, find_codes, mark_fandom_shorthand, personalise
@@ -72,6 +73,7 @@ CASES: list[tuple[str, Callable[[str], object], str]] = [
     ("title line: spaces before part", lambda t: split_title_line(f"Who - Title ({t}part{t}x"), " "),
     ("story file: spaces", lambda t: parse_chapter(_story(t), "hostile.txt"), " "),
     ("story file: ornaments", lambda t: parse_chapter(_story("\n" + t + "x\n"), "hostile.txt"), "*"),
+    ("AO3 stats: capitals and spaces", lambda t: AO3_STATS.findall(f"Words: 5 {t}"), "A "),
     ("kepub sentences: exclamation marks", lambda t: split_sentences(f"a{t}b"), "!"),
     ("kepub sentences: dots", lambda t: split_sentences(f"a{t}b"), "."),
 ]

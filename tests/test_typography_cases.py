@@ -185,37 +185,6 @@ def test_same_in_a_chapter_at_once(raw: str, expected: str) -> None:
     assert typeset_all(["“Hi.”", raw, "'Bye", raw]) == ["“Hi.”", expected, "'Bye", expected]
 
 
-# Hostile whitespace and runs: the result is right (bench/growth.py measures that it is quick).
-def test_a_huge_run_of_spaces_before_a_dash_elsewhere() -> None:
-    text = "It was" + " " * 60_000 + "over. Then -- silence."
-    assert typeset(text) == "It was" + " " * 60_000 + "over. Then—silence."
-
-
-def test_a_huge_run_of_spaces_around_a_hyphen() -> None:
-    spaces = " " * 30_000
-    assert typeset(f"So{spaces}-{spaces}fine") == "So—fine"
-    assert typeset(f"5{spaces}x - 6") == f"5{spaces}x—6"
-
-
-@pytest.mark.parametrize(
-    ("unit", "around"),
-    [
-        pytest.param(".", "a{}b", id="dots"),
-        pytest.param("-", "a{}b", id="hyphens"),
-        pytest.param("/", "a{}b", id="slashes"),
-        pytest.param(" '", "x{}", id="unclosed-single-quotes"),
-    ],
-)
-def test_long_runs_are_left_as_written(unit: str, around: str) -> None:
-    text = around.format(unit * 30_000)
-    assert typeset(text) == text
-
-
-def test_a_huge_run_of_spaced_dots_is_left_as_written() -> None:
-    text = "Wait" + ". " * 30_000
-    assert typeset(text) == text
-
-
 QUOTE_TEXT = st.text(alphabet=st.sampled_from(list("'\"‘’“”.?! \naVe9—-")), max_size=40)
 
 
