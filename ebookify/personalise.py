@@ -140,7 +140,7 @@ def _placeholder(match: re.Match[str]) -> str | None:
     bare = match.group("bare")
     if code in NOT_PLACEHOLDERS:
         return None
-    if bare is not None and code not in FAMILIES and not bare.isupper() and len(code) == 3:
+    if bare is not None and code not in FAMILIES and not bare.isupper() and code.count("/") == 1:
         return None
     if _LEGEND_MEANING.match(match.string, match.end()):
         return None

@@ -21,9 +21,9 @@ from .marks import has_marks, join_marks, split_marks
 #
 # Every rule is linear in its input, even on 60,000 spaces in a row: a pattern that may start
 # anywhere in a run (`[^\S\n]*--`) and scan to its end before failing does n steps at each of n
-# places. So a run of spaces is only entered at its first character (`(?<![^\S\n])`), and runs are
-# taken possessively (`*+`, `++`): nothing is given back for a retry that could never succeed.
-# bench/growth.py measures it.
+# places. So a run of spaces is only entered at its first character (a space after no space),
+# and runs are taken possessively (`*+`, `++`): nothing is given back for a retry that could
+# never succeed. bench/growth.py measures it.
 
 # A quote mark `q` where only an opening one can stand: at the start, after a space or an opening
 # bracket, or after another quote mark that opens (straight, as in "'Hi,' he said", or curled).
@@ -36,9 +36,10 @@ def _opens(q: str) -> str:
 
 def _stands_to_open(q: str) -> str:
     """Right after the mark `q`: whether it stands where only an opening mark can."""
-    # Not preceded by a character outside the context: so preceded by one inside, or by nothing.
+    # Not preceded by a character outside the context: so preceded by one inside, or by nothing;
+    # or preceded by a straight quote that opens (as a double one after a dash does before a word).
     ctx = _OPENING_CONTEXT
-    return rf"(?:(?<![^{ctx}]{q})|(?<=[{ctx}][\"']{q})|(?<=^[\"']{q}))"
+    return rf"(?:(?<![^{ctx}]{q})|(?<=[{ctx}][\"']{q})|(?<=[—–/]\"{q})(?=\w)|(?<=^[\"']{q}))"
 
 
 # After a dash or slash a quote opens only when a word follows ("—“stop”"); before punctuation or
@@ -57,11 +58,11 @@ _ELISIONS = (
     r"(?:cause|cos|coz|cuz|course|em|til|till|tis|twas|twere|twill|twould|bout|round|n|nother|kay|sup|ya|yall"
     r"|ello|allo|fraid|scuse|cept|member|nuff|neath|tween|gainst|im|verse|nam)"
 )
+_SINGLE = "'"
 # A single quote at the start of a word, where an opening quote could stand. It is one only if a
 # closing single quote follows in the same paragraph: "Watches 'Verse" has none, so its mark is
 # no quote (an apostrophe if the word is a known elision, else left straight as written).
-_OPENS_IF_CLOSED = rf"(?:{_stands_to_open(chr(39))}(?=\S)|{_stands_after_dash(chr(39))}(?=\w))"  # after the mark
-_SINGLE_OPENER = "'" + _OPENS_IF_CLOSED
+_OPENS_IF_CLOSED = rf"(?:{_stands_to_open(_SINGLE)}(?=\S)|{_stands_after_dash(_SINGLE)}(?=\w))"  # after the mark
 # A single quote that can close: after a character, before no letter or digit ("no.'", "her'"),
 # and not one that stands to open. Straight or curled: one pattern each, each starting with its
 # literal, which the engine finds far faster than either of two characters.
@@ -70,10 +71,8 @@ _SINGLE_CLOSERS = (rf"'(?<=\S')(?!\w)(?!{_OPENS_IF_CLOSED})", r"’(?<=\S’)(?!
 # Space a dash may swallow: not a line break (AO3 text keeps its <br/>, seen here as "\n").
 _SPACE = r"[^\S\n]"
 _END = r"$|(?=\n)"
-# A run of such space (possibly empty, or at least one), entered only at its start and never
-# given back (see the top). The second starts with its character class, which the engine can
-# skip to as it would to a literal.
-_SPACE_RUN = rf"(?<!{_SPACE}){_SPACE}*+"
+# A run of such space, entered only at its start and never given back (see the top). It starts
+# with its character class, which the engine can skip to as it would to a literal.
 _RUN_OF_SPACE = rf"{_SPACE}(?<!{_SPACE}{_SPACE}){_SPACE}*+"
 
 
@@ -103,21 +102,25 @@ class _Rule:
             yield match.start(), match.end(), new
 
 
-class _PairedOpeners:
-    """Single quotes at the start of a word that have a closing single quote after them in their
-    paragraph (line) become opening quotes; the others are left for the later rules, which leave
-    them straight. Linear: the next closer and the line's end are searched for only once each is
-    passed, so no stretch of text is read twice however many quotes wait for a closer."""
+class _SingleQuotes:
+    """Straight single quotes left by the apostrophe rules, in one pass over one state of the text.
+    One at the start of a word becomes an opening quote if a closing single quote follows in its
+    paragraph (line), and is otherwise left straight; one after a character closes. Linear: the
+    next closer and the line's end are searched for only once each is passed, so no stretch of
+    text is read twice however many quotes wait for a closer."""
 
     trigger = "'"
-    _OPENER = re.compile(_SINGLE_OPENER)
+    _QUOTE = re.compile(rf"'(?:(?P<opens>{_OPENS_IF_CLOSED})|(?<=\S'))")
     _CLOSERS = tuple(re.compile(closer) for closer in _SINGLE_CLOSERS)
 
     def edits(self, text: str) -> Iterator[tuple[int, int, str]]:
         beyond = len(text) + 1
         line_end, closers = -1, [-1] * len(self._CLOSERS)  # the next of each after the last quote
-        for match in self._OPENER.finditer(text):
+        for match in self._QUOTE.finditer(text):
             start = match.start()
+            if match.group("opens") is None:
+                yield start, start + 1, "’"
+                continue
             if line_end < start:
                 line_end = text.find("\n", start) % beyond  # no "\n": the text's end
             for kind, pattern in enumerate(self._CLOSERS):
@@ -139,13 +142,14 @@ def _rule(trigger: str, pattern: str, replacement: Replacement) -> _Rule:
     return _Rule(trigger, re.compile(pattern, re.IGNORECASE), replacement)
 
 
-RULES: tuple[_Rule | _PairedOpeners, ...] = (
+RULES: tuple[_Rule | _SingleQuotes, ...] = (
     # Three dots, or spaced dots, are one ellipsis character (it never breaks a line); four keep
     # their full stop.
     _rule(".", r"\.(?: ?\.){2,}+", _dots),
     # Two or three hyphens were a typewriter's em dash.
     # (Not in an internationalised domain name: "xn--bcher".)
-    _rule("--", rf"{_SPACE_RUN}(?<!-)(?<!xn)-{{2,3}}(?!-){_SPACE}*+", "—"),
+    # (The space before may already have gone with the dash before it: "-- --".)
+    _rule("--", rf"(?:{_RUN_OF_SPACE})?(?<!-)(?<!xn)-{{2,3}}(?!-){_SPACE}*+", "—"),
     # A spaced hyphen between numbers is a range: en dash, no spaces ("5 - 10" -> "5–10").
     _rule("-", rf"{_SPACE}(?<=\d{_SPACE}){_SPACE}*+-{_SPACE}++(?=\d)", "–"),
     # A spaced hyphen is a dash; also "I - I" stammers and a trailing "But - ".
@@ -161,16 +165,17 @@ RULES: tuple[_Rule | _PairedOpeners, ...] = (
     # A leading apostrophe: 'cause, 'em, '90s, '67 (but '42' is a quoted number).
     _rule(
         "'",
-        rf"(?:{_opens(chr(39))}|{_opens_after_dash(chr(39))})(?={_ELISIONS}\b|\d\d(?:s\b|\b(?!['’])))",
+        rf"(?:{_opens(_SINGLE)}|{_opens_after_dash(_SINGLE)})(?={_ELISIONS}\b|\d\d(?:s\b|\b(?!['’])))",
         "’",
     ),
-    # Opening single quotes: only those with a closing quote after them (see _PairedOpeners).
-    _PairedOpeners(),
+    # Opening single quotes (only those with a closing one after them) and closing ones.
+    _SingleQuotes(),
     # Opening double quotes: where only an opening mark can stand, before a character.
     _rule('"', _opens('"') + r"(?=\S)", "“"),
-    _rule('"', _opens_after_dash('"') + r"(?=[\w‘'])", "“"),
-    # Closing marks: right after a character; not a single quote that could only open.
-    _rule("'", rf"'(?<=\S')(?!{_OPENS_IF_CLOSED})", "’"),
+    # After a dash, before a word or an opening single quote (a straight one before a word):
+    # "—“'Cause…" opens, "sorry—”' and" closes both.
+    _rule('"', _opens_after_dash('"') + r"(?=[\w‘]|['’]\w)", "“"),
+    # Closing double quotes: right after a character.
     _rule('"', r"\"(?<=\S\")", "”"),
 )
 
