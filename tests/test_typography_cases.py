@@ -213,3 +213,23 @@ def test_a_single_quote_opens_only_when_closed_in_its_paragraph(text: str) -> No
         for index, char in enumerate(paragraph_out):
             if char == "‘" and paragraph_in[index] == "'":
                 assert any(c in "'’" for c in paragraph_out[index + 1 :])
+
+
+# Pieces of fan fiction rather than single characters: the shapes the rules look for, side by side.
+PIECES = st.lists(
+    st.sampled_from(
+        [*"\"' .-—/\n", "“", "‘", "’", "em", "cause", "Verse", "90s", "n", "Hi", "don't", "--", "...", "....", "5'11\""]
+    ),
+    max_size=25,
+).map("".join)
+
+
+@given(PIECES)
+def test_idempotent_on_pieces_of_fan_fiction(text: str) -> None:
+    once = typeset(text)
+    assert typeset(once) == once
+
+
+@given(st.lists(PIECES.map(lambda s: s.replace("\n", " ")), max_size=6))
+def test_a_chapter_at_once_is_each_paragraph_alone(paragraphs: list[str]) -> None:
+    assert typeset_all(paragraphs) == [typeset(p) for p in paragraphs]
