@@ -193,9 +193,10 @@ def parse_setting(raw: str) -> tuple[str, str]:
 
 # A legend says what a placeholder stands for: "Y/N = your name", "(l/n) - last name",
 # "E/C: eye colour", "B/F/N = boyfriend's name". After its code: a separator, then what the code
-# means, then the end of the clause. After "=" (or an arrow) that may be any few words; after a
-# colon or a dash, which story text uses too ("Y/N: nice name." in a chat fic), it must read
-# like a legend: a possessive or describing words, then a noun such as name or colour.
+# means, then the end of the clause: describing words and a noun such as name or colour ("your
+# last name", "eye colour"). After "=" (or an arrow) also "your" and a few words ("your best
+# friend"); but not just any words, as "Y/N = Trouble" may be a title, and after a colon or a dash
+# not even those, as story text uses them too ("Y/N: nice name." in a chat fic).
 _MARKS = "[\ufdd0-\ufdd3]*"  # italics or bold around the code or the words
 _NOUN = r"(?:sur|nick|user|pet\s*|hair\s*)?(?:names?|colou?rs?|lengths?|tones?|heights?|styles?|ages?)"
 _WHOSE = r"(?:your|ur|yer|ya|you[’']?re|the(?:\s+reader[’']?s?)?|reader[’']?s?|his|her|their)"
@@ -209,9 +210,9 @@ _CLAUSE_END = (
     rf"{_MARKS}[)\]}}]?{_MARKS}"
     rf"(?=\s*(?:[,;.!?)\]}}•|&\n\ufdd4]|$)|\s+and\b|\s+[(\[{{]?{_CODE_SHAPE}(?![\w/]))"
 )
-_ANY_WORDS = r"[^\W\d_][\w’'-]{0,24}+(?:\s++[^\W\d_][\w’'-]{0,24}+){0,3}"
+_YOUR_WORDS = r"(?:your|ur|yer|you[’']?re|(?:the\s+)?reader[’']?s?)(?:\s++[^\W\d_][\w’'-]{0,24}+){1,3}"
 _LEGEND_MEANING = re.compile(
-    rf"{_MARKS}(?:\s*+(?:=+>?|→|⇒)\s*+[(\[{{]?{_MARKS}{_ANY_WORDS}"
+    rf"{_MARKS}(?:\s*+(?:=+>?|→|⇒)\s*+[(\[{{]?{_MARKS}(?:{_YOUR_WORDS}|{_MEANING_WORDS})"
     rf"|(?:\s*+(?::|-+>?|–|—)|\s++stands\s++for)\s*+[(\[{{]?{_MARKS}{_MEANING_WORDS}){_CLAUSE_END}",
     re.IGNORECASE,
 )

@@ -101,6 +101,8 @@ LEGENDS = _cases(
     ("aside-in-dashes", "Y/N - your best friend - was late.", "Sam—your best friend—was late."),
     ("name-then-dash-and-words", "Y/N—your name—rang out.", "Sam—your name—rang out."),
     ("equals-then-a-long-sentence", "Y/N = the one who always came back late at night", None),
+    ("title-with-equals", "Y/N = Trouble", "Sam = Trouble"),
+    ("title-with-equals-and-the", "Y/N + Coffee = The Worst", "Sam + Coffee = The Worst"),
 )
 
 
