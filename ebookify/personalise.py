@@ -219,7 +219,7 @@ _LEGEND_MEANING = re.compile(
 _LEGEND = re.compile(rf"(?:{_PLACEHOLDER.pattern}){_LEGEND_MEANING.pattern}", re.IGNORECASE)
 # A note's own label before its legend ("A/N:", "Key -").
 _NOTE_LABEL = re.compile(r"^\s*+[(\[]?\s*+(?:a/n|author[’']?s\s+notes?|notes?|key|guide|legend)\s*+[:\-–—]\s*+", re.I)
-_BETWEEN_CLAUSES = re.compile(r"(?:[\s,;.!?)\]}•|&]|\band\b)*")
+_BETWEEN_CLAUSES = re.compile(r"(?:[\s,;.!?)\]}•|&]++|\band\b)*+")
 
 
 def explains_placeholders(text: str) -> bool:
