@@ -19,8 +19,8 @@ from .errors import EbookifyError
 from .forked import can_fork, in_order
 from .lint import lint_files
 from .metadata import DEFAULT_AUTHOR, book_identifier, file_as, language_warnings, work_keys
-from .model import BlockKind, Chapter, Collection, Reader, Story, keep_blocks, map_text
-from .personalise import Tally, check_value, explains_placeholders, reader_values
+from .model import BlockKind, Chapter, Collection, Reader, Story, keep_blocks, map_notes, map_text
+from .personalise import Tally, check_value, explains_placeholders, mark_fandom_shorthand, reader_values
 from .places import collapse
 from .readers import load_readers
 from .render import Rendered
@@ -172,14 +172,16 @@ def typeset_collection(items: list[Chapter | Story], title: str | None, warnings
 
 def edition_of(collection: Collection, options: BuildOptions, personal: bool) -> Collection:
     """The collection as one kind of copy shows it: without authors' notes if asked, and, in a
-    personalised copy, without the notes that only explain the placeholders."""
+    personalised copy, without the notes that only explain the placeholders. In every copy, the
+    fandom shorthand of notes and summaries ("h/c", hurt/comfort) is marked as no placeholder,
+    so the survey, --strict and personalising all read it alike."""
     if not options.notes:
-        return keep_blocks(collection, lambda block: block.kind is not BlockKind.NOTE)
-    if personal:
-        return keep_blocks(
+        collection = keep_blocks(collection, lambda block: block.kind is not BlockKind.NOTE)
+    elif personal:
+        collection = keep_blocks(
             collection, lambda block: not (block.kind is BlockKind.NOTE and explains_placeholders(block.text))
         )
-    return collection
+    return map_notes(collection, mark_fandom_shorthand)
 
 
 def book_settings(options: BuildOptions, collection: Collection, notes: list[str] | None = None) -> BookSettings:
@@ -305,7 +307,6 @@ def output_paths(options: BuildOptions, title: str, readers: list[Reader], suffi
     stem = (_shortened(slug(title), 80) or "stories") + suffix
     names = [f"{stem}-for-{s}" if s is not None else stem for s in reader_stems([r.name for r in readers])]
     return [out_dir / f"{name}.epub" for name in names]
-
 
 
 def reader_stems(names: Sequence[str | None]) -> list[str | None]:

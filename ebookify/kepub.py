@@ -49,7 +49,8 @@ _VOID = frozenset(
 # word starts with a lower-case letter: "“Wait!” she said." and "I was… thinking" are one sentence.
 # No-break spaces are there to keep words together, so they never end a sentence.
 _SPACE = r"[^\S\u00a0\u2007\u202f]"
-_SENTENCE_END = re.compile(rf"[.!?…]+[\"'”’»›)\]}}]*{_SPACE}+")
+# (Entered at the start of a run of marks and taken possessively: linear on "!!!!…" of any length.)
+_SENTENCE_END = re.compile(rf"(?<![.!?…])[.!?…]++[\"'”’»›)\]}}]*+{_SPACE}+")
 
 
 def split_sentences(text: str) -> list[str]:

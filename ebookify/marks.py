@@ -20,6 +20,9 @@ SUP_OPEN, SUP_CLOSE = "\ufdd9", "\ufdda"
 SUB_OPEN, SUB_CLOSE = "\ufddb", "\ufddc"
 # The description of a picture that is not in the book ("[Picture: a white lighthouse]").
 PICTURE_OPEN, PICTURE_CLOSE = "\ufddd", "\ufdde"
+# Inside a code that is not a placeholder ("h\ufddf/c" for hurt/comfort in a summary): it keeps
+# the survey and personalising from reading it as one, and shows as nothing.
+AS_WRITTEN = "\ufddf"
 MARK = re.compile("[\ufdd0-\ufdef]")  # the whole noncharacter block: input is cleared of it
 
 # Each opening mark and the closing mark that ends it, in the order a paragraph nests them.

@@ -260,3 +260,19 @@ def keep_blocks(collection: Collection, keep: Callable[[Block], bool]) -> Collec
 
     books = tuple(replace(b, stories=tuple(story(s) for s in b.stories)) for b in collection.books)
     return replace(collection, books=books)
+
+
+def map_notes(collection: Collection, change: Callable[[str], str]) -> Collection:
+    """The same collection with `change` applied to what authors say about their stories rather
+    than in them: authors' notes, work summaries and chapter summaries (or Wattpad synopses)."""
+
+    def chapter(c: Chapter) -> Chapter:
+        blocks = tuple(replace(b, text=change(b.text)) if b.kind is BlockKind.NOTE else b for b in c.blocks)
+        return replace(c, blocks=blocks, synopsis=c.synopsis and change(c.synopsis))
+
+    def story(s: Story) -> Story:
+        work = s.work and replace(s.work, summary=s.work.summary and change(s.work.summary))
+        return replace(s, parts=tuple(chapter(p) for p in s.parts), work=work)
+
+    books = tuple(replace(b, stories=tuple(story(s) for s in b.stories)) for b in collection.books)
+    return replace(collection, books=books)

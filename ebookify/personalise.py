@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from .errors import EbookifyError
+from .marks import AS_WRITTEN
 
 NAME = "Y/N"
 NAME_CODES = (NAME, "F/N")  # the codes --name fills
@@ -38,11 +39,15 @@ _PLACEHOLDER = re.compile(
 )
 _CODE = re.compile(r"^[(\[{]?\s*([A-Za-z](?:\s*/\s*[A-Za-z]){1,2})\s*[)\]}]?$")
 # Codes of the same shape that writers use for other things: author's and translator's notes,
-# AO3's relationship categories, "n/a", "w/o", "b/c", "18 y/o", shout-outs, trigger warnings.
+# AO3's relationship categories, "n/a", "w/o", "b/c", "18 y/o", shout-outs, trigger warnings,
+# "w/e" (whatever), "j/k", "b/w", "n/c" (non-con), "d/s", "r/r" (read and review), "a/b/o".
 NOT_PLACEHOLDERS = frozenset(
     {"A/N", "T/N", "F/M", "M/M", "F/F", "M/F", "G/T", "N/A", "W/O", "B/C", "A/C", "I/O", "Y/O"}
-    | {"P/S", "O/C", "S/O", "A/U", "T/W", "C/W"}
+    | {"P/S", "O/C", "S/O", "A/U", "T/W", "C/W", "W/E", "J/K", "B/W", "N/C", "D/S", "R/R", "A/B/O"}
 )
+# Family codes that, written bare in lower case in what authors say about a story (summaries,
+# notes), are fandom shorthand: "lots of h/c" is hurt/comfort, not hair colour.
+FANDOM_SHORTHAND = frozenset({"h/c"})
 _LINE_BREAKS = re.compile(r"[\n\r\v\f\x1c-\x1e\x85\u2028\u2029]")
 _CONTROLS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 _UNWRITABLE = re.compile("[\ud800-\udfff\ufffe\uffff\ufdd0-\ufdef]")
@@ -121,7 +126,9 @@ def personalise(text: str, values: Mapping[str, str], tally: Tally) -> str:
     """
 
     def replace(match: re.Match[str]) -> str:
-        code = _code_of(match)
+        code = _placeholder(match)
+        if code is None:
+            return match.group(0)
         if code in values:
             tally.replaced[code] += 1
             value = values[code]
@@ -134,21 +141,46 @@ def personalise(text: str, values: Mapping[str, str], tally: Tally) -> str:
 
 
 def find_codes(text: str) -> list[str]:
-    """The placeholder codes in `text`, in order: every family code, and any other code written
-    like a placeholder (in brackets, or in capitals) that is not a known abbreviation."""
+    """The placeholder codes in `text`, in order: exactly those personalise() would replace."""
     if "/" not in text:
         return []
-    found = []
-    for match in _PLACEHOLDER.finditer(text):
-        code = _code_of(match)
-        written_as_one = match.group("bare") is None or match.group("bare").isupper()
-        if code in FAMILIES or (written_as_one and code not in NOT_PLACEHOLDERS):
-            found.append(code)
-    return found
+    return [code for code in map(_placeholder, _PLACEHOLDER.finditer(text)) if code is not None]
+
+
+def _placeholder(match: re.Match[str]) -> str | None:
+    """The code, if this match is a placeholder: the one definition the survey and personalise
+    share. Not one: a known abbreviation ("A/N", "n/a"); a two-letter code outside the families
+    written bare and not in capitals ("b/f", "w/e"), which is a word; a legend's code ("Y/N = your
+    name"), which names the placeholder rather than standing for the reader."""
+    code = _code_of(match)
+    bare = match.group("bare")
+    if code in NOT_PLACEHOLDERS:
+        return None
+    if bare is not None and code not in FAMILIES and not bare.isupper() and code.count("/") == 1:
+        return None
+    if _LEGEND_MEANING.match(match.string, match.end()):
+        return None
+    return code
 
 
 def _code_of(match: re.Match[str]) -> str:
     return (match.group("round") or match.group("square") or match.group("curly") or match.group("bare")).upper()
+
+
+def mark_fandom_shorthand(text: str) -> str:
+    """A summary or note with its code-shaped fandom shorthand marked as written, so that no
+    later step takes it for a placeholder: "h/c" (hurt/comfort) and bare codes outside the
+    families ("H/D", a ship). Bracketed codes, and family codes in capitals, stay placeholders."""
+    if "/" not in text:
+        return text
+
+    def mark(match: re.Match[str]) -> str:
+        bare, code = match.group("bare"), _placeholder(match)
+        if bare is None or code is None or (code in FAMILIES and bare not in FANDOM_SHORTHAND):
+            return match.group(0)
+        return bare[0] + AS_WRITTEN + bare[1:]
+
+    return _PLACEHOLDER.sub(mark, text)
 
 
 def in_caps_run(text: str, start: int, end: int) -> bool:
@@ -175,21 +207,43 @@ def parse_setting(raw: str) -> tuple[str, str]:
     return code, check_value(value, f"the value of --set {code}")
 
 
-# A note that only tells the reader what the placeholders mean ("Y/N = your name, E/C = eye
-# colour") would read "Sam = your name" in a personalised copy: such notes are left out there.
-_NOTE_LABEL = re.compile(r"^\s*[(\[]?\s*(?:a/n|author[’']?s\s+notes?|notes?|key|guide|legend)\s*[:\-–—]\s*", re.I)
-_DEFINITION = re.compile(
-    rf"^[(\[{{]?\s*{_CODE_SHAPE}\s*[)\]}}]?\s*(?:=|:|-|–|—|means|is|stands\s+for)\s*"
-    r"(?=[^=.!?]*\b(?:name|surname|nickname|colou?r|length|tone|height)s?\b)[^=.!?]{1,40}?[.!)\]]*$",
+# A legend says what a placeholder stands for: "Y/N = your name", "(l/n) - last name",
+# "E/C: eye colour", "B/F/N = boyfriend's name". After its code: a separator, then what the code
+# means, then the end of the clause: describing words and a noun such as name or colour ("your
+# last name", "eye colour"). After "=" (or an arrow) also "your" and a few words ("your best
+# friend"); but not just any words, as "Y/N = Trouble" may be a title, and after a colon or a dash
+# not even those, as story text uses them too ("Y/N: nice name." in a chat fic).
+_MARKS = "[\ufdd0-\ufdd3]*"  # italics or bold around the code or the words
+_NOUN = r"(?:sur|nick|user|pet\s*|hair\s*)?(?:names?|colou?rs?|lengths?|tones?|heights?|styles?|ages?)"
+_WHOSE = r"(?:your|ur|yer|ya|you[’']?re|the(?:\s+reader[’']?s?)?|reader[’']?s?|his|her|their)"
+_DESCRIBING = (
+    r"(?:first|last|middle|full|given|family|birth|maiden|pet|eye|eyes|hair|skin|fav|favou?rite|best"
+    r"|natural|dyed|(?:boy|girl|best\s*)?friend[’']?s|crush[’']?s|partner[’']?s|brother[’']?s|sister[’']?s"
+    r"|mom[’']?s|mum[’']?s|dad[’']?s|mother[’']?s|father[’']?s|kid[’']?s|child[’']?s|dog[’']?s|cat[’']?s)"
+)
+_MEANING_WORDS = rf"(?:{_WHOSE}\s+)?(?:{_DESCRIBING}\s+){{0,2}}{_NOUN}"
+_CLAUSE_END = (
+    rf"{_MARKS}[)\]}}]?{_MARKS}"
+    rf"(?=\s*(?:[,;.!?)\]}}•|&\n\ufdd4]|$)|\s+and\b|\s+[(\[{{]?{_CODE_SHAPE}(?![\w/]))"
+)
+_YOUR_WORDS = r"(?:your|ur|yer|you[’']?re|(?:the\s+)?reader[’']?s?)(?:\s++[^\W\d_][\w’'-]{0,24}+){1,3}"
+_LEGEND_MEANING = re.compile(
+    rf"{_MARKS}(?:\s*+(?:=+>?|→|⇒)\s*+[(\[{{]?{_MARKS}(?:{_YOUR_WORDS}|{_MEANING_WORDS})"
+    rf"|(?:\s*+(?::|-+>?|–|—)|\s++stands\s++for)\s*+[(\[{{]?{_MARKS}{_MEANING_WORDS}){_CLAUSE_END}",
     re.IGNORECASE,
 )
+_LEGEND = re.compile(rf"(?:{_PLACEHOLDER.pattern}){_LEGEND_MEANING.pattern}", re.IGNORECASE)
+# A note's own label before its legend ("A/N:", "Key -").
+_NOTE_LABEL = re.compile(r"^\s*+[(\[]?\s*+(?:a/n|author[’']?s\s+notes?|notes?|key|guide|legend)\s*+[:\-–—]\s*+", re.I)
+_BETWEEN_CLAUSES = re.compile(r"(?:[\s,;.!?)\]}•|&]++|\band\b)*+")
 
 
 def explains_placeholders(text: str) -> bool:
-    """Whether a note does nothing but define placeholders ("Y/N = your name, (E/C) - eye colour")."""
-    body = _NOTE_LABEL.sub("", plain_text(text)).strip()
-    segments = [part.strip() for part in re.split(r"[,;\n•|]+|\s{2,}", body) if part.strip()]
-    return bool(segments) and all(_DEFINITION.match(part) for part in segments)
+    """Whether a note does nothing but define placeholders ("Y/N = your name, (E/C) - eye colour").
+    In a personalised copy such a note is left out: it would explain codes the reader never sees."""
+    body = _NOTE_LABEL.sub("", plain_text(text))
+    rest = _LEGEND.sub("", body)
+    return rest != body and _BETWEEN_CLAUSES.fullmatch(rest) is not None
 
 
 def plain_text(text: str) -> str:

@@ -9,6 +9,8 @@ author wrote them, never "repaired".
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 
 from .marks import has_marks, join_marks, split_marks
 
@@ -16,6 +18,12 @@ from .marks import has_marks, join_marks, split_marks
 # with a literal lets the regex engine jump from quote to quote instead of trying every position
 # (three times faster on a book). Each rule also names a trigger, a substring without which it
 # cannot match, so it is not run at all where it has nothing to do.
+#
+# Every rule is linear in its input, even on 60,000 spaces in a row: a pattern that may start
+# anywhere in a run (`[^\S\n]*--`) and scan to its end before failing does n steps at each of n
+# places. So a run of spaces is only entered at its first character (a space after no space),
+# and runs are taken possessively (`*+`, `++`): nothing is given back for a retry that could
+# never succeed. bench/growth.py measures it.
 
 # A quote mark `q` where only an opening one can stand: at the start, after a space or an opening
 # bracket, or after another quote mark that opens (straight, as in "'Hi,' he said", or curled).
@@ -23,56 +31,152 @@ _OPENING_CONTEXT = "\\s(\\[{“‘"
 
 
 def _opens(q: str) -> str:
-    # Not preceded by a character outside the context: so preceded by one inside, or by nothing.
+    return q + _stands_to_open(q)
+
+
+def _stands_to_open(q: str) -> str:
+    """Right after the mark `q`: whether it stands where only an opening mark can."""
+    # Not preceded by a character outside the context: so preceded by one inside, or by nothing;
+    # or preceded by a straight quote that opens (as a double one after a dash does before a word).
     ctx = _OPENING_CONTEXT
-    return rf"{q}(?:(?<![^{ctx}]{q})|(?<=[{ctx}][\"']{q})|(?<=^[\"']{q}))"
+    return rf"(?:(?<![^{ctx}]{q})|(?<=[{ctx}][\"']{q})|(?<=[—–/]\"{q})(?=\w)|(?<=^[\"']{q}))"
 
 
 # After a dash or slash a quote opens only when a word follows ("—“stop”"); before punctuation or
 # a space it closes ("sorry—”.").
 def _opens_after_dash(q: str) -> str:
-    return rf"{q}(?<=[—–/]{q})"
+    return q + _stands_after_dash(q)
 
 
-# Words that lose their first letters to an apostrophe ('cause, 'em): that mark is an apostrophe,
-# not an opening single quote.
-_ELISIONS = r"(?:cause|cos|coz|cuz|em|til|till|tis|twas|bout|round|n|nother|kay|sup|ya|yall|ello|fraid|scuse)"
+def _stands_after_dash(q: str) -> str:
+    return rf"(?<=[—–/]{q})"
+
+
+# Words that lose their first letters to an apostrophe ('cause, 'em, the 'Verse): that mark is an
+# apostrophe, not an opening single quote, wherever an opening quote could stand.
+_ELISIONS = (
+    r"(?:cause|cos|coz|cuz|course|em|til|till|tis|twas|twere|twill|twould|bout|round|n|nother|kay|sup|ya|yall"
+    r"|ello|allo|fraid|scuse|cept|member|nuff|neath|tween|gainst|im|verse|nam)"
+)
+_SINGLE = "'"
+# A single quote at the start of a word, where an opening quote could stand. It is one only if a
+# closing single quote follows in the same paragraph: "Watches 'Verse" has none, so its mark is
+# no quote (an apostrophe if the word is a known elision, else left straight as written).
+_OPENS_IF_CLOSED = rf"(?:{_stands_to_open(_SINGLE)}(?=\S)|{_stands_after_dash(_SINGLE)}(?=\w))"  # after the mark
+# A single quote that can close: after a character, before no letter or digit ("no.'", "her'"),
+# and not one that stands to open. Straight or curled: one pattern each, each starting with its
+# literal, which the engine finds far faster than either of two characters.
+_SINGLE_CLOSERS = (rf"'(?<=\S')(?!\w)(?!{_OPENS_IF_CLOSED})", r"’(?<=\S’)(?!\w)")
 
 # Space a dash may swallow: not a line break (AO3 text keeps its <br/>, seen here as "\n").
 _SPACE = r"[^\S\n]"
 _END = r"$|(?=\n)"
+# A run of such space, entered only at its start and never given back (see the top). It starts
+# with its character class, which the engine can skip to as it would to a literal.
+_RUN_OF_SPACE = rf"{_SPACE}(?<!{_SPACE}{_SPACE}){_SPACE}*+"
 
-RULES: tuple[tuple[str, re.Pattern[str], str], ...] = tuple(
-    (trigger, re.compile(pattern, re.IGNORECASE), replacement)
-    for trigger, pattern, replacement in (
-        # Three or more dots, or spaced dots, are one ellipsis character (it never breaks a line).
-        (".", r"\.(?: ?\.){2,}", "…"),
-        # Two or three hyphens were a typewriter's em dash.
-        # (Not in an internationalised domain name: "xn--bcher".)
-        ("--", rf"{_SPACE}*(?<!-)(?<!xn)-{{2,3}}(?!-){_SPACE}*", "—"),
-        # A spaced hyphen between numbers is a range: en dash, no spaces ("5 - 10" -> "5–10").
-        ("-", rf"(?<=\d){_SPACE}+-{_SPACE}+(?=\d)", "–"),
-        # A spaced hyphen is a dash; also "I - I" stammers and a trailing "But - ".
-        ("-", rf"{_SPACE}+-(?:{_SPACE}+|{_END}|(?=[\"'”’]))", "—"),
-        # A word cut off ("B- Kylo", "B-" before a closing quote or at the end), but not a
-        # suspended hyphen ("pre- and post-war").
-        ("-", rf"(?<=\w)-(?:{_SPACE}+(?!(?:and|or|nor|to)\b)(?=\w)|(?=[\"'”’]|{_END}))", "—"),
-        # Feet and inches are primes, not quotes (5'10").
-        ("'", r"'(?<=\d')(?=\d{1,2}\")", "′"),
-        ("′", r"\"(?<=\d′\d\")|\"(?<=\d′\d\d\")", "″"),
-        # An apostrophe inside a word (don't, Y/N's).
-        ("'", r"'(?<=\w')(?=\w)", "’"),
-        # A leading apostrophe: 'cause, 'em, '90s.
-        ("'", _opens("'") + r"(?=" + _ELISIONS + r"\b|\d\d(?:s\b|\b))", "’"),
-        # Opening marks: where only an opening mark can stand, before a character.
-        ("'", _opens("'") + r"(?=\S)", "‘"),
-        ('"', _opens('"') + r"(?=\S)", "“"),
-        ("'", _opens_after_dash("'") + r"(?=\w)", "‘"),
-        ('"', _opens_after_dash('"') + r"(?=[\w‘'])", "“"),
-        # Closing marks: right after a character.
-        ("'", r"'(?<=\S')", "’"),
-        ('"', r"\"(?<=\S\")", "”"),
-    )
+
+def _dots(match: re.Match[str]) -> str:
+    """Three dots are an ellipsis; four are an ellipsis and a full stop ("them...." ends a
+    sentence). A longer row is the author's own length of pause: left as written."""
+    dots = match[0].count(".")
+    return {3: "…", 4: "…."}.get(dots, match[0])
+
+
+Replacement = str | Callable[[re.Match[str]], str]
+
+
+@dataclass(frozen=True)
+class _Rule:
+    trigger: str
+    pattern: re.Pattern[str]
+    replacement: Replacement
+
+    def apply(self, text: str) -> str:
+        return self.pattern.sub(self.replacement, text)
+
+    def edits(self, text: str) -> Iterator[tuple[int, int, str]]:
+        """(start, end, new text) of each replacement, in order."""
+        for match in self.pattern.finditer(text):
+            new = self.replacement if isinstance(self.replacement, str) else self.replacement(match)
+            yield match.start(), match.end(), new
+
+
+class _SingleQuotes:
+    """Straight single quotes left by the apostrophe rules, in one pass over one state of the text.
+    One at the start of a word becomes an opening quote if a closing single quote follows in its
+    paragraph (line), and is otherwise left straight; one after a character closes. Linear: the
+    next closer and the line's end are searched for only once each is passed, so no stretch of
+    text is read twice however many quotes wait for a closer."""
+
+    trigger = "'"
+    _QUOTE = re.compile(rf"'(?:(?P<opens>{_OPENS_IF_CLOSED})|(?<=\S'))")
+    _CLOSERS = tuple(re.compile(closer) for closer in _SINGLE_CLOSERS)
+
+    def edits(self, text: str) -> Iterator[tuple[int, int, str]]:
+        beyond = len(text) + 1
+        line_end, closers = -1, [-1] * len(self._CLOSERS)  # the next of each after the last quote
+        for match in self._QUOTE.finditer(text):
+            start = match.start()
+            if match.group("opens") is None:
+                yield start, start + 1, "’"
+                continue
+            if line_end < start:
+                line_end = text.find("\n", start) % beyond  # no "\n": the text's end
+            for kind, pattern in enumerate(self._CLOSERS):
+                if closers[kind] < start:
+                    found = pattern.search(text, start + 1)
+                    closers[kind] = found.start() if found else beyond
+            if min(closers) < line_end:
+                yield start, start + 1, "‘"
+
+    def apply(self, text: str) -> str:
+        pieces, last = [], 0
+        for start, end, new in self.edits(text):
+            pieces += [text[last:start], new]
+            last = end
+        return "".join(pieces) + text[last:] if pieces else text
+
+
+def _rule(trigger: str, pattern: str, replacement: Replacement) -> _Rule:
+    return _Rule(trigger, re.compile(pattern, re.IGNORECASE), replacement)
+
+
+RULES: tuple[_Rule | _SingleQuotes, ...] = (
+    # Three dots, or spaced dots, are one ellipsis character (it never breaks a line); four keep
+    # their full stop.
+    _rule(".", r"\.(?: ?\.){2,}+", _dots),
+    # Two or three hyphens were a typewriter's em dash.
+    # (Not in an internationalised domain name: "xn--bcher".)
+    # (The space before may already have gone with the dash before it: "-- --".)
+    _rule("--", rf"(?:{_RUN_OF_SPACE})?(?<!-)(?<!xn)-{{2,3}}(?!-){_SPACE}*+", "—"),
+    # A spaced hyphen between numbers is a range: en dash, no spaces ("5 - 10" -> "5–10").
+    _rule("-", rf"{_SPACE}(?<=\d{_SPACE}){_SPACE}*+-{_SPACE}++(?=\d)", "–"),
+    # A spaced hyphen is a dash; also "I - I" stammers and a trailing "But - ".
+    _rule("-", rf"{_RUN_OF_SPACE}-(?:{_SPACE}++|{_END}|(?=[\"'”’]))", "—"),
+    # A word cut off ("B- Kylo", "B-" before a closing quote or at the end), but not a
+    # suspended hyphen ("pre- and post-war").
+    _rule("-", rf"-(?<=\w-)(?:{_SPACE}++(?!(?:and|or|nor|to)\b)(?=\w)|(?=[\"'”’]|{_END}))", "—"),
+    # Feet and inches are primes, not quotes (5'10", 5'10).
+    _rule("'", r"'(?<=\d')(?=\d{1,2}(?![\w'’]))", "′"),
+    _rule("′", r"\"(?<=\d′\d\")|\"(?<=\d′\d\d\")", "″"),
+    # An apostrophe inside a word (don't, Y/N's).
+    _rule("'", r"'(?<=\w')(?=\w)", "’"),
+    # A leading apostrophe: 'cause, 'em, '90s, '67 (but '42' is a quoted number).
+    _rule(
+        "'",
+        rf"(?:{_opens(_SINGLE)}|{_opens_after_dash(_SINGLE)})(?={_ELISIONS}\b|\d\d(?:s\b|\b(?!['’])))",
+        "’",
+    ),
+    # Opening single quotes (only those with a closing one after them) and closing ones.
+    _SingleQuotes(),
+    # Opening double quotes: where only an opening mark can stand, before a character.
+    _rule('"', _opens('"') + r"(?=\S)", "“"),
+    # After a dash, before a word or an opening single quote (a straight one before a word):
+    # "—“'Cause…" opens, "sorry—”' and" closes both.
+    _rule('"', _opens_after_dash('"') + r"(?=[\w‘]|['’]\w)", "“"),
+    # Closing double quotes: right after a character.
+    _rule('"', r"\"(?<=\S\")", "”"),
 )
 
 
@@ -85,9 +189,9 @@ def typeset(text: str) -> str:
 
 
 def _apply_rules(text: str) -> str:
-    for trigger, pattern, replacement in RULES:
-        if trigger in text:
-            text = pattern.sub(replacement, text)
+    for rule in RULES:
+        if rule.trigger in text:
+            text = rule.apply(text)
     return text
 
 
@@ -108,20 +212,20 @@ def typeset_all(texts: list[str]) -> list[str]:
 def _typeset_around_marks(text: str) -> str:
     """Typeset the plain text, moving each mark along with the characters before it."""
     plain, marks = split_marks(text)
-    for _, pattern, replacement in RULES:
+    for rule in RULES:
         pieces, shifted, last, delta = [], [], 0, 0
         marks_left = iter(marks)
         pending = next(marks_left, None)
-        for match in pattern.finditer(plain):
-            while pending is not None and pending[0] <= match.start():
+        for start, end, replacement in rule.edits(plain):
+            while pending is not None and pending[0] <= start:
                 shifted.append((pending[0] + delta, pending[1]))
                 pending = next(marks_left, None)
-            while pending is not None and pending[0] < match.end():  # inside a replaced run: before it
-                shifted.append((match.start() + delta, pending[1]))
+            while pending is not None and pending[0] < end:  # inside a replaced run: before it
+                shifted.append((start + delta, pending[1]))
                 pending = next(marks_left, None)
-            pieces += [plain[last : match.start()], replacement]
-            delta += len(replacement) - (match.end() - match.start())
-            last = match.end()
+            pieces += [plain[last:start], replacement]
+            delta += len(replacement) - (end - start)
+            last = end
         while pending is not None:
             shifted.append((pending[0] + delta, pending[1]))
             pending = next(marks_left, None)

@@ -10,7 +10,8 @@ from ebookify.typography import typeset, typeset_all
 
 ELLIPSIS = [
     pytest.param("Wait...", "Wait…", id="three-dots"),
-    pytest.param("Wait....", "Wait…", id="four-dots"),
+    pytest.param("Wait....", "Wait….", id="four-dots-keep-the-full-stop"),
+    pytest.param("Wait......", "Wait......", id="longer-rows-left-alone"),
     pytest.param("Wait. . .", "Wait…", id="spaced-dots"),
     pytest.param("...and then", "…and then", id="leading"),
     pytest.param("Stop ... now", "Stop … now", id="between-spaces"),
@@ -230,14 +231,16 @@ MULTI_PARAGRAPH = [
         ["“It was late.", "“Too late.", "“So we stayed.”"],
         id="three-paragraphs",
     ),
-    pytest.param(["'I went home.", "'Then we left.'"], ["‘I went home.", "‘Then we left.’"], id="single"),
+    # A single quote with no closing one after it in its paragraph may be an apostrophe: as written.
+    pytest.param(["'I went home.", "'Then we left.'"], ["'I went home.", "‘Then we left.’"], id="single"),
     pytest.param(['"Wait...', '"...for me."'], ["“Wait…", "“…for me.”"], id="with-ellipses"),
 ]
 
 
 @pytest.mark.parametrize(("paragraphs", "expected"), MULTI_PARAGRAPH)
 def test_multi_paragraph_dialogue_keeps_opening_quotes(paragraphs: list[str], expected: list[str]) -> None:
-    """Typeset runs one paragraph at a time; an unclosed quote at the end is still an opening one."""
+    """Typeset runs one paragraph at a time; an unclosed double quote is still an opening one (a
+    single one may be an apostrophe, so it opens only when it is closed in its paragraph)."""
     assert [typeset(p) for p in paragraphs] == expected
 
 
