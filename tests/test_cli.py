@@ -183,18 +183,18 @@ def test_check_and_sharing_options_are_documented(tmp_path):
 
 SUMMARIES = [
     # (story body, extra arguments, the summary lines on stderr)
-    ("Y/N ran.", ["--kepub"], ["1 EPUB and 1 Kobo KEPUB of 'Harbour Imagines': 1 story, 1 part, 2 words"]),
+    ("Y/N ran.", ["--kepub"], ["1 EPUB and 1 Kobo KEPUB of 'The Last Ferry': 1 story, 1 part, 2 words"]),
     (
         "Y/N ran.",
         ["-n", "Alex", "--kepub"],
-        ["2 EPUBs and 2 Kobo KEPUBs of 'Harbour Imagines': 1 story, 1 part, 2 words"],
+        ["2 EPUBs and 2 Kobo KEPUBs of 'The Last Ferry': 1 story, 1 part, 2 words"],
     ),
     (
         " ".join(["Y/N"] * 1_650),
         [],
-        ["1 EPUB of 'Harbour Imagines': 1 story, 1 part, 1,650 words", "  Sam: 1,650 placeholders replaced"],
+        ["1 EPUB of 'The Last Ferry': 1 story, 1 part, 1,650 words", "  Sam: 1,650 placeholders replaced"],
     ),
-    ("Nobody here.", [], ["1 EPUB of 'Harbour Imagines': 1 story, 1 part, 2 words", "  Sam: 0 placeholders replaced"]),
+    ("Nobody here.", [], ["1 EPUB of 'The Last Ferry': 1 story, 1 part, 2 words", "  Sam: 0 placeholders replaced"]),
 ]
 
 
@@ -225,7 +225,7 @@ def test_check_in_a_pipe_is_plain_lines(tmp_path, stories):
     stories(CHECK_STORIES)
     result = run(tmp_path, "check", "-n", "Sam")
     assert result.stdout.splitlines() == [
-        "Harbour Imagines: 1 story, 2 parts, 12,356 words",
+        "The Lantern Keeper of the Long Northern Causeway: 1 story, 2 parts, 12,356 words",
         "The Lantern Keeper of the Long Northern Causeway (Ansel Quade x Reader): 12,356 words",
         "  part 1: stories/01.txt, 11 words, 23.7K reads · 1.1K votes · 96 comments",
         "  part 2: stories/02.txt, 12,345 words, 14.2K reads · 803 votes · 57 comments",
