@@ -299,7 +299,7 @@ def output_paths(options: BuildOptions, title: str, readers: list[Reader], suffi
     two readers never share a file, whatever their names (reader_stems)."""
     out_dir = options.out_dir
     if options.output is not None:
-        if not options.output.is_dir():
+        if not os.path.isdir(options.output):  # never raises: an unreadable path is a file to write
             if len(readers) > 1:
                 raise EbookifyError("-o/--output names one file, but there are several readers; use --out-dir")
             return [options.output]
