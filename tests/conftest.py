@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 import shutil
 import zipfile
@@ -109,3 +110,40 @@ def assert_zip_structure(data: bytes) -> None:
     assert all(idref in manifest for idref in spine)
     for page in epub_pages(data).values():  # every page parses, and says its language
         assert page.get("{http://www.w3.org/XML/1998/namespace}lang")
+
+
+# --- golden files -----------------------------------------------------------------------------
+# tests/golden/<name>.sha256 holds the digest of a book as a reviewed build made it. A change to
+# the design changes the book's bytes on purpose: regenerate every digest with one command,
+#     python -m pytest --save-golden-files
+# and commit the new tests/golden/*.sha256 with the change that explains them.
+GOLDEN = REPO / "tests" / "golden"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--save-golden-files",
+        action="store_true",
+        help="write tests/golden/*.sha256 from this run's builds instead of comparing with them",
+    )
+
+
+@pytest.fixture
+def golden(request: pytest.FixtureRequest):
+    """golden(name, data): data's SHA-256 must equal tests/golden/<name>.sha256 (or, with
+    --save-golden-files, becomes it)."""
+    save = request.config.getoption("--save-golden-files")
+
+    def compare(name: str, data: bytes) -> None:
+        digest = hashlib.sha256(data).hexdigest()
+        path = GOLDEN / f"{name}.sha256"
+        if save:
+            GOLDEN.mkdir(exist_ok=True)
+            path.write_text(f"{digest}\n", encoding="ascii")
+        assert path.is_file(), f"no golden digest {path}: make it with python -m pytest --save-golden-files"
+        assert path.read_text(encoding="ascii").strip() == digest, (
+            f"{name} is not byte-identical to the golden build; if the change is meant, run "
+            "python -m pytest --save-golden-files and commit tests/golden/"
+        )
+
+    return compare
