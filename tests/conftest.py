@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import shutil
+import subprocess
 import zipfile
 from pathlib import Path
 
@@ -48,6 +50,23 @@ def stories(tmp_path: Path):
         return folder
 
     return write
+
+
+def invoke(cwd: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    """The command run in this process (typer's CliRunner), for the long tables of errors: the same
+    app, arguments, environment and working folder as `python -m ebookify`, without a Python start
+    for each row. Output comes back as a finished process's would (text; .stdout_bytes/.stderr_bytes
+    too). An exception that is not the app's own exit is raised, not turned into a code, so a
+    traceback a user would see fails the test. A few tests still start real processes (test_cli)."""
+    from typer.testing import CliRunner
+
+    from ebookify.cli import app
+
+    with contextlib.chdir(cwd):
+        result = CliRunner().invoke(app, list(args), env=env, catch_exceptions=False, prog_name="ebookify")
+    done = subprocess.CompletedProcess(list(args), result.exit_code, result.stdout, result.stderr)
+    done.stdout_bytes, done.stderr_bytes = result.stdout_bytes, result.stderr_bytes  # type: ignore[attr-defined]
+    return done
 
 
 def epub_pages(data: bytes) -> dict[str, etree._Element]:

@@ -13,7 +13,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from conftest import OPF_NS, assert_valid_epub, epub_opf, epub_pages, page_text, story_text
+from conftest import OPF_NS, assert_valid_epub, invoke, epub_opf, epub_pages, page_text, story_text
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from lxml import etree
@@ -335,9 +335,9 @@ def test_hints_say_where_a_value_belongs(tmp_path, stories, readers, args, expec
     if readers is not None:
         (tmp_path / "friends.toml").write_text(readers, encoding="utf-8")
         args = [*args, "--readers", "friends.toml"]
-    result = run(tmp_path, "build", "--set", "L/N=Rivers", *args)
+    result = invoke(tmp_path, "build", "--set", "L/N=Rivers", *args)
     assert result.returncode == 0, result.stderr
     lines = [line.removeprefix("ebookify: warning: ") for line in result.stderr.splitlines() if "warning" in line]
     assert lines == ['"Fog" (Mara Voss) is missing part 2 of 2', *expected]
-    checked = run(tmp_path, "check", "--json", "--set", "L/N=Rivers", *args)
+    checked = invoke(tmp_path, "check", "--json", "--set", "L/N=Rivers", *args)
     assert json.loads(checked.stdout)["warnings"] == ['"Fog" (Mara Voss) is missing part 2 of 2', *expected]
