@@ -17,7 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import assert_valid_epub, invoke, epub_pages, page_text, story_text
+from conftest import assert_valid_epub, epub_pages, invoke, page_text, story_text
 from PIL import Image
 
 from ebookify.model import Chapter

@@ -13,7 +13,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from conftest import OPF_NS, assert_valid_epub, invoke, epub_opf, epub_pages, page_text, story_text
+from conftest import OPF_NS, assert_valid_epub, epub_opf, epub_pages, invoke, page_text, story_text
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from lxml import etree
