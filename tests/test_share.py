@@ -206,7 +206,8 @@ NAME_CHARACTERS = st.characters(
 )
 NAMES = (
     st.lists(
-        st.text(NAME_CHARACTERS, min_size=1, max_size=6) | st.sampled_from(["'\"<>&;\\", "👩🏽‍💻", "שלום", "عليé"])
+        st.text(NAME_CHARACTERS, min_size=1, max_size=6) | st.sampled_from(["'\"<>&;\\", "👩🏽‍💻", "שלום", "عليé"]),
+        min_size=1,
     )
     .map(lambda pieces: "".join(pieces).strip()[:100])
     .filter(bool)
