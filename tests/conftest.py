@@ -115,6 +115,12 @@ def assert_valid_epub(path: Path) -> None:
     assert_zip_structure(path.read_bytes())
 
 
+def assert_sound_epub(path: Path) -> None:
+    """The cheap checks of assert_valid_epub (zip layout, manifest, spine, every page strict XML with
+    a language), for a test's own book: EPUBCheck sees a book of the same kind in tests/books.py."""
+    assert_zip_structure(path.read_bytes())
+
+
 class ValidatedBooks:
     """The representative books (tests/books.py), each built and checked by EPUBCheck the first
     time a test asks for it, and never again in the session."""
