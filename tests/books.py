@@ -67,14 +67,6 @@ def sample(root: Path) -> list[Path]:
     ]
 
 
-@representative("sample-kepub")
-def sample_kepub(root: Path) -> list[Path]:
-    """The bundled stories as EPUB and KEPUB (test_kepub, test_ereaders' --kepub)."""
-    stories, covers = sample_folders(root)
-    options = BuildOptions(stories=stories, covers=covers, out_dir=root / "dist", names=("Sam",), kepub=True)
-    return [path for path in written(options) if path.name.endswith(".kepub.epub")]
-
-
 @representative("several-books")
 def several_books(root: Path) -> list[Path]:
     """Two Wattpad books, a story in parts, an author and a regional language (test_build,
@@ -135,7 +127,8 @@ def ao3_mix(root: Path) -> list[Path]:
     """Everything AO3 in one collection with the bundled Wattpad stories, as EPUB and KEPUB: every
     fixture download that builds, the formatting fixture, saved pages, UTF-16 and Windows-1252
     files, hostile formatting, deep nesting and repeated images (test_ao3, test_ao3_formatting,
-    test_ao3_saved_page, test_ao3_charset, test_warnings_located)."""
+    test_ao3_saved_page, test_ao3_charset, test_warnings_located); its KEPUB holds the bundled
+    Wattpad stories too (test_kepub, test_ereaders' --kepub)."""
     from test_ao3_charset import ONESHOT, PAGE, declared
     from test_ao3_formatting import DEEP, HOSTILE_FORMATTING, with_text
     from test_warnings_located import MULTI

