@@ -6,7 +6,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from conftest import story_text
+from conftest import invoke, story_text
 
 from ebookify.build import BuildOptions, build, checked_for_kindle
 from ebookify.errors import EbookifyError
@@ -36,3 +36,33 @@ def test_a_book_over_the_e_mail_limit_is_a_warning_not_a_refusal(tmp_path):
     entries, path = built_entries(tmp_path)
     (warning,) = checked_for_kindle(entries, 60 * 2**20, path)
     assert warning.startswith(f"{path}: ") and "over Send-to-Kindle's 50 MB e-mail limit" in warning
+
+
+EARLIER = b"an earlier build, which a failed build must leave alone"
+
+
+@pytest.mark.parametrize(
+    ("files", "args", "line"),
+    [
+        ({"afile.txt": b"x"}, ["--stories", "afile.txt"], "afile.txt is not a folder"),
+        (
+            {"stories/1.txt": story_text().encode(), "stories/2.txt": b"\xff\xfeA\x00\x00\xd8"},
+            [],
+            "stories/2.txt is not valid UTF-16 text",  # a BOM, then a lone surrogate
+        ),
+        (
+            {"stories/1.txt": b"\xfe\xff\x00A\xdc\x00"},
+            [],
+            "stories/1.txt is not valid UTF-16 text",
+        ),
+    ],
+    ids=["stories-is-a-file", "utf16-le-lone-surrogate", "utf16-be-lone-low-surrogate"],
+)
+def test_refused_in_one_line_with_the_earlier_book_kept(tmp_path, files, args, line):
+    for name, data in files.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_bytes(data)
+    (tmp_path / "out.epub").write_bytes(EARLIER)
+    result = invoke(tmp_path, "build", "-n", "Sam", "-o", "out.epub", *args)
+    assert (result.returncode, result.stdout, result.stderr) == (1, "", f"ebookify: error: {line}\n")
+    assert (tmp_path / "out.epub").read_bytes() == EARLIER
