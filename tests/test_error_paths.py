@@ -7,7 +7,9 @@ from pathlib import Path
 
 import pytest
 from conftest import invoke, story_text
+from PIL import Image
 
+from ebookify import write as write_module
 from ebookify.build import BuildOptions, build, checked_for_kindle
 from ebookify.errors import EbookifyError
 
@@ -66,3 +68,34 @@ def test_refused_in_one_line_with_the_earlier_book_kept(tmp_path, files, args, l
     result = invoke(tmp_path, "build", "-n", "Sam", "-o", "out.epub", *args)
     assert (result.returncode, result.stdout, result.stderr) == (1, "", f"ebookify: error: {line}\n")
     assert (tmp_path / "out.epub").read_bytes() == EARLIER
+
+
+def test_a_cover_that_is_not_jpeg_or_png_is_refused_naming_it(tmp_path):
+    (tmp_path / "stories").mkdir()
+    (tmp_path / "stories" / "1.txt").write_text(story_text(), encoding="utf-8")
+    (tmp_path / "covers").mkdir()
+    Image.new("RGB", (320, 512), (200, 30, 30)).save(tmp_path / "covers" / "harbour-imagines.png", "GIF")
+    (tmp_path / "out.epub").write_bytes(EARLIER)
+    result = invoke(tmp_path, "build", "-n", "Sam", "-o", "out.epub")
+    assert (result.returncode, result.stderr) == (
+        1,
+        "ebookify: error: covers/harbour-imagines.png is a GIF image; covers must be JPEG or PNG\n",
+    )
+    assert (tmp_path / "out.epub").read_bytes() == EARLIER
+
+
+def test_an_interrupt_while_the_book_is_written_leaves_no_temporary_file(tmp_path, monkeypatch):
+    """Ctrl-C while the new book's bytes are flushed (before any rename): the temporary file goes,
+    the earlier book stays (test_robust interrupts the renames)."""
+    (tmp_path / "stories").mkdir()
+    (tmp_path / "stories" / "1.txt").write_text(story_text(), encoding="utf-8")
+    (tmp_path / "out.epub").write_bytes(EARLIER)
+
+    def interrupted(fd):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(write_module.os, "fsync", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        build(BuildOptions(stories=tmp_path / "stories", output=tmp_path / "out.epub", names=("Sam",)))
+    assert (tmp_path / "out.epub").read_bytes() == EARLIER
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.epub", "stories"]
