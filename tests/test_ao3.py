@@ -197,7 +197,7 @@ def mixed(tmp_path_factory) -> tuple[Path, dict]:
     )
     report = build(options)
     (written,) = report.written
-    assert_sound_epub(written.path)
+    assert_sound_epub(written.path)  # EPUBCheck: books.py ao3-mix
     return written.path, {"warnings": report.warnings, "data": written.path.read_bytes()}
 
 

@@ -189,7 +189,7 @@ def test_hostile_text_stays_inert_text(tmp_path, stories):
         {"1.txt": story_text("<b>Who</b> - <i>Title</i>", body="\n".join(HOSTILE), synopsis="<img src=x>")}
     )
     (written,) = build(BuildOptions(stories=folder, out_dir=tmp_path / "dist", names=("<Sam & Co>",))).written
-    assert_sound_epub(written.path)
+    assert_sound_epub(written.path)  # EPUBCheck: books.py hostile
     page = epub_pages(written.path.read_bytes())["EPUB/story-001.xhtml"]
     names = {e.tag.removeprefix(XHTML) for e in page.iter() if isinstance(e.tag, str)}
     assert names <= {"html", "head", "title", "link", "body", "section", "div", "h1", "p"}
@@ -206,7 +206,7 @@ def test_user_cover_is_used(tmp_path, stories):
     Image.new("RGB", (400, 640), (200, 30, 30)).save(covers / "Harbour Imagines.png")
     Image.new("RGB", (400, 640), (30, 30, 200)).save(covers / "other.png")
     (written,) = build(BuildOptions(stories=folder, covers=covers, out_dir=tmp_path / "dist")).written
-    assert_sound_epub(written.path)
+    assert_sound_epub(written.path)  # EPUBCheck: books.py user-covers
     with zipfile.ZipFile(written.path) as book:
         assert book.read("EPUB/cover.png") == (covers / "Harbour Imagines.png").read_bytes()
 

@@ -29,7 +29,7 @@ def book(tmp_path_factory) -> bytes:
         (root / "stories" / name).write_text(story_text(title))
     options = BuildOptions(stories=root / "stories", out_dir=root / "dist", names=("Sam",), author="Mara Voss")
     (written,) = build(options).written
-    assert_sound_epub(written.path)
+    assert_sound_epub(written.path)  # EPUBCheck: books.py several-books
     return written.path.read_bytes()
 
 
@@ -154,7 +154,7 @@ def test_user_cover_is_fitted_without_distortion(tmp_path, stories, size, mode, 
         name = next(n for n in archive.namelist() if n.startswith("EPUB/cover.") and not n.endswith("xhtml"))
         image = Image.open(io.BytesIO(archive.read(name)))
     assert image.size == fitted
-    assert_sound_epub(written.path)
+    assert_sound_epub(written.path)  # EPUBCheck: books.py user-covers
 
 
 def test_huge_cover_is_a_clear_error(tmp_path, stories):
@@ -188,7 +188,7 @@ def test_kepub_build_writes_both_books_valid_and_reproducible(tmp_path, stories)
         "dist/harbour-imagines-for-sam.kepub.epub",
     ]
     kepub = tmp_path / "dist" / "harbour-imagines-for-sam.kepub.epub"
-    assert_sound_epub(kepub)
+    assert_sound_epub(kepub)  # EPUBCheck: books.py ao3-mix (its KEPUB)
     page = epub_pages(kepub.read_bytes())["EPUB/story-001.xhtml"]
     spans = [s.text for s in page.iter(f"{XHTML}span") if s.get("class") == "koboSpan"]
     assert "One sentence. " in spans and "Another one!" in spans and "Sam smiled." in spans

@@ -373,7 +373,7 @@ def test_the_last_second_of_9999_is_a_valid_date(project):
     result = run(project, "build", "-n", "Sam", "-o", "out.epub", env={"SOURCE_DATE_EPOCH": "253402300799"})
     assert result.returncode == 0, result.stderr.decode()
     assert b"9999-12-31T23:59:59Z" in zipfile.ZipFile(project / "out.epub").read("EPUB/content.opf")
-    assert_sound_epub(project / "out.epub")
+    assert_sound_epub(project / "out.epub")  # EPUBCheck: books.py hostile (dated 9999)
 
 
 # --- locales and encodings ---------------------------------------------------------------------
@@ -418,7 +418,7 @@ def test_a_phone_picture_mpo_is_a_cover_by_its_first_picture(project):
     assert (cover.format, cover.size, getattr(cover, "n_frames", 1)) == ("JPEG", (320, 512), 1)
     red, green, _ = cover.getpixel((160, 256))
     assert red > 150 and green < 80  # the first picture, not the second
-    assert_sound_epub(project / "out.epub")
+    assert_sound_epub(project / "out.epub")  # EPUBCheck: books.py user-covers (MPO)
 
 
 # --- lint on files that are not EPUBs ----------------------------------------------------------
