@@ -248,6 +248,7 @@ def test_books_for_generated_names_pass_epubcheck(validated_books):
     """Names of the generated kinds, each in a book of its own, through EPUBCheck (once a session)."""
     from books import GENERATED_NAMES
 
+    validated_books.assert_valid("generated-names")
     paths = validated_books.get("generated-names")
     assert len(paths) == len(GENERATED_NAMES)
     for path, name in zip(paths, GENERATED_NAMES, strict=True):
