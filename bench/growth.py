@@ -43,10 +43,18 @@ def books(folder: Path, count: int) -> None:
         (folder / f"{n:06d}.txt").write_text(text, encoding="utf-8")
 
 
+def placeholders(folder: Path, count: int) -> None:
+    """One paragraph of `count` placeholders (reading the whole paragraph around each one for its
+    case once made this quadratic: minutes for 50,000)."""
+    body = " ".join(["Y/N"] * count)
+    (folder / "01.txt").write_text(f"Mara Voss - Names\n\n{body} GO\n\n{FOOTER}", encoding="utf-8")
+
+
 # unit -> (how to write a folder of a given size, the sizes)
 UNITS: dict[str, tuple[Callable[[Path, int], None], tuple[int, ...]]] = {
     "parts": (parts, (1_000, 2_000, 4_000, 8_000)),
     "books": (books, (1_000, 2_000, 4_000, 8_000)),
+    "placeholders": (placeholders, (12_500, 25_000, 50_000, 100_000)),
 }
 
 

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import OPF_NS, REPO, assert_valid_epub, epub_opf, epub_pages, page_text, story_text
+from conftest import OPF_NS, REPO, assert_sound_epub, epub_opf, epub_pages, page_text, story_text
 from test_cli import run
 
 from ebookify.ao3 import _chapter_label, read_work
@@ -197,7 +197,7 @@ def mixed(tmp_path_factory) -> tuple[Path, dict]:
     )
     report = build(options)
     (written,) = report.written
-    assert_valid_epub(written.path)
+    assert_sound_epub(written.path)  # EPUBCheck: books.py ao3-mix
     return written.path, {"warnings": report.warnings, "data": written.path.read_bytes()}
 
 
@@ -214,7 +214,7 @@ def test_mixed_build_text_is_personalised_inside_formatting(mixed):
     _, built = mixed
     pages = epub_pages(built["data"])
     everything = "\n".join(page_text(p) for p in pages.values())
-    assert "Y/N" not in everything.replace("Y/N\n", "")  # only the tag "Y/N" may remain, in no page
+    assert "Y/N" not in everything  # the tag "Y/N" stays a tag in the metadata, and is on no page
     story = page_headed(pages, "The Cartographer’s Apprentice")
     ems = ["".join(e.itertext()) for e in story.iter(f"{XHTML}em")]
     assert "Sam, you absolute fool," in ems

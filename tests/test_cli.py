@@ -13,7 +13,7 @@ import termios
 from pathlib import Path
 
 import pytest
-from conftest import story_text
+from conftest import invoke, story_text
 
 GOOD = story_text("Mara Voss - The Last Ferry", body="Y/N ran.\nThe ferry left.")
 EARLIER = b"an earlier build, which a failed build must leave alone"
@@ -78,12 +78,22 @@ def test_bad_input_is_one_plain_line_and_loses_nothing(tmp_path, stories, files,
     earlier.parent.mkdir()
     earlier.write_bytes(EARLIER)
     env = {"SOURCE_DATE_EPOCH": "yesterday"} if "SOURCE_DATE_EPOCH" in message else None
-    result = run(tmp_path, "build", *args, env=env)
+    result = invoke(tmp_path, "build", *args, env=env)  # in this process; a real one below
     assert result.returncode == 1
     assert result.stderr == f"ebookify: error: {message}\n"
     assert result.stdout == ""
     assert earlier.read_bytes() == EARLIER
     assert os.listdir(earlier.parent) == [earlier.name]  # no temporary or half-written file
+
+
+@pytest.mark.parametrize("row", [ERRORS[2], ERRORS[-1]], ids=["empty-file", "epoch"])
+def test_the_table_holds_in_a_real_process(tmp_path, stories, row):
+    """The table above runs in this process; a real `python -m ebookify` says the same."""
+    files, args, message = row
+    stories(files)
+    env = {"SOURCE_DATE_EPOCH": "yesterday"} if "SOURCE_DATE_EPOCH" in message else None
+    result = run(tmp_path, "build", *args, env=env)
+    assert (result.returncode, result.stderr, result.stdout) == (1, f"ebookify: error: {message}\n", "")
 
 
 def test_unwritable_output_is_an_error_and_leaves_no_file(tmp_path, stories):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import assert_valid_epub, epub_pages, page_text
+from conftest import assert_sound_epub, epub_pages, page_text
 
 from ebookify.build import BuildOptions, build
 from ebookify.errors import StoryError
@@ -77,4 +77,4 @@ def test_markdown_beside_wattpad_text_builds_a_valid_book(tmp_path: Path):
     text = " ".join(page_text(page) for page in epub_pages(data).values())
     assert "Sam takes the night shift" in text and "Hi Sam" in text
     assert b"alert" not in data and b"onclick" not in data
-    assert_valid_epub(report.written[0].path)
+    assert_sound_epub(report.written[0].path)  # EPUBCheck: books.py ao3-mix holds this story

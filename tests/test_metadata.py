@@ -7,7 +7,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from conftest import OPF_NS, assert_valid_epub, epub_opf, epub_pages, page_text
+from conftest import OPF_NS, assert_sound_epub, epub_opf, epub_pages, page_text
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -28,7 +28,7 @@ def build_of(tmp_path: Path, files: tuple[str, ...], **options) -> tuple[Path, b
         shutil.copy(FIXTURES / name, folder / name)
     report = build(BuildOptions(stories=folder, out_dir=tmp_path / "dist", **options))
     (written,) = report.written
-    assert_valid_epub(written.path)
+    assert_sound_epub(written.path)  # EPUBCheck: books.py ao3-mix holds every AO3 fixture
     return written.path, written.path.read_bytes(), report.warnings
 
 

@@ -12,7 +12,7 @@ import pytest
 from conftest import OPF_NS, REPO, epub_opf, epub_pages, story_text
 from test_cli import EARLIER, run
 
-from ebookify import build as build_module
+from ebookify import write as write_module
 from ebookify.build import BuildOptions, build
 from ebookify.errors import EbookifyError
 
@@ -34,26 +34,42 @@ def options(folder, tmp_path) -> BuildOptions:
 
 def test_full_disk_mid_write_leaves_the_earlier_book(tmp_path, stories, earlier, monkeypatch):
     folder = stories({"1.txt": story_text()})
+    real_fsync = os.fsync
 
-    def disk_full(fd):
+    def disk_full(fd):  # the book's bytes are written, and the disk is full when they are flushed
+        real_fsync(fd)
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
-    monkeypatch.setattr(build_module.os, "fsync", disk_full)
+    monkeypatch.setattr(write_module.os, "fsync", disk_full)  # write.py writes every book
     with pytest.raises(EbookifyError, match=r"^cannot write .*the-last-ferry-for-sam\.epub: No space left on device$"):
         build(options(folder, tmp_path))
     assert earlier.read_bytes() == EARLIER
     assert os.listdir(earlier.parent) == [earlier.name]
 
 
+def interrupt_when_placing(monkeypatch, book_name: str) -> list[str]:
+    """Ctrl-C at the worst moment: the earlier book is already set aside and the new one is about
+    to be renamed into its place. Returns the renames seen."""
+    real_replace = os.replace
+    seen: list[str] = []
+
+    def replace(src, dst):
+        seen.append(f"{os.path.basename(src)} -> {os.path.basename(dst)}")
+        if str(src).endswith(".part") and os.path.basename(dst) == book_name:
+            raise KeyboardInterrupt
+        real_replace(src, dst)
+
+    monkeypatch.setattr(write_module.os, "replace", replace)
+    return seen
+
+
 def test_interrupt_mid_write_leaves_the_earlier_book(tmp_path, stories, earlier, monkeypatch):
     folder = stories({"1.txt": story_text()})
-
-    def interrupted(src, dst):
-        raise KeyboardInterrupt
-
-    monkeypatch.setattr(build_module.os, "replace", interrupted)
+    seen = interrupt_when_placing(monkeypatch, earlier.name)
     with pytest.raises(KeyboardInterrupt):
         build(options(folder, tmp_path))
+    assert seen[0].startswith(f"{earlier.name} -> .{earlier.name}.")  # it was set aside, then put back
+    assert seen[-1].endswith(f" -> {earlier.name}") and len(seen) == 3
     assert earlier.read_bytes() == EARLIER
     assert os.listdir(earlier.parent) == [earlier.name]
 
@@ -62,9 +78,12 @@ def test_interrupt_on_the_command_line_is_one_line(tmp_path, stories, earlier):
     stories({"1.txt": story_text()})
     # A real process, interrupted where the book is about to be renamed into place.
     code = (
-        "import os, sys; from ebookify import build; from ebookify.cli import app\n"
-        "def stop(*a): raise KeyboardInterrupt\n"
-        "build.os.replace = stop\n"
+        "import os, sys; from ebookify import write; from ebookify.cli import app\n"
+        "real = os.replace\n"
+        "def stop(src, dst):\n"
+        "    if str(src).endswith('.part'): raise KeyboardInterrupt\n"
+        "    real(src, dst)\n"
+        "write.os.replace = stop\n"
         "sys.argv = ['ebookify', 'build', '--name', 'Sam']\n"
         "app()\n"
     )
