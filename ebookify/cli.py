@@ -351,7 +351,15 @@ def _progress():
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
     with Progress(*columns, console=Console(stderr=True), transient=True) as progress:
         task = progress.add_task("reading", total=None)
-        yield lambda done, total, doing: progress.update(task, completed=done, total=total, description=doing)
+        shown = ["reading"]
+
+        def update(done: int, total: int, doing: str) -> None:
+            progress.update(task, completed=done, total=total, description=doing)
+            if doing != shown[0]:  # each new step is shown, however quickly it passes
+                shown[0] = doing
+                progress.refresh()
+
+        yield update
 
 
 def _summary(report: BuildReport) -> str:

@@ -803,7 +803,7 @@ def chaos_folder(draw) -> dict[str, bytes]:
     if draw(st.integers(0, 5)) == 0:
         files[".hidden.txt"] = b"\x00\xff not a story"
     if draw(st.integers(0, 5)) == 0:
-        files["notes.md"] = b""
+        files["notes.rtf"] = b""
     return files
 
 
@@ -956,7 +956,7 @@ def sound_or_chaos(draw) -> tuple[dict[str, bytes], list[str], bool]:
     if draw(st.booleans()):
         files["50-work.html"] = draw(good_ao3_file())
     if draw(st.booleans()):
-        files[draw(st.sampled_from([".hidden.txt", "notes.md", "Thumbs.db"]))] = b"\x00\xff not a story"
+        files[draw(st.sampled_from([".hidden.txt", "notes.rtf", "Thumbs.db"]))] = b"\x00\xff not a story"
     names = draw(st.lists(st.sampled_from(["Sam", "Zoë O'Brien", "<&>", "李", "S" * 100]), max_size=2, unique=True))
     return files, names, True
 
