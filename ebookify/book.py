@@ -36,6 +36,7 @@ class BookSettings:
     series: str | None = None
     series_index: int = 1
     user_cover: CoverImage | None = None
+    user_css: bytes = b""  # --css, checked: added after our stylesheet
 
 
 def make_epub(collection: Collection, reader: Reader, settings: BookSettings) -> tuple[bytes, Tally]:
@@ -59,7 +60,9 @@ def prepare(
 
     title = change(collection.title)
     cover = settings.user_cover or generate_cover(title, f"for {reader.name}" if reader.name else None)
-    edition = Edition(title, settings.author, reader.name, settings.language, cover.file_name)
+    edition = Edition(
+        title, settings.author, reader.name, settings.language, cover.file_name, cover.size, settings.user_css
+    )
     author = settings.author or DEFAULT_AUTHOR
     meta = Metadata(
         identifier=book_identifier(collection.title, reader),

@@ -29,6 +29,7 @@ class CoverImage:
     data: bytes
     media_type: str
     file_name: str  # its name inside the EPUB
+    size: tuple[int, int] = SIZE  # width and height in pixels
 
 
 def slug(text: str) -> str:
@@ -89,7 +90,7 @@ def load_cover(path: Path) -> CoverImage:
     except (OSError, UnidentifiedImageError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
         raise EbookifyError(f"{path} is not a readable JPEG or PNG image") from exc
     media_type, file_name = _MEDIA_TYPES[kind]
-    return CoverImage(data, media_type, file_name)
+    return CoverImage(data, media_type, file_name, (width, height))
 
 
 def _fitted(image) -> CoverImage:
@@ -105,7 +106,7 @@ def _fitted(image) -> CoverImage:
         image = background
     out = io.BytesIO()
     image.save(out, "JPEG", quality=90, optimize=True)
-    return CoverImage(out.getvalue(), "image/jpeg", "cover.jpg")
+    return CoverImage(out.getvalue(), "image/jpeg", "cover.jpg", image.size)
 
 
 def generate_cover(title: str, dedication: str | None) -> CoverImage:

@@ -1,0 +1,90 @@
+#!/usr/bin/env python3
+"""See the book before calling it done: build a collection and render its pages to PNGs.
+
+    tools/screenshots.py OUT_DIR [--stories DIR] [--name NAME] [--chromium PATH]
+
+Builds the stories (default: the sample in stories/) for NAME (default Sam) with the generated
+cover, unzips the EPUB, and has headless Chromium render the title page, the contents, a story
+opening, a part with a scene break and a note, and the cover, each at 600x900 (a phone) and
+1200x900 (a tablet on its side), into OUT_DIR as e.g. title-600.png. Pages are shown with the
+book's own stylesheet only, as a reader with no settings of its own would show them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import subprocess
+import sys
+import tempfile
+import zipfile
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+SIZES = ((600, 900), (1200, 900))
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("out_dir", type=Path)
+    parser.add_argument("--stories", type=Path, default=REPO / "stories")
+    parser.add_argument("--name", default="Sam")
+    parser.add_argument("--chromium", default=shutil.which("chromium") or shutil.which("chromium-browser"))
+    args = parser.parse_args()
+    if not args.chromium:
+        print("screenshots: error: no chromium found; give --chromium PATH", file=sys.stderr)
+        return 1
+    args.out_dir.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory() as scratch:
+        pages = build_and_unzip(args.stories, args.name, Path(scratch))
+        for label, page in chosen_pages(pages).items():
+            for width, height in SIZES:
+                target = args.out_dir / f"{label}-{width}.png"
+                shoot(args.chromium, page, target, width, height)
+                print(target)
+    return 0
+
+
+def build_and_unzip(stories: Path, name: str, scratch: Path) -> Path:
+    """The EPUB built with the project's own command, unzipped; -> its content folder."""
+    epub = scratch / "book.epub"
+    command = [sys.executable, "-m", "ebookify", "build", "--stories", str(stories), "--name", name]
+    command += ["--covers", str(scratch / "no-covers"), "-o", str(epub)]
+    subprocess.run(command, check=True, cwd=REPO, stdout=subprocess.DEVNULL)
+    with zipfile.ZipFile(epub) as book:
+        book.extractall(scratch / "book")
+    return scratch / "book" / "EPUB"
+
+
+def chosen_pages(folder: Path) -> dict[str, Path]:
+    """Title, contents, cover, the first story's opening, and the first part page (or one-shot)
+    that holds both a scene break and an author's note."""
+    texts = sorted(folder.glob("story-*.xhtml"))
+    both = [p for p in texts if b"scene-break" in p.read_bytes() and b"authors-note" in p.read_bytes()]
+    chosen = {
+        "cover": folder / "cover.xhtml",
+        "title": folder / "title.xhtml",
+        "contents": folder / "contents.xhtml",
+        "opening": texts[0],
+    }
+    if both:
+        chosen["part"] = both[0]
+    return chosen
+
+
+def shoot(chromium: str, page: Path, target: Path, width: int, height: int) -> None:
+    command = [
+        chromium,
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--hide-scrollbars",
+        f"--screenshot={target}",
+        f"--window-size={width},{height}",
+        page.as_uri(),
+    ]
+    subprocess.run(command, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=120)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
