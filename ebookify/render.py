@@ -243,7 +243,9 @@ def _section(blocks: tuple[Block, ...], heading_level: int, ao3: bool = False) -
     for kind, run in groupby(blocks, key=lambda block: block.kind):
         if kind is BlockKind.NOTE:
             label = _note_label(ao3, after_text)
-            out.append(f'<div class="authors-note">\n<p class="note-label">{label}</p>\n{flow.run(run, note=True)}</div>')
+            out.append(
+                f'<div class="authors-note">\n<p class="note-label">{label}</p>\n{flow.run(run, note=True)}</div>'
+            )
         elif kind is BlockKind.BREAK:
             out.append('<hr class="scene-break"/>')
             flow.after_break = True
