@@ -109,11 +109,11 @@ def _story(story: Story, stem: str, lang: str, level: int) -> tuple[list[Page], 
     head = _story_heading(story, level)
     title = plain(story.title)
     ao3 = story.work is not None
-    shown = {"who": plain(story.who), "length": _length(story)}
+    who, length = plain(story.who), _length(story)
     if not story.multipart:
         body = head + _section(story.parts[0].blocks, level + 1, ao3)
         page = _page(f"{stem}.xhtml", title, lang, body, "chapter")
-        return [page], TocEntry(title, page.file_name, **shown)
+        return [page], TocEntry(title, page.file_name, who=who, length=length)
     opener = _page(f"{stem}.xhtml", title, lang, head, "part")
     pages, entries = [opener], []
     for index, part in enumerate(story.parts, start=1):
@@ -128,7 +128,7 @@ def _story(story: Story, stem: str, lang: str, level: int) -> tuple[list[Page], 
         )
         pages.append(page)
         entries.append(TocEntry(label, page.file_name))
-    return pages, TocEntry(title, opener.file_name, tuple(entries), **shown)
+    return pages, TocEntry(title, opener.file_name, tuple(entries), who=who, length=length)
 
 
 def _story_heading(story: Story, level: int) -> str:

@@ -7,7 +7,8 @@ Builds the stories (default: the sample in stories/) for NAME (default Sam) with
 cover, unzips the EPUB, and has headless Chromium render the title page, the contents, a story
 opening, a part with a scene break and a note, and the cover, each at 600x900 (a phone) and
 1200x900 (a tablet on its side), into OUT_DIR as e.g. title-600.png. Pages are shown with the
-book's own stylesheet only, as a reader with no settings of its own would show them.
+book's own stylesheet plus the page margins every reading app adds (READER_MARGINS), which the
+book itself leaves to the reader's settings.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 SIZES = ((600, 900), (1200, 900))
+READER_MARGINS = b"<style>body { margin: 1.5em 1.2em; } body[*|type~='cover'] { margin: 0; }</style>"
 
 
 def main() -> int:
@@ -65,7 +67,7 @@ def chosen_pages(folder: Path) -> dict[str, Path]:
         "cover": folder / "cover.xhtml",
         "title": folder / "title.xhtml",
         "contents": folder / "contents.xhtml",
-        "opening": texts[0],
+        "opening": folder / "story-001.xhtml",
     }
     if both:
         chosen["part"] = both[0]
@@ -73,6 +75,8 @@ def chosen_pages(folder: Path) -> dict[str, Path]:
 
 
 def shoot(chromium: str, page: Path, target: Path, width: int, height: int) -> None:
+    shown = page.with_name(f"shown-{page.name}")  # beside it, so its links and images still resolve
+    shown.write_bytes(page.read_bytes().replace(b"</head>", READER_MARGINS + b"</head>", 1))
     command = [
         chromium,
         "--headless",
@@ -81,7 +85,7 @@ def shoot(chromium: str, page: Path, target: Path, width: int, height: int) -> N
         "--hide-scrollbars",
         f"--screenshot={target}",
         f"--window-size={width},{height}",
-        page.as_uri(),
+        shown.as_uri(),
     ]
     subprocess.run(command, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=120)
 
