@@ -214,6 +214,15 @@ def build(
         int,
         typer.Option("--series-index", metavar="N", help="This book's number in the series: --series-index 2."),
     ] = 1,
+    css: Annotated[
+        Path | None,
+        typer.Option(
+            "--css",
+            metavar="FILE",
+            readable=False,
+            help="Your own stylesheet, added after ebookify's so that its rules win, e.g. --css mine.css.",
+        ),
+    ] = None,
 ) -> None:
     """Build the EPUB collection from every story file, e.g. ebookify build --name Sam."""
     from .build import build as run_build
@@ -235,6 +244,7 @@ def build(
             series=series,
             series_index=series_index,
             notes=notes,
+            css=css,
         )
         with _progress() as on_progress:
             report = run_build(options, on_progress=on_progress)
