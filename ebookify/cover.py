@@ -141,8 +141,9 @@ def generate_cover(title: str, dedication: str | None) -> CoverImage:
     top = height * 0.42 - line_height * len(lines) / 2
     for number, line in enumerate(lines):
         draw.text((width / 2, top + number * line_height), line, font=title_font, fill=ink, anchor="mt")
-    _ornament(draw, (width / 2, top - 150 if lines else height * 0.42), accent)
-    _ornament(draw, (width / 2, top + line_height * len(lines) + 110), accent)
+    if lines:
+        _ornament(draw, (width / 2, top - 150), accent)
+    _ornament(draw, (width / 2, top + line_height * len(lines) + 110 if lines else height * 0.42), accent)
     if dedication:
         font = _font(104, italic=True)
         text = _shorten(draw, dedication, font, width - 400)

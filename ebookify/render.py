@@ -138,7 +138,7 @@ def _story_heading(story: Story, level: int) -> str:
         lines.append(f'<p class="who">{_text(story.who)}</p>')
     work = story.work
     if work and work.authors:
-        lines.append(f'<p class="byline">by {_text(" & ".join(work.authors))}</p>')
+        lines.append(f'<p class="byline">by {_text(_names(work.authors))}</p>')
     if story.synopsis:
         lines.append(_summary(story.synopsis))
     lines.append(_info_block(story))
@@ -389,13 +389,18 @@ def _title_page(edition: Edition, collection: Collection) -> Page:
         lines.append('<p class="dedication">Unpersonalised edition: the reader is written as Y/N</p>')
     authors = [edition.author] if edition.author else _work_authors(collection)
     if authors:
-        lines.append(f'<p class="author">{_text(" & ".join(authors))}</p>')
+        lines.append(f'<p class="author">{_text(_names(authors))}</p>')
     stories = collection.stories
     words = sum(story.words for story in stories)
     extent = f"{_count(len(stories), 'story', 'stories')} · {_count(words, 'word', 'words')}"
     lines.append(f'<p class="extent">{extent}</p>')
     body = '<div class="title-page">\n' + "\n".join(lines) + "\n</div>\n"
     return _page(TITLE_PAGE, edition.title, edition.language, body, "titlepage")
+
+
+def _names(names: list[str] | tuple[str, ...]) -> str:
+    """'A', 'A & B', 'A, B & C'."""
+    return " & ".join(filter(None, (", ".join(names[:-1]), names[-1])))
 
 
 def _work_authors(collection: Collection) -> list[str]:
