@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """See the book before calling it done: build a collection and render its pages to PNGs.
 
-    tools/screenshots.py OUT_DIR [--stories DIR] [--name NAME] [--chromium PATH]
+    tools/screenshots.py OUT_DIR [--stories DIR] [--name NAME] [--page FILE.xhtml] [--strip PNG]
 
 Builds the stories (default: the sample in stories/) for NAME (default Sam) with the generated
 cover, unzips the EPUB, and has headless Chromium render the title page, the contents, a story
@@ -31,6 +31,10 @@ def main() -> int:
     parser.add_argument("out_dir", type=Path)
     parser.add_argument("--stories", type=Path, default=REPO / "stories")
     parser.add_argument("--name", default="Sam")
+    parser.add_argument(
+        "--page", action="append", default=[], help="also render this page, e.g. story-001-part-02.xhtml"
+    )
+    parser.add_argument("--strip", type=Path, help="also write the phone-size pages side by side, small, to this PNG")
     parser.add_argument("--chromium", default=shutil.which("chromium") or shutil.which("chromium-browser"))
     args = parser.parse_args()
     if not args.chromium:
@@ -39,12 +43,31 @@ def main() -> int:
     args.out_dir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as scratch:
         pages = build_and_unzip(args.stories, args.name, Path(scratch))
-        for label, page in chosen_pages(pages).items():
+        extra = {name.removesuffix(".xhtml"): pages / name for name in args.page}
+        for label, page in (chosen_pages(pages) | extra).items():
             for width, height in SIZES:
                 target = args.out_dir / f"{label}-{width}.png"
                 shoot(args.chromium, page, target, width, height)
                 print(target)
+    if args.strip:
+        strip([args.out_dir / f"{label}-600.png" for label in STRIP], args.strip)
+        print(args.strip)
     return 0
+
+
+STRIP = ("cover", "title", "opening", "part")  # the README's picture, left to right
+
+
+def strip(shots: list[Path], target: Path, width: int = 300) -> None:
+    """The shots side by side at `width` pixels each, a hairline between: a small PNG for the README."""
+    from PIL import Image
+
+    images = [Image.open(shot).convert("RGB") for shot in shots]
+    height = round(images[0].height * width / images[0].width)
+    sheet = Image.new("RGB", (len(images) * (width + 8) - 8, height), (200, 200, 200))
+    for number, image in enumerate(images):
+        sheet.paste(image.resize((width, height), Image.Resampling.LANCZOS), (number * (width + 8), 0))
+    sheet.quantize(colors=96).save(target, optimize=True)  # a few shades of grey and the cover: small
 
 
 def build_and_unzip(stories: Path, name: str, scratch: Path) -> Path:
