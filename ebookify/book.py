@@ -21,7 +21,7 @@ from .metadata import (
 )
 from .model import Collection, Reader
 from .personalise import Tally, personalise, reader_values
-from .render import Edition, Rendered, render
+from .render import Edition, Rendered, names_of, render
 
 # dcterms:modified must not be the wall clock, or no two builds would match; SOURCE_DATE_EPOCH is
 # the reproducible-builds convention for choosing it.
@@ -41,6 +41,7 @@ class BookSettings:
     series: str | None = None  # None: the lone work's AO3 series, or the Wattpad book
     series_index: int | None = None  # None: the lone work's "Part N", else 1
     user_cover: CoverImage | None = None
+    user_css: bytes = b""  # --css, checked: added after our stylesheet
 
 
 def make_epub(collection: Collection, reader: Reader, settings: BookSettings) -> tuple[bytes, Tally]:
@@ -66,8 +67,18 @@ def prepare(
     cover = settings.user_cover or generate_cover(title, f"for {reader.name}" if reader.name else None)
     names = creators(collection, settings.author)
     languages = book_languages(collection, settings.language)
-    shown = settings.author or (" & ".join(n for n, _ in names) if names[0][0] != DEFAULT_AUTHOR else None)
-    edition = Edition(title, shown, reader.name, languages[0], cover.file_name, settings.language is not None)
+    # The title page names the creators the library lists, but never the stand-in "Unknown".
+    shown = settings.author or names_of([n for n, _ in names if n != DEFAULT_AUTHOR])
+    edition = Edition(
+        title,
+        shown,
+        reader.name,
+        languages[0],
+        cover.file_name,
+        settings.language is not None,
+        cover.size,
+        settings.user_css,
+    )
     rendered = render(collection, edition, change)  # fills the tally: what was personalised
     series, position = series_of(collection)
     series = settings.series or series

@@ -17,6 +17,7 @@ from .cover import find_cover, load_cover, slug
 from .epub import book_identity, package_files, zip_files
 from .errors import EbookifyError
 from .forked import can_fork, in_order
+from .inputs import MB, plain_error, read_regular
 from .lint import lint_files
 from .metadata import DEFAULT_AUTHOR, book_identifier, file_as, language_warnings, work_keys
 from .model import BlockKind, Chapter, Collection, Reader, Story, keep_blocks, map_notes, map_text
@@ -50,6 +51,7 @@ class BuildOptions:
     series_index: int | None = None  # default: a lone work's "Part N" in its series, else 1
     kepub: bool = False  # also write NAME.kepub.epub for Kobo
     notes: bool = True  # keep authors' notes (--no-notes leaves them out)
+    css: Path | None = None  # --css: the reader's own stylesheet, added after ours
 
 
 @dataclass(frozen=True)
@@ -200,7 +202,34 @@ def book_settings(options: BuildOptions, collection: Collection, notes: list[str
         series=series,
         series_index=options.series_index,
         user_cover=load_cover(cover_path) if cover_path else None,
+        user_css=user_stylesheet(options.css) if options.css is not None else b"",
     )
+
+
+MAX_CSS_BYTES = 1 * MB  # a stylesheet is a few hundred lines
+# What a stylesheet can load: url(…) (fonts, images) and @import "…". The comments are removed first.
+_CSS_COMMENT = re.compile(r"/\*.*?(?:\*/|$)", re.DOTALL)
+_CSS_LOADS = re.compile(r"""url\(\s*(?:"([^"]*)"|'([^']*)'|([^)\s]*))|@import\s*(?:"([^"]*)"|'([^']*)')""", re.I)
+
+
+def user_stylesheet(path: Path) -> bytes:
+    """--css FILE, checked: UTF-8 text that loads nothing from outside the book. A remote font or
+    @import would have the reader's device fetch it (and tell a server who reads what); a local
+    one names a file that is not in the book, which EPUBCheck refuses."""
+    data = read_regular(path, MAX_CSS_BYTES, plain_error(path))
+    try:
+        text = data.decode("utf-8").removeprefix("\ufeff")
+    except UnicodeDecodeError as exc:
+        raise EbookifyError(f"{path} is not UTF-8 text (byte {exc.start + 1})") from exc
+    bare = _CSS_COMMENT.sub(lambda comment: "\n" * comment.group().count("\n"), text)
+    for found in _CSS_LOADS.finditer(bare):
+        target = next(group for group in found.groups() if group is not None)
+        if target.lower().startswith("data:"):
+            continue
+        line = bare.count("\n", 0, found.start()) + 1
+        where = "a remote file" if re.match(r"[a-z][a-z0-9+.-]*:|//", target, re.I) else "a file not in the book"
+        raise EbookifyError(f"{path}:{line} loads {target!r}, {where}; a book must hold all it shows: remove it")
+    return text.encode("utf-8")
 
 
 def kepub_path(path: Path) -> Path:

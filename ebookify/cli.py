@@ -231,6 +231,15 @@ def build(
             help="This book's number in the series: --series-index 2. Default: a lone AO3 work's Part N, else 1.",
         ),
     ] = None,
+    css: Annotated[
+        Path | None,
+        typer.Option(
+            "--css",
+            metavar="FILE",
+            readable=False,
+            help="Your own stylesheet, added after ebookify's so that its rules win, e.g. --css mine.css.",
+        ),
+    ] = None,
 ) -> None:
     """Build the EPUB collection from every story file, e.g. ebookify build --name Sam."""
     from .build import build as run_build
@@ -252,6 +261,7 @@ def build(
             series=series,
             series_index=series_index,
             notes=notes,
+            css=css,
         )
         with _progress() as on_progress:
             report = run_build(options, on_progress=on_progress)

@@ -10,6 +10,7 @@ import io
 import re
 from dataclasses import dataclass
 from functools import lru_cache
+from importlib import resources
 from pathlib import Path
 
 from .errors import EbookifyError
@@ -19,8 +20,6 @@ COVER_SUFFIXES = (".jpg", ".jpeg", ".png")
 _MEDIA_TYPES = {"JPEG": ("image/jpeg", "cover.jpg"), "PNG": ("image/png", "cover.png")}
 SIZE = (1600, 2560)  # the 1:1.6 portrait that Kindle and Kobo stores ask for
 MAX_COVER_PIXELS = 40_000_000
-# Deep, quiet colours that keep light text readable, also as a grey e-ink thumbnail.
-_PALETTE = ((34, 49, 63), (74, 35, 51), (28, 64, 58), (60, 44, 84), (86, 52, 28), (40, 40, 40))
 
 
 @dataclass(frozen=True)
@@ -28,6 +27,7 @@ class CoverImage:
     data: bytes
     media_type: str
     file_name: str  # its name inside the EPUB
+    size: tuple[int, int] = SIZE  # width and height in pixels
 
 
 def slug(text: str) -> str:
@@ -92,7 +92,7 @@ def load_cover(path: Path) -> CoverImage:
     except (OSError, UnidentifiedImageError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
         raise EbookifyError(f"{path} is not a readable JPEG or PNG image") from exc
     media_type, file_name = _MEDIA_TYPES[kind]
-    return CoverImage(data, media_type, file_name)
+    return CoverImage(data, media_type, file_name, (width, height))
 
 
 def _fitted(image) -> CoverImage:
@@ -108,50 +108,117 @@ def _fitted(image) -> CoverImage:
         image = background
     out = io.BytesIO()
     image.save(out, "JPEG", quality=90, optimize=True)
-    return CoverImage(out.getvalue(), "image/jpeg", "cover.jpg")
+    return CoverImage(out.getvalue(), "image/jpeg", "cover.jpg", image.size)
+
+
+# Per collection, chosen by the title's hash: a deep ground, a light ink and a softer accent, so
+# that light text stays readable, also as a grey e-ink thumbnail.
+_PALETTES = (
+    ((31, 45, 61), (247, 242, 232), (200, 170, 112)),  # ink blue, cream, brass
+    ((72, 33, 50), (249, 238, 233), (218, 160, 146)),  # plum, shell, rose
+    ((26, 62, 56), (241, 245, 237), (170, 202, 168)),  # sea green, foam, sage
+    ((56, 42, 82), (244, 239, 249), (190, 172, 224)),  # violet, mist, lilac
+    ((88, 50, 28), (251, 242, 228), (232, 182, 124)),  # rust, linen, apricot
+    ((38, 38, 42), (245, 244, 240), (196, 192, 180)),  # charcoal, paper, silver
+    ((20, 54, 86), (240, 245, 250), (160, 196, 222)),  # harbour, white, sky
+)
+_FONT_FILES = {False: "NotoSerif[wdth,wght].ttf", True: "NotoSerif-Italic[wdth,wght].ttf"}
 
 
 def generate_cover(title: str, dedication: str | None) -> CoverImage:
-    """A 1600x2560 JPEG: the title set large and wrapped, the reader's name below it."""
+    """A 1600x2560 JPEG set like a book jacket: a double frame, the title large and wrapped into
+    lines of even length, a small ornament, and the dedication in italics. A line the typeface has
+    no letters for (Chinese, Arabic…) is left out of the picture rather than drawn as boxes; the
+    title page still says it."""
     from PIL import Image, ImageDraw
 
-    background = _PALETTE[hashlib.sha256(title.encode()).digest()[0] % len(_PALETTE)]
-    image = Image.new("RGB", SIZE, background)
+    ground, ink, accent = _PALETTES[hashlib.sha256(title.encode()).digest()[0] % len(_PALETTES)]
+    image = Image.new("RGB", SIZE, ground)
     draw = ImageDraw.Draw(image)
-    margin = 90
-    draw.rectangle((margin, margin, SIZE[0] - margin, SIZE[1] - margin), outline=(236, 228, 210), width=6)
-    title_font, lines = _fit_title(draw, title, SIZE[0] - 4 * margin)
-    line_height = title_font.size * 1.2
-    y = SIZE[1] * 0.38 - line_height * len(lines) / 2
-    for line in lines:
-        draw.text((SIZE[0] / 2, y), line, font=title_font, fill=(250, 246, 236), anchor="mt")
-        y += line_height
+    width, height = SIZE
+    draw.rectangle((80, 80, width - 80, height - 80), outline=accent, width=5)
+    draw.rectangle((104, 104, width - 104, height - 104), outline=accent, width=2)
+    title_font, lines = _fit_title(draw, title, width - 400)
+    lines = [line for line in lines if drawable(line, title_font)]
+    line_height = title_font.size * 1.22
+    top = height * 0.42 - line_height * len(lines) / 2
+    for number, line in enumerate(lines):
+        draw.text((width / 2, top + number * line_height), line, font=title_font, fill=ink, anchor="mt")
+    if lines:
+        _ornament(draw, (width / 2, top - 150), accent)
+    _ornament(draw, (width / 2, top + line_height * len(lines) + 110 if lines else height * 0.42), accent)
     if dedication:
-        font = _font(96)
-        text = _shorten(draw, dedication, font, SIZE[0] - 4 * margin)
-        draw.text((SIZE[0] / 2, SIZE[1] * 0.72), text, font=font, fill=(236, 228, 210), anchor="mm")
+        font = _font(104, italic=True)
+        text = _shorten(draw, dedication, font, width - 400)
+        if drawable(text, font):
+            draw.text((width / 2, height * 0.74), text, font=font, fill=ink, anchor="mm")
     out = io.BytesIO()
     image.save(out, "JPEG", quality=88)
     return CoverImage(out.getvalue(), "image/jpeg", "cover.jpg")
 
 
-@lru_cache(maxsize=16)
-def _font(size: int):
+def _ornament(draw, centre: tuple[float, float], colour: tuple[int, int, int]) -> None:
+    """A rule with a small diamond at its middle, drawn (not a glyph, so never a missing one)."""
+    x, y = centre
+    draw.line((x - 260, y, x - 40, y), fill=colour, width=4)
+    draw.line((x + 40, y, x + 260, y), fill=colour, width=4)
+    draw.polygon(((x, y - 22), (x + 22, y), (x, y + 22), (x - 22, y)), fill=colour)
+
+
+def drawable(text: str, font) -> bool:
+    """Whether the font has a glyph for every visible character of `text`: a character it lacks
+    renders as its .notdef box, which no cover should show."""
+    return all(char.isspace() or _has_glyph(font, char) for char in text)
+
+
+def _has_glyph(font, char: str) -> bool:
+    return _glyph_key(font.path, char) != _glyph_key(font.path, _NOT_A_CHARACTER)
+
+
+_NOT_A_CHARACTER = "\ue000"  # private use: no font for text has a glyph for it, so it draws .notdef
+
+
+@lru_cache(maxsize=4096)
+def _glyph_key(path: str, char: str) -> tuple[tuple[int, int], bytes]:
+    mask = _font_at(path, 48).getmask(char)
+    return mask.size, bytes(mask)
+
+
+@lru_cache(maxsize=32)
+def _font_at(path: str, size: int):
     from PIL import ImageFont
 
-    # Pillow's own bundled font: the same glyphs on every machine, so covers are reproducible.
-    return ImageFont.load_default(size=size)
+    return ImageFont.truetype(path, size)
+
+
+def _font(size: int, italic: bool = False):
+    """The bundled Noto Serif (a pinned package: the same glyphs on every machine, so covers are
+    reproducible), at its regular weight."""
+    return _font_at(str(resources.files("fontpkg_noto_serif") / "files" / _FONT_FILES[italic]), size)
 
 
 def _fit_title(draw, title: str, width: int):
-    """The largest size, from 200px down, at which the title wraps into at most four lines."""
-    for size in range(200, 59, -20):
+    """The largest size, from 220px down, at which the title wraps into at most four lines."""
+    for size in range(220, 79, -20):
         font = _font(size)
         lines = _wrap(draw, title, font, width)
         if len(lines) <= 4 and all(draw.textlength(line, font=font) <= width for line in lines):
-            return font, lines
-    font = _font(60)
+            return font, _balanced(draw, title, font, width, len(lines))
+    font = _font(80)
     return font, [_shorten(draw, line, font, width) for line in _wrap(draw, title, font, width)[:6]]
+
+
+def _balanced(draw, title: str, font, width: int, count: int) -> list[str]:
+    """The same number of lines, as even in length as they go: the narrowest measure that still
+    wraps into `count` lines ("Saltmarsh / Imagines", not "Saltmarsh Imagines of / Summer")."""
+    narrowest, widest = 1, width
+    while narrowest < widest:
+        middle = (narrowest + widest) // 2
+        if len(_wrap(draw, title, font, middle)) <= count:
+            widest = middle
+        else:
+            narrowest = middle + 1
+    return _wrap(draw, title, font, widest)
 
 
 def _wrap(draw, text: str, font, width: int) -> list[str]:

@@ -74,7 +74,9 @@ def package_files(rendered: Rendered, meta: Metadata, cover: CoverImage) -> dict
     book.set_cover(cover.file_name, cover.data, create_page=False)
     book.add_item(epub.EpubItem(uid="style", file_name=STYLESHEET, media_type="text/css", content=rendered.css))
     items = [epub.EpubItem(uid=_item_id(p.file_name), file_name=p.file_name, media_type=XHTML) for p in rendered.pages]
-    for item in items:
+    for item, page in zip(items, rendered.pages, strict=True):
+        if b"<svg" in page.xhtml:  # EPUB 3 asks for the page's manifest entry to say it holds SVG
+            item.properties = ["svg"]
         book.add_item(item)
     nav = epub.EpubNav(title="Contents")
     nav.add_link(href=STYLESHEET, rel="stylesheet", type="text/css")

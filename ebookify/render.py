@@ -36,6 +36,8 @@ class TocEntry:
     title: str
     href: str
     children: tuple[TocEntry, ...] = ()
+    who: str = ""  # the ship or character line, shown under the title on the contents page
+    length: str = ""  # "3 parts · 4,560 words": what the contents page says of its size
 
 
 @dataclass(frozen=True)
@@ -63,6 +65,8 @@ class Edition:
     language: str  # the book's own: front matter, and stories whose language is not known
     cover_file: str
     one_language: bool = False  # --language given: every page in it, whatever the works say
+    cover_size: tuple[int, int] = (1600, 2560)  # the cover's pixels, for the cover page's viewBox
+    user_css: bytes = b""  # --css: the reader's own stylesheet, after ours
 
 
 def render(collection: Collection, edition: Edition, change: Callable[[str], str] | None = None) -> Rendered:
@@ -79,20 +83,26 @@ def render(collection: Collection, edition: Edition, change: Callable[[str], str
         if several_books:
             book_page = _book_page(book.title and change(book.title), f"book-{book_no:02d}.xhtml", edition.language)
             pages.append(book_page)
-        entries = []
+        entries: list[TocEntry] = []
         for story in book.stories:
             stem = f"story-{next(story_numbers):03d}"
             story_pages, entry = _story(map_story(story, change), stem, _language(story, edition), level)
             pages += story_pages
             entries.append(entry)
-        toc += [TocEntry(book_page.title, book_page.file_name, tuple(entries))] if several_books else entries
-    front = [_cover_page(edition), _title_page(edition), _contents_page(toc, edition.language)]
+        if several_books:
+            length = _count(len(entries), "story", "stories")
+            toc.append(TocEntry(book_page.title, book_page.file_name, tuple(entries), length=length))
+        else:
+            toc += entries
+    front = [_cover_page(edition), _title_page(edition, collection), _contents_page(toc, edition.language)]
     landmarks = (
         Landmark("cover", COVER_PAGE, "Cover"),
         Landmark("toc", CONTENTS_PAGE, "Contents"),
         Landmark("text", pages[0].file_name, "Start of the stories"),
     )
     css = (Path(__file__).parent / STYLESHEET).read_bytes()
+    if edition.user_css:  # after ours, so that its rules win (the pandoc and calibre convention)
+        css += b"\n/* Your own stylesheet (--css) */\n" + edition.user_css
     return Rendered(tuple(front + pages), tuple(toc), css, landmarks)
 
 
@@ -107,38 +117,93 @@ def _story(story: Story, stem: str, lang: str, level: int) -> tuple[list[Page], 
     """A one-shot is one page; a multi-part story is an opening page, then a page a part."""
     head = _story_heading(story, level)
     title = plain(story.title)
+    ao3 = story.work is not None
+    who, length = plain(story.who), _length(story)
     if not story.multipart:
-        body = head + _section(story.parts[0].blocks, level + 1) + _unfinished(story)
+        body = head + _section(story.parts[0].blocks, level + 1, ao3) + _unfinished(story)
         page = _page(f"{stem}.xhtml", title, lang, body, "chapter")
-        return [page], TocEntry(title, page.file_name)
+        return [page], TocEntry(title, page.file_name, who=who, length=length)
     opener = _page(f"{stem}.xhtml", title, lang, head, "part")
     pages, entries = [opener], []
     for index, part in enumerate(story.parts, start=1):
         label = plain(part.label or f"Part {part.part}")
-        body = f"<h{level + 1}>{_text(label)}</h{level + 1}>\n" + _part_intro(story, part, index)
-        body += _section(part.blocks, level + 2) + (_unfinished(story) if index == len(story.parts) else "")
+        body = f'<h{level + 1} class="part-title">{_text(label)}</h{level + 1}>\n' + _part_intro(story, part, index)
+        body += _section(part.blocks, level + 2, ao3) + (_unfinished(story) if index == len(story.parts) else "")
         page = _page(f"{stem}-part-{index:02d}.xhtml", f"{title}: {label}", lang, body, "chapter")
         pages.append(page)
         entries.append(TocEntry(label, page.file_name))
-    return pages, TocEntry(title, opener.file_name, tuple(entries))
+    return pages, TocEntry(title, opener.file_name, tuple(entries), who=who, length=length)
 
 
 def _story_heading(story: Story, level: int) -> str:
+    """The story's opening: title, ship line, author, summary, then what the source says about it."""
     lines = [f'<h{level} class="story-title">{_text(story.title)}</h{level}>']
-    work = story.work
-    if work and work.authors:
-        lines.append(f'<p class="byline">by {_text(" & ".join(work.authors))}</p>')
-    if work and work.fandoms:
-        lines.append(f'<p class="fandom">{_text(", ".join(work.fandoms))}</p>')
     if story.who:
         lines.append(f'<p class="who">{_text(story.who)}</p>')
+    work = story.work
+    if work and work.authors:
+        lines.append(f'<p class="byline">by {_text(names_of(work.authors))}</p>')
     if story.synopsis:
-        lines.append(f'<p class="synopsis">{_text(story.synopsis)}</p>')
-    if work:
-        lines += [f'<p class="stats">{_text(line)}</p>' for line in work_lines(work) if line]
-    elif story.stats:
-        lines.append(f'<p class="stats">{_text(stats_line(story.stats))}</p>')
-    return '<div class="story-head">\n' + "\n".join(lines) + "\n</div>\n"
+        lines.append(_summary(story.synopsis))
+    lines.append(_info_block(story))
+    return '<div class="story-head">\n' + "\n".join(line for line in lines if line) + "\n</div>\n"
+
+
+def _summary(text: str) -> str:
+    """A summary set as the author's description of the story, not as its text: labelled and apart."""
+    return f'<div class="summary">\n<p class="summary-label">Summary</p>\n<p>{_text(text)}</p>\n</div>'
+
+
+def _info_block(story: Story) -> str:
+    """A compact list of what the source says about the story (FanFicFare's info page, in short):
+    AO3's tags, dates and counts, or Wattpad's counts; empty fields are left out."""
+    rows = _work_rows(story) if story.work else _wattpad_rows(story)
+    items = "\n".join(f"<dt>{_text(name)}</dt>\n<dd>{_text(value)}</dd>" for name, value in rows if value)
+    return f'<dl class="info">\n{items}\n</dl>' if items else ""
+
+
+def _wattpad_rows(story: Story) -> list[tuple[str, str]]:
+    return [("Stats", stats_line(story.stats) if story.stats else ""), ("Length", _length(story))]
+
+
+def _work_rows(story: Story) -> list[tuple[str, str]]:
+    work = story.work
+    assert work is not None
+    dates = [(name, getattr(work, name.lower()) or "") for name in _AO3_DATES]
+    counts = " · ".join(f"{value} {name.lower()}" for name, value in work.stats if name not in _AO3_SHOWN)
+    return [
+        ("Rating", work.rating or ""),
+        (_plural("Archive warning", work.warnings), ", ".join(work.warnings)),
+        (_plural("Category", work.categories, "Categories"), ", ".join(work.categories)),
+        (_plural("Fandom", work.fandoms), ", ".join(work.fandoms)),
+        (_plural("Relationship", work.relationships), ", ".join(work.relationships)),
+        (_plural("Character", work.characters), ", ".join(work.characters)),
+        ("Tags", ", ".join(work.freeforms)),
+        ("Language", work.language or ""),
+        ("Series", "; ".join(f"Part {n} of {name}" if n else f"Part of {name}" for name, n in work.series)),
+        ("Status", status(work) or ""),
+        *dates,
+        ("Words", f"{work.words:,}" if work.words is not None else f"{story.words:,}"),
+        ("Stats", counts),
+    ]
+
+
+_AO3_DATES = ("Published", "Updated", "Completed")
+_AO3_SHOWN = {*_AO3_DATES, "Words", "Chapters"}  # AO3's stats given rows of their own (Status tells chapters)
+
+
+def _plural(name: str, values: tuple[str, ...], plural: str | None = None) -> str:
+    return (plural or f"{name}s") if len(values) > 1 else name
+
+
+def _length(story: Story) -> str:
+    """'3 parts · 4,560 words', or '4,560 words' for a one-shot."""
+    words = _count(story.words, "word", "words")
+    return f"{_count(len(story.parts), 'part', 'parts')} · {words}" if story.multipart else words
+
+
+def _count(number: int, one: str, many: str) -> str:
+    return f"{number:,} {one if number == 1 else many}"
 
 
 def _part_intro(story: Story, part: Chapter, index: int) -> str:
@@ -146,25 +211,10 @@ def _part_intro(story: Story, part: Chapter, index: int) -> str:
     the first part's are the story's, shown above it."""
     lines = []
     if part.synopsis and part.synopsis != story.synopsis:
-        lines.append(f'<p class="synopsis">{_text(part.synopsis)}</p>\n')
+        lines.append(_summary(part.synopsis) + "\n")
     if index > 1 and part.stats is not None:
         lines.append(f'<p class="stats">{_text(stats_line(part.stats))}</p>\n')
     return "".join(lines)
-
-
-def work_lines(work: WorkMeta) -> tuple[str, str, str]:
-    """What AO3 readers look for first, in AO3's order, three short lines:
-    'Teen And Up Audiences · No Archive Warnings Apply · F/M',
-    '3,456 words · in progress, 3 of ? chapters', 'Part 2 of Harbour Lights · published 2024-06-02 · updated …'."""
-    tags = [work.rating or "", ", ".join(work.warnings), ", ".join(work.categories)]
-    size = [f"{work.words:,} words" if work.words is not None else "", status(work) or ""]
-    series = [f"Part {position} of {name}" if position else f"Part of {name}" for name, position in work.series]
-    dates = [f"{label} {date}" for label, date in _dates(work)]
-
-    def line(items: list[str]) -> str:
-        return " · ".join(item for item in items if item)
-
-    return line(tags), line(size), line(series + dates)
 
 
 def status(work: WorkMeta) -> str | None:
@@ -201,20 +251,32 @@ def stats_line(stats: Stats) -> str:
     return " · ".join((count(stats.reads, "read"), count(stats.votes, "vote"), count(stats.comments, "comment")))
 
 
-def _section(blocks: tuple[Block, ...], heading_level: int) -> str:
-    """Paragraphs, scene breaks, and each run of author's notes boxed together; the story's own
-    headings start at `heading_level`, below the page's."""
+def _section(blocks: tuple[Block, ...], heading_level: int, ao3: bool = False) -> str:
+    """Paragraphs, scene breaks, and each run of author's notes boxed together under a label; the
+    story's own headings start at `heading_level`, below the page's."""
     out: list[str] = []
     flow = _Flow(heading_level, min((b.heading for b in blocks if b.heading), default=1))
+    after_text = False
     for kind, run in groupby(blocks, key=lambda block: block.kind):
         if kind is BlockKind.NOTE:
-            out.append(f'<div class="authors-note">{flow.run(run, note=True)}</div>')
+            label = _note_label(ao3, after_text)
+            out.append(
+                f'<div class="authors-note">\n<p class="note-label">{label}</p>\n{flow.run(run, note=True)}</div>'
+            )
         elif kind is BlockKind.BREAK:
             out.append('<hr class="scene-break"/>')
             flow.after_break = True
         else:
             out.append(flow.run(run, note=False))
+            after_text = True
     return "\n".join(out) + "\n"
+
+
+def _note_label(ao3: bool, after_text: bool) -> str:
+    """AO3's own labels for notes before and after a chapter; a Wattpad A/N is the author's note."""
+    if not ao3:
+        return "Author\u2019s note"
+    return "End notes" if after_text else "Notes"
 
 
 _CELL_EDGES = re.compile(r"(<t[dh][^>]*>)\n|\n(?=</t[dh]>)")  # a cell's text sits tight in it
@@ -321,31 +383,56 @@ def _classes(*names: str | None) -> str:
 
 
 def _cover_page(edition: Edition) -> Page:
-    alt = f"Cover: {edition.title}" + (f", for {edition.reader}" if edition.reader else "")
-    body = f'<div class="cover"><img src="{_attr(edition.cover_file)}" alt="{_attr(alt)}" role="doc-cover"/></div>\n'
+    """The cover in an SVG frame scaled to the screen, as calibre and Standard Ebooks do: the whole
+    cover shows on a screen of any shape, never cut off at the bottom."""
+    alt = _attr(f"Cover: {edition.title}" + (f", for {edition.reader}" if edition.reader else ""))
+    width, height = edition.cover_size
+    body = (
+        '<div class="cover">\n'
+        '<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" version="1.1"'
+        f' width="100%" height="100%" viewBox="0 0 {width} {height}" preserveAspectRatio="xMidYMid meet"'
+        f' role="img" aria-label="{alt}">\n<title>{alt}</title>\n'
+        f'<image width="{width}" height="{height}" xlink:href="{_attr(edition.cover_file)}"/>\n</svg>\n</div>\n'
+    )
     return _page(COVER_PAGE, "Cover", edition.language, body, "cover")
 
 
-def _title_page(edition: Edition) -> Page:
-    lines = [f"<h1>{_text(edition.title)}</h1>"]
+def _title_page(edition: Edition, collection: Collection) -> Page:
+    """Title, a rule, who the copy is for, the author(s) where known, and how much there is to read."""
+    lines = [f'<h1 class="title">{_text(edition.title)}</h1>', '<div class="ornament" aria-hidden="true"></div>']
     if edition.reader:
-        lines.append(f'<p class="reader">for {_text(edition.reader)}</p>')
+        lines.append(f'<p class="dedication">for <span class="reader-name">{_text(edition.reader)}</span></p>')
     else:
-        lines.append('<p class="reader">Unpersonalised edition: the reader is written as Y/N</p>')
+        lines.append('<p class="dedication">Unpersonalised edition: the reader is written as Y/N</p>')
     if edition.author:
         lines.append(f'<p class="author">{_text(edition.author)}</p>')
+    stories = collection.stories
+    words = sum(story.words for story in stories)
+    extent = f"{_count(len(stories), 'story', 'stories')} · {_count(words, 'word', 'words')}"
+    lines.append(f'<p class="extent">{extent}</p>')
     body = '<div class="title-page">\n' + "\n".join(lines) + "\n</div>\n"
     return _page(TITLE_PAGE, edition.title, edition.language, body, "titlepage")
 
 
+def names_of(names: list[str] | tuple[str, ...]) -> str:
+    """'A', 'A & B', 'A, B & C'; '' for nobody."""
+    return " & ".join(filter(None, (", ".join(names[:-1]), names[-1]))) if names else ""
+
+
 def _contents_page(toc: list[TocEntry], lang: str) -> Page:
-    """An in-book contents page, for readers whose device hides the navigation document."""
+    """An in-book contents page, for readers whose device hides the navigation document: each story
+    with its ship line and length, its parts under it."""
 
     def entries(items: list[TocEntry] | tuple[TocEntry, ...]) -> str:
         rows = []
         for entry in items:
+            details = "".join(
+                f'<span class="{name}">{_text(text)}</span>'
+                for name, text in (("toc-who", entry.who), ("toc-length", entry.length))
+                if text
+            )
             children = f"\n{entries(entry.children)}" if entry.children else ""
-            rows.append(f'<li><a href="{_attr(entry.href)}">{_text(entry.title)}</a>{children}</li>')
+            rows.append(f'<li><a href="{_attr(entry.href)}">{_text(entry.title)}</a>{details}{children}</li>')
         return "<ol>\n" + "\n".join(rows) + "\n</ol>"
 
     heading = '<h1 id="contents">Contents</h1>'

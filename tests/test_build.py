@@ -192,10 +192,11 @@ def test_hostile_text_stays_inert_text(tmp_path, stories):
     assert_sound_epub(written.path)  # EPUBCheck: books.py hostile
     page = epub_pages(written.path.read_bytes())["EPUB/story-001.xhtml"]
     names = {e.tag.removeprefix(XHTML) for e in page.iter() if isinstance(e.tag, str)}
-    assert names <= {"html", "head", "title", "link", "body", "section", "div", "h1", "p"}
+    assert names <= {"html", "head", "title", "link", "body", "section", "div", "h1", "p", "dl", "dt", "dd"}
     paragraphs = [page_text(p) for p in page.iterfind(f".//{XHTML}p")]
     assert paragraphs[0] == "<b>Who</b>"
-    assert len(paragraphs) == 3 + len(HOSTILE)  # who, synopsis, stats, then every line, kept
+    assert len(paragraphs) == 3 + len(HOSTILE)  # who, the summary's label and text, then every line, kept
+    assert paragraphs[1:3] == ["Summary", "<img src=x>"]
     assert paragraphs[3] == "<script>alert(‘x’)</script>"
 
 

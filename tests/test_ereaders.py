@@ -104,8 +104,9 @@ def test_pages_say_what_they_are(book):
     assert types("EPUB/title.xhtml") == [("titlepage", None)]
     assert types("EPUB/story-001.xhtml") == [("bodymatter", None), ("part", "doc-part")]
     assert types("EPUB/story-001-part-01.xhtml") == [("bodymatter", None), ("chapter", "doc-chapter")]
-    cover = pages["EPUB/cover.xhtml"].find(f".//{XHTML}img")
-    assert cover.get("alt") == "Cover: Harbour Imagines, for Sam" and cover.get("role") == "doc-cover"
+    cover = pages["EPUB/cover.xhtml"].find(".//{http://www.w3.org/2000/svg}svg")
+    assert cover.get("aria-label") == "Cover: Harbour Imagines, for Sam" and cover.get("role") == "img"
+    assert cover.findtext("{http://www.w3.org/2000/svg}title") == "Cover: Harbour Imagines, for Sam"
 
 
 def test_headings_in_order_on_every_page(book):

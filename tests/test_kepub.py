@@ -342,11 +342,13 @@ def test_kepubified_book_is_sound(tmp_path):
                 new = kepubify(data)
                 old_body, new_body = parse(data).find(f"{X}body"), parse(new).find(f"{X}body")
                 assert "".join(new_body.itertext()) == "".join(old_body.itertext()), name
-                assert spans(new_body), name
+                # The cover page is a picture in an SVG frame: SVG is left as it is, so no spans.
+                assert bool(spans(new_body)) != name.endswith("/cover.xhtml"), name
                 data, changed = new, changed + 1
             target.writestr(name, data, compress_type=zipfile.ZIP_DEFLATED)
     assert changed >= 8  # cover, title page, and the stories' pages
     assert_sound_epub(kepub)  # EPUBCheck: books.py ao3-mix (its KEPUB)
     with zipfile.ZipFile(io.BytesIO(kepub.read_bytes())) as book:
+        assert book.read("EPUB/cover.xhtml") == kepubify(book.read("EPUB/cover.xhtml"))
         cover = parse(book.read("EPUB/cover.xhtml"))
-    assert cover.find(f".//{X}span[@id='kobo.1.1']/{X}img") is not None
+    assert cover.find(".//{http://www.w3.org/2000/svg}image") is not None

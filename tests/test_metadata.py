@@ -134,10 +134,16 @@ def test_an_unknown_language_name_is_a_warning_and_falls_back(tmp_path):
 def test_an_unfinished_work_says_so(tmp_path):
     _, data, _ = build_of(tmp_path, ("unfinished.html",), names=("Sam",))
     pages = epub_pages(data)
-    opener = page_text(pages["EPUB/story-001.xhtml"])
-    assert "General Audiences · No Archive Warnings Apply · Gen" in opener
-    assert "77 words · in progress, 2 of ? chapters" in opener
-    assert "published 2025-09-01 · updated 2025-10-12" in opener
+    info = pages["EPUB/story-001.xhtml"].find(f".//{XHTML}dl[@class='info']")
+    names, values = info.iter(f"{XHTML}dt"), info.iter(f"{XHTML}dd")
+    shown = {page_text(name): page_text(value) for name, value in zip(names, values, strict=True)}
+    assert (shown["Rating"], shown["Archive warning"], shown["Category"]) == (
+        "General Audiences",
+        "No Archive Warnings Apply",
+        "Gen",
+    )
+    assert (shown["Words"], shown["Status"]) == ("77", "in progress, 2 of ? chapters")
+    assert (shown["Published"], shown["Updated"]) == ("2025-09-01", "2025-10-12")
     last = page_text(pages["EPUB/story-001-part-02.xhtml"])
     assert "This work is unfinished: 2 of ? chapters posted, last updated 2025-10-12." in last
     assert "unfinished" not in page_text(pages["EPUB/story-001-part-01.xhtml"])
