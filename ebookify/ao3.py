@@ -96,8 +96,9 @@ def read_download(soup: BeautifulSoup, source: str, warnings: list[str]) -> Stor
     # would become story text.
     afterword = soup.find(id="afterword")
     afterword = afterword.extract() if afterword is not None else None
-    body = soup.find(id="chapters").extract()
-    preface = soup.find(id="preface").extract()
+    body, preface = soup.find(id="chapters"), soup.find(id="preface")
+    assert body is not None and preface is not None  # looks_like_ao3 said so
+    body, preface = body.extract(), preface.extract()
     work = _work_meta(preface, source, warnings)
     title = _clean(_text_of(preface.find("h1"))) or "Untitled"
     chapters = _chapters(body, source, warnings)
@@ -154,7 +155,7 @@ def _chapters(container: Tag, source: str, warnings: list[str]) -> list[_Draft]:
     body and div.meta end notes; a one-shot holds its body alone."""
     drafts: list[_Draft] = []
     for child in container.find_all(recursive=False):
-        classes = child.get("class") or []
+        classes: list[str] = list(child.get("class") or [])
         before = len(warnings)
         if "meta" in classes and "group" in classes:
             heading = child.find(class_="heading")
@@ -227,14 +228,14 @@ def _work_meta(preface: Tag, source: str, warnings: list[str]) -> WorkMeta:
     return WorkMeta(
         url=_work_url(preface),
         authors=authors,
-        rating=(fields.get("rating") or [None])[0],
+        rating=next(iter(fields.get("rating", ())), None),
         warnings=tuple(fields.get("warnings", ())),
         categories=tuple(fields.get("categories", ())),
         fandoms=tuple(fields.get("fandoms", ())),
         relationships=tuple(fields.get("relationships", ())),
         characters=tuple(fields.get("characters", ())),
         freeforms=tuple(fields.get("freeforms", ())),
-        language=(fields.get("language") or [None])[0],
+        language=next(iter(fields.get("language", ())), None),
         series=series,
         words=number(written.get("Words", "")),
         summary=_summary(meta, "Summary", source, warnings),
@@ -287,7 +288,7 @@ def _chapter_count(text: str | None) -> tuple[int, int | None] | None:
 def _work_url(preface: Tag) -> str | None:
     message = preface.find("p", class_="message")
     for link in message.find_all("a") if message else ():
-        href = link.get("href") or ""
+        href = str(link.get("href") or "")
         if re.match(r"https?://(www\.)?archiveofourown\.org/works/\d+", href):
             return href
     return None

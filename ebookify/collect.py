@@ -137,7 +137,7 @@ def group_stories(items: list[Chapter | Story]) -> tuple[list[Story], list[str]]
             series[_story_key(chapter)].append((position, chapter))
     warnings: list[str] = []
     for members in series.values():
-        members.sort(key=lambda pc: pc[1].part)
+        members.sort(key=lambda pc: pc[1].part or 0)  # every member has a part number
         placed.append((members[0][0], [c for _, c in members]))
         warnings += _part_warnings([c for _, c in members])
     placed.sort(key=lambda pc: pc[0])
@@ -161,7 +161,7 @@ def _book_of(parts: list[Chapter]) -> str | None:
 
 def _part_warnings(parts: list[Chapter]) -> list[str]:
     story = f'"{parts[0].title}"' + (f" ({parts[0].who})" if parts[0].who else "")
-    numbers = [p.part for p in parts]
+    numbers = [p.part or 0 for p in parts]  # parts of a story: each has its number
     expected = max(numbers + [p.part_total or 0 for p in parts])
     warnings = []
     for first, last in _gaps(sorted(set(numbers)), expected):
@@ -170,9 +170,9 @@ def _part_warnings(parts: list[Chapter]) -> list[str]:
             warnings += [f"{story} is missing part {n} of {expected}" for n in range(first, last + 1)]
         else:
             warnings.append(f"{story} is missing parts {first}–{last} of {expected}")
-    sources: dict[int | None, list[str]] = defaultdict(list)  # one pass: a scan per number was quadratic
+    sources: dict[int, list[str]] = defaultdict(list)  # one pass: a scan per number was quadratic
     for part in parts:
-        sources[part.part].append(part.source)
+        sources[part.part or 0].append(part.source)
     for n in sorted(n for n, files in sources.items() if len(files) > 1):
         warnings.append(f"{story} has part {n} more than once ({', '.join(sources[n])}); all copies are kept")
     return warnings

