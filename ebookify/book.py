@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from .cover import CoverImage, generate_cover
-from .epub import Metadata, package
+from .epub import Metadata
 from .errors import EbookifyError
 from .metadata import (
     DEFAULT_AUTHOR,
@@ -42,12 +42,6 @@ class BookSettings:
     series_index: int | None = None  # None: the lone work's "Part N", else 1
     user_cover: CoverImage | None = None
     user_css: bytes = b""  # --css, checked: added after our stylesheet
-
-
-def make_epub(collection: Collection, reader: Reader, settings: BookSettings) -> tuple[bytes, Tally]:
-    """One reader's book, as bytes."""
-    rendered, meta, cover, tally = prepare(collection, reader, settings)
-    return package(rendered, meta, cover), tally
 
 
 def prepare(

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
 
-from .book import BookSettings, make_epub, prepare
+from .book import BookSettings, prepare
 from .collect import DEFAULT_TITLE, collect, read_items, story_files
 from .cover import find_cover, load_cover, slug
 from .epub import book_identity, package_files, zip_files
@@ -27,9 +27,9 @@ from .readers import load_readers
 from .render import Rendered
 from .survey import Found, placeholders
 from .typography import typeset, typeset_all
-from .write import refuse_unsafe_outputs, staged, write_atomic
+from .write import refuse_unsafe_outputs, staged
 
-__all__ = ["DEFAULT_AUTHOR", "BookSettings", "BuildOptions", "build", "file_as", "make_epub", "write_atomic"]
+__all__ = ["DEFAULT_AUTHOR", "BookSettings", "BuildOptions", "build", "file_as"]
 
 _LANGUAGE = re.compile(r"^([A-Za-z]{2,3})(?:-([A-Za-z]{2}|\d{3}))?$")
 

@@ -38,12 +38,6 @@ _KINDS = {
 }
 
 
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write to a temporary file beside `path`, then rename: `path` is whole or untouched."""
-    with staged() as stage:
-        stage(path, data)
-
-
 @contextmanager
 def staged() -> Iterator[Callable[[Path, bytes], None]]:
     """Books are written to temporary files beside their places, and renamed into them only when

@@ -10,24 +10,25 @@ import pytest
 from conftest import story_text
 from test_cli import run
 
-from ebookify.build import BookSettings, make_epub
-from ebookify.collect import collect
+from ebookify.build import BuildOptions, build
 from ebookify.epub import unzip, zip_files
 from ebookify.lint import EMAIL_LIMIT, lint
-from ebookify.model import Reader, map_text
-from ebookify.parse import parse_chapter
-from ebookify.typography import typeset
 
 
 @pytest.fixture(scope="module")
-def good() -> bytes:
-    chapters = [
-        parse_chapter(story_text("Ansel - Lanterns (part 1/2)"), "1.txt"),
-        parse_chapter(story_text("Ansel - Lanterns (part 2/2)"), "2.txt"),
-        parse_chapter(story_text("Iris - Pines"), "3.txt"),
-    ]
-    data, _ = make_epub(map_text(collect(chapters), typeset), Reader("Sam"), BookSettings())
-    return data
+def good(tmp_path_factory: pytest.TempPathFactory) -> bytes:
+    """A book made the way every build makes one (typeset, personalised, linted)."""
+    root = tmp_path_factory.mktemp("lint")
+    folder = root / "stories"
+    folder.mkdir()
+    for name, title_line in (
+        ("1.txt", "Ansel - Lanterns (part 1/2)"),
+        ("2.txt", "Ansel - Lanterns (part 2/2)"),
+        ("3.txt", "Iris - Pines"),
+    ):
+        (folder / name).write_text(story_text(title_line), encoding="utf-8")
+    report = build(BuildOptions(stories=folder, covers=root / "covers", out_dir=root / "dist", names=("Sam",)))
+    return report.written[0].path.read_bytes()
 
 
 def changed(data: bytes, name: str, change: Callable[[bytes], bytes]) -> bytes:

@@ -1244,7 +1244,7 @@ def test_regression_ao3_unclosed_divs_pull_the_afterword_into_the_story(tmp_path
 )
 def test_regression_a_long_collection_title_still_gives_a_file(tmp_path, stories, files, names):
     """Found: EbookifyError("cannot write dist/lighthouse-lighthouse-...-for-sam.epub: File name too
-    long"), from tempfile.mkstemp in build.write_atomic (the temporary name is longer still). AO3
+    long"), from tempfile.mkstemp in write.staged (the temporary name is longer still). AO3
     allows titles of 255 characters, and names of 100 are accepted, so these are ordinary inputs."""
     folder = stories({name: data.encode() if isinstance(data, str) else data for name, data in files.items()})
     outcome = run_build(folder, tmp_path / "dist", names)
