@@ -60,10 +60,6 @@ class Metadata:
     published: str | None = None  # "2024-06-02": a lone work's publication date
 
 
-def package(rendered: Rendered, meta: Metadata, cover: CoverImage) -> bytes:
-    return zip_files(package_files(rendered, meta, cover))
-
-
 def package_files(rendered: Rendered, meta: Metadata, cover: CoverImage) -> dict[str, bytes]:
     """Every entry of the book, by its name in the zip.
 
