@@ -21,17 +21,16 @@ from .inputs import MB, plain_error, read_regular
 from .lint import lint_files
 from .metadata import DEFAULT_AUTHOR, book_identifier, file_as, language_warnings, work_keys
 from .model import BlockKind, Chapter, Collection, Reader, Story, keep_blocks, map_notes, map_text
-from .personalise import Tally, check_value, explains_placeholders, mark_fandom_shorthand, reader_values
+from .personalise import Tally, explains_placeholders, mark_fandom_shorthand, reader_values
 from .places import collapse
 from .readers import load_readers
 from .render import Rendered
 from .survey import Found, placeholders
 from .typography import typeset, typeset_all
+from .validate import check_language, check_value
 from .write import refuse_unsafe_outputs, staged
 
 __all__ = ["DEFAULT_AUTHOR", "BookSettings", "BuildOptions", "build", "file_as"]
-
-_LANGUAGE = re.compile(r"^([A-Za-z]{2,3})(?:-([A-Za-z]{2}|\d{3}))?$")
 
 
 @dataclass(frozen=True)
@@ -312,15 +311,6 @@ def setting_warnings(options: BuildOptions, found: Sequence[Found]) -> tuple[str
             names = ", ".join(f"{r.name} ({r.values[code]!r}, {r.entry})" for r in replaced)
             lines.append(f"--set {code}={value} replaces the readers file's own value for {names}")
     return tuple(lines)
-
-
-def check_language(code: str) -> str:
-    """A plain language code ("en", "en-GB"): Send-to-Kindle refuses anything fancier."""
-    match = _LANGUAGE.match(code.strip())
-    if not match:
-        raise EbookifyError(f"--language {code!r} is not a language code like en or en-GB")
-    language, region = match.groups()
-    return language.lower() + (f"-{region.upper()}" if region else "")
 
 
 def output_paths(options: BuildOptions, title: str, readers: list[Reader], suffix: str = "") -> list[Path]:

@@ -9,9 +9,10 @@ from .collect import read_items, story_files
 from .errors import EbookifyError
 from .metadata import language_warnings, story_language
 from .model import Collection, Reader, Stats, Story
-from .personalise import FAMILIES, NAME_CODES, check_value, reader_values
+from .personalise import FAMILIES, NAME_CODES, reader_values
 from .places import collapse
 from .survey import Found, placeholders, unbalanced_quotes
+from .validate import check_value
 
 
 @dataclass(frozen=True)

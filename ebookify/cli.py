@@ -325,7 +325,7 @@ def lint(
 
 def _options(name, settings, readers, stories, title, **more) -> BuildOptions:
     from .build import BuildOptions
-    from .personalise import parse_setting
+    from .validate import parse_setting
 
     values = dict(parse_setting(raw) for raw in settings or ())
     return BuildOptions(

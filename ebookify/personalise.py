@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import os
 import re
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from .errors import EbookifyError
 from .marks import AS_WRITTEN
 
 NAME = "Y/N"
@@ -26,7 +24,6 @@ FAMILIES = {
     "S/C": "skin colour",
     "F/C": "favourite colour",
 }
-MAX_VALUE_LENGTH = 100
 
 # A code is two or three letters split by slashes: "Y/N", "E/C", and Wattpad's "Y/L/N".
 _CODE_SHAPE = r"[A-Za-z](?:/[A-Za-z]){1,2}"
@@ -48,12 +45,6 @@ NOT_PLACEHOLDERS = frozenset(
 # Family codes that, written bare in lower case in what authors say about a story (summaries,
 # notes), are fandom shorthand: "lots of h/c" is hurt/comfort, not hair colour.
 FANDOM_SHORTHAND = frozenset({"h/c"})
-_LINE_BREAKS = re.compile(r"[\n\r\v\f\x1c-\x1e\x85\u2028\u2029]")
-_CONTROLS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
-_UNWRITABLE = re.compile("[\ud800-\udfff\ufffe\uffff\ufdd0-\ufdef]")
-# Invisible characters that reorder or hide text: in a name they would garble every paragraph it
-# is written into (U+202E shows the rest of the line backwards).
-_INVISIBLE = re.compile("[\u200b\u200e\u200f\u061c\u2060\ufeff\u202a-\u202e\u2066-\u2069]")
 # For telling whether a placeholder stands in shouted text: the words around it, within its clause.
 _WORD = re.compile(r"[^\W\d_]{2,}")
 _CLAUSE_BREAK = re.compile('[.!?:;"“”\ufdd4]')  # U+FDD4: a line break (marks.py)
@@ -73,42 +64,6 @@ def normalise_code(key: str) -> str | None:
     """'l/n', '(L/N)', 'L / N', 'y/l/n' -> 'L/N', 'Y/L/N'; None if it is not of that shape."""
     match = _CODE.match(key.strip())
     return re.sub(r"\s+", "", match.group(1)).upper() if match else None
-
-
-def check_value(value: str, what: str) -> str:
-    """A reader's value as it will be written; refuse what would break the page or the line."""
-    if not value:
-        raise EbookifyError(f"{what} is empty")
-    if not value.strip():
-        raise EbookifyError(f"{what} is blank")
-    value = _from_argument_bytes(value).strip()  # a trailing space or newline pasted along is no part of it
-    if _LINE_BREAKS.search(value):
-        raise EbookifyError(f"{what} must be one line")
-    if _CONTROLS.search(value):
-        raise EbookifyError(f"{what} contains a control character")
-    if _UNWRITABLE.search(value):
-        raise EbookifyError(
-            f"{what} is not valid text (it has bytes that are not UTF-8); "
-            "type it in a terminal set to UTF-8 (e.g. LANG=C.UTF-8) or put it in a --readers file saved as UTF-8"
-        )
-    invisible = _INVISIBLE.search(value)
-    if invisible:
-        raise EbookifyError(f"{what} contains an invisible formatting character (U+{ord(invisible[0]):04X})")
-    if len(value) > MAX_VALUE_LENGTH:
-        raise EbookifyError(f"{what} is longer than {MAX_VALUE_LENGTH} characters")
-    return value
-
-
-def _from_argument_bytes(value: str) -> str:
-    """Under a locale that is not UTF-8 (LC_ALL=POSIX with PYTHONUTF8=0) Python hands on each byte
-    of "Zoë" it cannot decode as a lone surrogate. Those bytes, as they came, are often UTF-8 after
-    all: read them so. Bytes that are not UTF-8 stay as they were, for the check to refuse."""
-    if not _UNWRITABLE.search(value):
-        return value
-    try:
-        return os.fsencode(value).decode("utf-8")
-    except UnicodeError:
-        return value
 
 
 def reader_values(name: str | None, extra: Mapping[str, str]) -> dict[str, str]:
@@ -192,19 +147,6 @@ def in_caps_run(text: str, start: int, end: int) -> bool:
     after = _CLAUSE_BREAK.split(text[end : end + _WINDOW])[0]
     words = _WORD.findall(before)[-2:] + _WORD.findall(after)[:2]
     return bool(words) and all(w.isupper() for w in words) and not all(w in _ACRONYMS for w in words)
-
-
-def parse_setting(raw: str) -> tuple[str, str]:
-    """'L/N=Rivers' -> ('L/N', 'Rivers'), from --set."""
-    key, sep, value = raw.partition("=")
-    if not sep:
-        raise EbookifyError(f"--set {raw!r} is not KEY=VALUE (for example --set L/N=Rivers)")
-    code = normalise_code(key)
-    if code is None:
-        raise EbookifyError(f"--set {raw!r}: {key.strip()!r} is not a placeholder code like L/N or E/C")
-    if code == NAME:
-        raise EbookifyError(f"--set {raw!r}: the reader's name is given with --name, not --set")
-    return code, check_value(value, f"the value of --set {code}")
 
 
 # A legend says what a placeholder stands for: "Y/N = your name", "(l/n) - last name",

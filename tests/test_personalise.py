@@ -10,16 +10,14 @@ from hypothesis import strategies as st
 
 from ebookify.errors import EbookifyError
 from ebookify.personalise import (
-    MAX_VALUE_LENGTH,
     Tally,
-    check_value,
     explains_placeholders,
     find_codes,
     normalise_code,
-    parse_setting,
     personalise,
     reader_values,
 )
+from ebookify.validate import MAX_VALUE_LENGTH, check_value, parse_setting
 
 NAMES = [
     pytest.param("Zoë", id="accent"),

@@ -30,7 +30,7 @@ from lxml import etree
 from test_cli import EARLIER, run
 
 from ebookify.build import BuildOptions, build
-from ebookify.personalise import check_value
+from ebookify.validate import check_value
 
 FRIENDS = """\
 # three friends, one book each
