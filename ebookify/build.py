@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 from collections.abc import Callable, Generator, Mapping, Sequence
@@ -12,15 +11,16 @@ from functools import partial
 from pathlib import Path
 
 from .book import BookSettings, prepare
-from .collect import DEFAULT_TITLE, collect, read_items, story_files
-from .cover import find_cover, load_cover, slug
+from .collect import collect, read_items, story_files
+from .cover import find_cover, load_cover
 from .epub import book_identity, package_files, zip_files
 from .errors import EbookifyError
 from .forked import can_fork, in_order
 from .inputs import MB, plain_error, read_regular
 from .lint import lint_files
-from .metadata import DEFAULT_AUTHOR, book_identifier, file_as, language_warnings, work_keys
+from .metadata import DEFAULT_AUTHOR, book_identifier, file_as, language_warnings
 from .model import BlockKind, Chapter, Collection, Reader, Story, keep_blocks, map_notes, map_text
+from .naming import distinct_suffix, kepub_path, output_paths
 from .personalise import Tally, explains_placeholders, mark_fandom_shorthand, reader_values
 from .places import collapse
 from .readers import load_readers
@@ -231,11 +231,6 @@ def user_stylesheet(path: Path) -> bytes:
     return text.encode("utf-8")
 
 
-def kepub_path(path: Path) -> Path:
-    """dist/x.epub -> dist/x.kepub.epub: Kobo devices know their own format by that name."""
-    return path.with_name(path.name.removesuffix(".epub") + ".kepub.epub")
-
-
 def kepub_rendered(rendered: Rendered) -> Rendered:
     from .kepub import kepubify
 
@@ -313,56 +308,6 @@ def setting_warnings(options: BuildOptions, found: Sequence[Found]) -> tuple[str
     return tuple(lines)
 
 
-def output_paths(options: BuildOptions, title: str, readers: list[Reader], suffix: str = "") -> list[Path]:
-    """dist/<collection>-for-<reader>.epub, or dist/<collection>.epub for the neutral edition;
-    two readers never share a file, whatever their names (reader_stems)."""
-    out_dir = options.out_dir
-    if options.output is not None:
-        if not os.path.isdir(options.output):  # never raises: an unreadable path is a file to write
-            if len(readers) > 1:
-                raise EbookifyError("-o/--output names one file, but there are several readers; use --out-dir")
-            return [options.output]
-        out_dir = options.output  # `-o ~/Books`, a folder: the usual names, in that folder
-    stem = (_shortened(slug(title), 80) or "stories") + suffix
-    names = [f"{stem}-for-{s}" if s is not None else stem for s in reader_stems([r.name for r in readers])]
-    return [out_dir / f"{name}.epub" for name in names]
-
-
-def reader_stems(names: Sequence[str | None]) -> list[str | None]:
-    """Each reader's part of a file name, distinct by construction: a name's slug when it is the
-    only one with that slug, else (for "Sam" after "sam") the slug and a hash of the name, made
-    longer, or counted, until no other reader's slug or stem is the same ("Sam-e96e02" is one)."""
-    slugs = [_reader_slug(name) if name is not None else None for name in names]
-    taken: set[str | None] = set(slugs)
-    seen: set[str] = set()
-    stems: list[str | None] = []
-    for name, stem in zip(names, slugs, strict=True):
-        if stem is not None and stem in seen:
-            digest = hashlib.sha256((name or "").encode()).hexdigest()
-            candidates = (f"{stem}-{digest[:n]}" for n in range(6, len(digest) + 1, 2))
-            stem = next((c for c in candidates if c not in taken), None) or _counted(stem, taken)
-            taken.add(stem)
-        elif stem is not None:
-            seen.add(stem)
-        stems.append(stem)
-    return stems
-
-
-def _counted(stem: str, taken: set[str | None]) -> str:
-    number = 2
-    while f"{stem}-{number}" in taken:
-        number += 1
-    return f"{stem}-{number}"
-
-
-def distinct_suffix(collection: Collection, options: BuildOptions) -> str:
-    """A collection with no title of its own ("Collected Stories") is named by its works too, so
-    that two different folders never write the same file."""
-    if options.title is not None or collection.title != DEFAULT_TITLE:
-        return ""
-    return "-" + hashlib.sha256("\n".join(work_keys(collection)).encode()).hexdigest()[:8]
-
-
 def replace_warnings(collection: Collection, books: list[tuple[Reader, Path]]) -> tuple[str, ...]:
     """A build that will replace a book holding a different collection says so: the old file's
     identifier is read from its package document, and compared with the new one's."""
@@ -372,16 +317,3 @@ def replace_warnings(collection: Collection, books: list[tuple[Reader, Path]]) -
         if old is not None and old[0] != book_identifier(collection, reader):
             warnings.append(f"{path} held a different book ({old[1]!r}); it is replaced by {collection.title!r}")
     return tuple(warnings)
-
-
-def _reader_slug(name: str) -> str:
-    """ASCII for any name ("李" -> "li"); one with nothing to transliterate is named by its hash."""
-    return _shortened(slug(name), 40) or "reader-" + hashlib.sha256(name.encode()).hexdigest()[:6]
-
-
-def _shortened(stem: str, limit: int) -> str:
-    """At most `limit` characters, cut at a word: file systems refuse names over 255 bytes."""
-    if len(stem) <= limit:
-        return stem
-    cut = stem[:limit]
-    return (cut.rsplit("-", 1)[0] if "-" in cut else cut).strip("-")

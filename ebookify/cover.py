@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import hashlib
 import io
-import re
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
@@ -15,6 +14,7 @@ from pathlib import Path
 
 from .errors import EbookifyError
 from .inputs import MAX_COVER_BYTES, plain_error, read_regular, real_folder, reason, skip_reason
+from .naming import slug
 
 COVER_SUFFIXES = (".jpg", ".jpeg", ".png")
 _MEDIA_TYPES = {"JPEG": ("image/jpeg", "cover.jpg"), "PNG": ("image/png", "cover.png")}
@@ -28,14 +28,6 @@ class CoverImage:
     media_type: str
     file_name: str  # its name inside the EPUB
     size: tuple[int, int] = SIZE  # width and height in pixels
-
-
-def slug(text: str) -> str:
-    """'Saltmarsh Imagines!' -> 'saltmarsh-imagines', '谵言隐语' -> 'zhan-yan-yin-yu': ASCII, for file
-    names and matching; any script is transliterated (anyascii), so a title is never unreadable."""
-    from .languages import transliterated
-
-    return re.sub(r"[^a-z0-9]+", "-", transliterated(text).lower()).strip("-")
 
 
 def find_cover(folder: Path, title: str, *others: str, notes: list[str] | None = None) -> Path | None:

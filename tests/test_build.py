@@ -229,7 +229,8 @@ def short_hash(text: str) -> str:
     ],
 )
 def test_output_file_names_are_safe_and_distinct(names, files):
-    from ebookify.build import make_readers, output_paths
+    from ebookify.build import make_readers
+    from ebookify.naming import output_paths
 
     paths = output_paths(BuildOptions(out_dir=Path("d")), "X", make_readers(names, {}))
     assert paths == [Path("d") / f for f in files]

@@ -12,9 +12,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from ebookify.ao3 import number, read_work
-from ebookify.build import BuildOptions, build, make_readers, output_paths, reader_stems
+from ebookify.build import BuildOptions, build, make_readers
 from ebookify.languages import count_words, language_tag
 from ebookify.metadata import creator_name
+from ebookify.naming import output_paths, reader_stems
 
 FIXTURES = Path(__file__).parent / "fixtures" / "ao3"
 XHTML = "{http://www.w3.org/1999/xhtml}"
