@@ -212,6 +212,22 @@ def _linked_beside(path: Path) -> Path:
 def _locked(path: Path, clear: bool) -> Iterator[None]:
     """Hold the lock beside `path` for the build, refusing if another build holds it; then, if
     `clear`, clear away what killed builds left in that folder."""
+    lock: int | None = None
+    try:
+        # A signal between creating the lock file and holding its descriptor here, or in the
+        # middle of letting it go, would leave the file behind: it waits, and then takes effect.
+        with stops_deferred():
+            lock = _acquired(path)
+        if clear:
+            _clear_leftovers(path)
+        yield
+    finally:
+        if lock is not None:
+            with stops_deferred():
+                _unlock(path, lock)
+
+
+def _acquired(path: Path) -> int:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         lock = _try_lock(path)
@@ -219,12 +235,7 @@ def _locked(path: Path, clear: bool) -> Iterator[None]:
         raise EbookifyError(f"cannot write {path}: {exc.strerror or exc}") from exc
     if lock is None:
         raise EbookifyError(f"another ebookify build is writing {path}; try again when it has finished")
-    try:
-        if clear:
-            _clear_leftovers(path)
-        yield
-    finally:
-        _unlock(path, lock)
+    return lock
 
 
 def _lock_path(path: Path) -> Path:
