@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, replace
 
 from bs4 import BeautifulSoup, NavigableString, Tag
 
-from .ao3text import _BLOCKS, _DROPPED, story_blocks
+from .ao3text import _BLOCKS, _DROPPED, _clean, story_blocks
 from .charset import decode_html
 from .errors import StoryError
 from .marks import LINE_BREAK
@@ -44,7 +44,6 @@ _TAG_FIELDS = {
     "series": "series",
     "stats": "stats",
 }
-_SPACE = re.compile(r"[ \t\r\n\f]+")  # HTML's whitespace; a no-break space is kept
 _CHAPTER_HEADING = re.compile(r"^\s*chapter\s+(\d+)\s*(?::\s*(.*))?$", re.IGNORECASE)
 # "Words: 1,036": a label, then its value up to the next space; an empty value ("Words:" then
 # "Chapters: 1/1") stays empty instead of taking the next label as its value.
@@ -332,7 +331,3 @@ def _paragraphs_before_first_image(body: Tag, source: str) -> int:
 
 def _text_of(tag: Tag | None) -> str:
     return tag.get_text() if tag is not None else ""
-
-
-def _clean(text: str) -> str:
-    return _SPACE.sub(" ", _XML_INVALID.sub("", text)).strip()

@@ -20,7 +20,7 @@ from . import __version__
 if TYPE_CHECKING:
     from .build import BuildOptions, BuildReport
     from .check import CheckReport
-    from .model import Stats
+    from .model import Collection, Stats
 
 
 class _OneLineGroup(TyperGroup):
@@ -377,11 +377,7 @@ def _summary(report: BuildReport) -> str:
     collection = report.collection
     kepubs = sum(1 for item in report.written if item.path.name.endswith(".kepub.epub"))
     books = _count(len(report.written) - kepubs, "EPUB") + (f" and {_count(kepubs, 'Kobo KEPUB')}" if kepubs else "")
-    words = sum(s.words for s in collection.stories)
-    lines = [
-        f"{books} of {collection.title!r}: {_count(len(collection.stories), 'story', 'stories')}, "
-        f"{_count(len(collection.chapters), 'part')}, {_count(words, 'word')}"
-    ]
+    lines = [f"{books} of {collection.title!r}: {_extent(collection)}"]
     for item in report.written:
         if item.path.name.endswith(".kepub.epub"):  # the same reader's Kobo copy: said once
             continue
@@ -392,8 +388,16 @@ def _summary(report: BuildReport) -> str:
 
 
 def _count(number: int, noun: str, plural: str | None = None) -> str:
-    """1 -> '1 story'; 1650 -> '1,650 stories': every count a person reads has its separators."""
-    return f"{number:,} {noun if number == 1 else plural or noun + 's'}"
+    from .render import count_of  # render is imported only when there is something to print
+
+    return count_of(number, noun, plural)
+
+
+def _extent(collection: Collection) -> str:
+    """'5 stories, 7 parts, 3,345 words': the build's summary and the dry run say it alike."""
+    words = sum(s.words for s in collection.stories)
+    stories, parts = len(collection.stories), len(collection.chapters)
+    return f"{_count(stories, 'story', 'stories')}, {_count(parts, 'part')}, {_count(words, 'word')}"
 
 
 def _print_check(report: CheckReport) -> None:
@@ -413,11 +417,7 @@ def _check_lines(report: CheckReport) -> list[str]:
     lines = []
     if report.collection:
         collection = report.collection
-        words = sum(s.words for s in collection.stories)
-        lines.append(
-            f"{collection.title}: {_count(len(collection.stories), 'story', 'stories')}, "
-            f"{_count(len(collection.chapters), 'part')}, {_count(words, 'word')}"
-        )
+        lines.append(f"{collection.title}: {_extent(collection)}")
         for story in collection.stories:
             lines.append(
                 f"{story.title}" + (f" ({story.who})" if story.who else "") + f": {_count(story.words, 'word')}"

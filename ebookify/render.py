@@ -90,7 +90,7 @@ def render(collection: Collection, edition: Edition, change: Callable[[str], str
             pages += story_pages
             entries.append(entry)
         if several_books:
-            length = _count(len(entries), "story", "stories")
+            length = count_of(len(entries), "story", "stories")
             toc.append(TocEntry(book_page.title, book_page.file_name, tuple(entries), length=length))
         else:
             toc += entries
@@ -198,12 +198,13 @@ def _plural(name: str, values: tuple[str, ...], plural: str | None = None) -> st
 
 def _length(story: Story) -> str:
     """'3 parts · 4,560 words', or '4,560 words' for a one-shot."""
-    words = _count(story.words, "word", "words")
-    return f"{_count(len(story.parts), 'part', 'parts')} · {words}" if story.multipart else words
+    words = count_of(story.words, "word", "words")
+    return f"{count_of(len(story.parts), 'part', 'parts')} · {words}" if story.multipart else words
 
 
-def _count(number: int, one: str, many: str) -> str:
-    return f"{number:,} {one if number == 1 else many}"
+def count_of(number: int, noun: str, plural: str | None = None) -> str:
+    """1 -> '1 story'; 1650 -> '1,650 stories': every count a person reads has its separators."""
+    return f"{number:,} {noun if number == 1 else plural or noun + 's'}"
 
 
 def _part_intro(story: Story, part: Chapter, index: int) -> str:
@@ -408,7 +409,7 @@ def _title_page(edition: Edition, collection: Collection) -> Page:
         lines.append(f'<p class="author">{_text(edition.author)}</p>')
     stories = collection.stories
     words = sum(story.words for story in stories)
-    extent = f"{_count(len(stories), 'story', 'stories')} · {_count(words, 'word', 'words')}"
+    extent = f"{count_of(len(stories), 'story', 'stories')} · {count_of(words, 'word', 'words')}"
     lines.append(f'<p class="extent">{extent}</p>')
     body = '<div class="title-page">\n' + "\n".join(lines) + "\n</div>\n"
     return _page(TITLE_PAGE, edition.title, edition.language, body, "titlepage")
