@@ -57,17 +57,15 @@ def looks_like_ao3(soup: BeautifulSoup) -> bool:
     return soup.find(id="chapters") is not None and soup.find(id="preface") is not None
 
 
-def read_work(data: bytes, source: str, warnings: list[str]) -> Story:
-    """Parse one AO3 HTML download, or an AO3 work page saved from a browser; a remote image
-    left out is a warning, not an error."""
+def read_work(data: bytes, source: str) -> tuple[Story, list[str]]:
+    """Parse one AO3 HTML download, or an AO3 work page saved from a browser, with warnings about
+    what the book cannot show (a remote image left out is a warning, not an error)."""
     soup = BeautifulSoup(_XML_INVALID.sub("", decode_html(data, source)), "html.parser")
     from .ao3page import looks_like_saved_page, read_saved_page  # it reads pages with this module
 
-    before = len(warnings)
     reader = read_saved_page if looks_like_saved_page(soup) else read_download
-    story = reader(soup, source, warnings)
-    warnings[before:] = _numbered(warnings[before:], story)
-    return story
+    story, warnings = reader(soup, source)
+    return story, _numbered(warnings, story)
 
 
 def _numbered(found: list[str], story: Story) -> list[str]:
@@ -83,8 +81,8 @@ def _numbered(found: list[str], story: Story) -> list[str]:
     ]
 
 
-def read_download(soup: BeautifulSoup, source: str, warnings: list[str]) -> Story:
-    """An AO3 "Download → HTML" file, parsed."""
+def read_download(soup: BeautifulSoup, source: str) -> tuple[Story, list[str]]:
+    """An AO3 "Download → HTML" file, parsed, and its warnings."""
     if not looks_like_ao3(soup):
         raise StoryError(
             source,
@@ -98,15 +96,18 @@ def read_download(soup: BeautifulSoup, source: str, warnings: list[str]) -> Stor
     body, preface = soup.find(id="chapters"), soup.find(id="preface")
     assert body is not None and preface is not None  # looks_like_ao3 said so
     body, preface = body.extract(), preface.extract()
-    work = _work_meta(preface, source, warnings)
+    work, warnings = _work_meta(preface, source)
     title = _clean(_text_of(preface.find("h1"))) or "Untitled"
-    chapters = _chapters(body, source, warnings)
-    chapters[-1].end_notes += _labelled_notes(afterword, source, warnings, "End Notes")
-    chapters[0].start_notes[:0] = _labelled_notes(preface.find("div", class_="meta"), source, warnings, "Notes")
+    chapters, said = _chapters(body, source)
+    end_notes, said_at_end = _labelled_notes(afterword, source, "End Notes")
+    notes, said_in_notes = _labelled_notes(preface.find("div", class_="meta"), source, "Notes")
+    warnings += said + said_at_end + said_in_notes
+    chapters[-1].end_notes += end_notes
+    chapters[0].start_notes[:0] = notes
     who = ", ".join(work.relationships) or ", ".join(c for c in work.characters if c.casefold() != "reader")
     series = work.series[0][0] if work.series else None
     parts = tuple(c.to_chapter(source, who, title, len(chapters) > 1, series) for c in chapters)
-    return Story(who, title, parts, series, work)
+    return Story(who, title, parts, series, work), warnings
 
 
 @dataclass
@@ -149,38 +150,47 @@ def _chapter_label(heading: str | None, number: int) -> str:
     return heading
 
 
-def _chapters(container: Tag, source: str, warnings: list[str]) -> list[_Draft]:
+def _chapters(container: Tag, source: str) -> tuple[list[_Draft], list[str]]:
     """div#chapters holds, per chapter, div.meta.group (heading, summary, notes), the div.userstuff
     body and div.meta end notes; a one-shot holds its body alone."""
     drafts: list[_Draft] = []
+    warnings: list[str] = []
     for child in container.find_all(recursive=False):
-        classes: list[str] = list(child.get("class") or [])
-        before = len(warnings)
-        if "meta" in classes and "group" in classes:
-            heading = child.find(class_="heading")
-            drafts.append(_Draft(len(drafts) + 1, _clean(_text_of(heading)) or None, child.sourceline or 1))
-            drafts[-1].summary = _summary(child, "Chapter Summary", source, warnings)
-            drafts[-1].start_notes += _labelled_notes(child, source, warnings, "Chapter Notes")
-        elif "userstuff" in classes:
-            if not drafts or drafts[-1].blocks:
-                drafts.append(_Draft(len(drafts) + 1, line=child.sourceline or 1))
-            drafts[-1].blocks = story_blocks(child, source, warnings)
-            warnings[before:] = _images_placed(child, warnings[before:], drafts[-1].number, source)
-        elif "meta" in classes and drafts:
-            drafts[-1].end_notes += _labelled_notes(child, source, warnings, "Chapter End Notes")
-        warnings[before:] = _placed_in_notes(warnings[before:], drafts[-1].number if drafts else None)
+        warnings += _placed_in_notes(_read_chapter_piece(child, drafts, source), drafts[-1].number if drafts else None)
     if not drafts:
         raise StoryError(source, "has no chapters in its #chapters block", container.sourceline)
-    return drafts
+    return drafts, warnings
 
 
-def _labelled_notes(block: Tag | None, source: str, warnings: list[str], label: str) -> list[Block]:
+def _read_chapter_piece(child: Tag, drafts: list[_Draft], source: str) -> list[str]:
+    """One element of div#chapters read into the drafts (a heading starts a chapter); its warnings."""
+    classes: list[str] = list(child.get("class") or [])
+    if "meta" in classes and "group" in classes:
+        heading = child.find(class_="heading")
+        drafts.append(_Draft(len(drafts) + 1, _clean(_text_of(heading)) or None, child.sourceline or 1))
+        drafts[-1].summary, said = _summary(child, "Chapter Summary", source)
+        notes, said_in_notes = _labelled_notes(child, source, "Chapter Notes")
+        drafts[-1].start_notes += notes
+        return said + said_in_notes
+    if "userstuff" in classes:
+        if not drafts or drafts[-1].blocks:
+            drafts.append(_Draft(len(drafts) + 1, line=child.sourceline or 1))
+        drafts[-1].blocks, said = story_blocks(child, source)
+        return _images_placed(child, said, drafts[-1].number, source)
+    if "meta" in classes and drafts:
+        notes, said = _labelled_notes(child, source, "Chapter End Notes")
+        drafts[-1].end_notes += notes
+        return said
+    return []
+
+
+def _labelled_notes(block: Tag | None, source: str, label: str) -> tuple[list[Block], list[str]]:
     """The blockquote after the label paragraph ("Notes", "End Notes"), as note blocks."""
     quote = _after_label(block, label)
     if quote is None:
-        return []
-    blocks = story_blocks(quote, source, warnings)
-    return [replace(b, kind=BlockKind.NOTE) for b in blocks if b.kind is BlockKind.PARAGRAPH]
+        return [], []
+    blocks, warnings = story_blocks(quote, source)
+    return [replace(b, kind=BlockKind.NOTE) for b in blocks if b.kind is BlockKind.PARAGRAPH], warnings
 
 
 def _after_label(block: Tag | None, label: str) -> Tag | None:
@@ -197,15 +207,15 @@ def _after_label(block: Tag | None, label: str) -> Tag | None:
     return None
 
 
-def _summary(block: Tag | None, label: str, source: str, warnings: list[str]) -> str | None:
+def _summary(block: Tag | None, label: str, source: str) -> tuple[str | None, list[str]]:
     quote = _after_label(block, label)
     if quote is None:
-        return None
-    texts = [b.text for b in story_blocks(quote, source, warnings) if b.kind is BlockKind.PARAGRAPH]
-    return LINE_BREAK.join(texts) or None
+        return None, []
+    blocks, warnings = story_blocks(quote, source)
+    return LINE_BREAK.join(b.text for b in blocks if b.kind is BlockKind.PARAGRAPH) or None, warnings
 
 
-def _work_meta(preface: Tag, source: str, warnings: list[str]) -> WorkMeta:
+def _work_meta(preface: Tag, source: str) -> tuple[WorkMeta, list[str]]:
     fields: dict[str, list[str]] = {}
     series: tuple[tuple[str, int | None], ...] = ()
     tags = preface.find("dl", class_="tags")
@@ -224,7 +234,8 @@ def _work_meta(preface: Tag, source: str, warnings: list[str]) -> WorkMeta:
         authors = (_clean(byline.get_text()).removeprefix("by ").strip(),)
     stats = tuple(_STAT.findall(" ".join(fields.get("stats", []))))
     written = dict(stats)
-    return WorkMeta(
+    summary, warnings = _summary(meta, "Summary", source)
+    work = WorkMeta(
         url=_work_url(preface),
         authors=authors,
         rating=next(iter(fields.get("rating", ())), None),
@@ -237,13 +248,14 @@ def _work_meta(preface: Tag, source: str, warnings: list[str]) -> WorkMeta:
         language=next(iter(fields.get("language", ())), None),
         series=series,
         words=number(written.get("Words", "")),
-        summary=_summary(meta, "Summary", source, warnings),
+        summary=summary,
         stats=stats,
         published=_date(written.get("Published")),
         updated=_date(written.get("Updated")),
         completed=_date(written.get("Completed")),
         chapters=_chapter_count(written.get("Chapters")),
     )
+    return work, warnings
 
 
 def _series(dd: Tag) -> tuple[tuple[str, int | None], ...]:
@@ -326,7 +338,7 @@ def _paragraphs_before_first_image(body: Tag, source: str) -> int:
             later.extract()
         node = node.parent
     cut.extract()
-    return sum(b.kind is not BlockKind.BREAK for b in story_blocks(text, source, []))
+    return sum(b.kind is not BlockKind.BREAK for b in story_blocks(text, source)[0])
 
 
 def _text_of(tag: Tag | None) -> str:

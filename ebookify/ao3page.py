@@ -35,7 +35,7 @@ def looks_like_saved_page(soup: BeautifulSoup) -> bool:
     )
 
 
-def read_saved_page(soup: BeautifulSoup, source: str, warnings: list[str]) -> Story:
+def read_saved_page(soup: BeautifulSoup, source: str) -> tuple[Story, list[str]]:
     """The work on a saved page; a page showing one chapter of several gives that chapter, and a
     warning that names what is missing."""
     chapters = soup.find("div", id="chapters")
@@ -45,15 +45,15 @@ def read_saved_page(soup: BeautifulSoup, source: str, warnings: list[str]) -> St
     one_of_several = len(shown) == 1 and (
         (posted is not None and posted > 1) or soup.select_one("ul.work.navigation li.chapter.entire") is not None
     )
-    story = read_download(_as_download(soup, chapters, shown), source, warnings)
+    story, warnings = read_download(_as_download(soup, chapters, shown), source)
     if not one_of_several:
-        return story
+        return story, warnings
     number = int(str(shown[0]["id"]).removeprefix("chapter-"))
     of = f" of {posted}" if posted else ""
     warnings.append(f"{source} shows chapter {number}{of} only; use Entire Work or Download → HTML for the rest")
     heading = _clean(_text(_first(shown[0], "div.preface h3.title"))) or None
     chapter = replace(story.parts[0], part=number, label=_chapter_label(heading, number))
-    return replace(story, parts=(chapter,))
+    return replace(story, parts=(chapter,)), warnings
 
 
 def _as_download(page: BeautifulSoup, chapters: Tag, shown: list[Tag]) -> BeautifulSoup:

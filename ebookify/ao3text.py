@@ -105,11 +105,12 @@ _TEXT_ALIGN = re.compile(r"text-align\s*:\s*([a-z]+)", re.IGNORECASE)
 _EMPTY_MARKS = re.compile("|".join(f"{o}([ \u00a0]*){c}" for o, c in PAIRS.items()))
 
 
-def story_blocks(container: Tag, source: str, warnings: list[str]) -> list[Block]:
-    """The allow-listed story text of `container`: paragraphs with inline marks, scene breaks."""
-    reader = _Reader(source, warnings)
+def story_blocks(container: Tag, source: str) -> tuple[list[Block], list[str]]:
+    """The allow-listed story text of `container` (paragraphs with inline marks, scene breaks), and
+    warnings about what it holds that a book cannot show (an image from the web)."""
+    reader = _Reader(source)
     reader.read(container)
-    return _tidy_breaks(reader.blocks)
+    return _tidy_breaks(reader.blocks), reader.warnings
 
 
 @dataclass
@@ -155,8 +156,9 @@ class _Paragraph:
 class _Reader:
     """One walk over a container: blocks out, with the state the walk is in."""
 
-    def __init__(self, source: str, warnings: list[str]) -> None:
-        self.source, self.warnings = source, warnings
+    def __init__(self, source: str) -> None:
+        self.source = source
+        self.warnings: list[str] = []
         self.counter = count()
         self.blocks: list[Block] = []
         self.paragraph = _Paragraph()

@@ -14,12 +14,12 @@ from .book import BookSettings, prepare
 from .collect import collect, read_items, story_files
 from .cover import find_cover, load_cover
 from .epub import book_identity, package_files, zip_files
-from .errors import EbookifyError
+from .errors import EbookifyError, OptionError
 from .forked import can_fork, in_order
 from .inputs import MB, plain_error, read_regular
 from .lint import lint_files
 from .metadata import DEFAULT_AUTHOR, book_identifier, file_as, language_warnings
-from .model import BlockKind, Chapter, Collection, Reader, Story, keep_blocks, map_notes, map_text
+from .model import BlockKind, Collection, Reader, keep_blocks, map_notes, map_text
 from .naming import distinct_suffix, kepub_path, output_paths
 from .personalise import Tally, explains_placeholders, mark_fandom_shorthand, reader_values
 from .places import collapse
@@ -27,7 +27,7 @@ from .readers import load_readers
 from .render import Rendered
 from .survey import Found, placeholders
 from .typography import typeset, typeset_all
-from .validate import check_language, check_value
+from .validate import check_language, check_option, check_value, check_values
 from .write import refuse_unsafe_outputs, staged
 
 __all__ = ["DEFAULT_AUTHOR", "BookSettings", "BuildOptions", "build", "file_as"]
@@ -67,6 +67,68 @@ class BuildReport:
     warnings: tuple[str, ...]
 
 
+@dataclass(frozen=True)
+class Sources:
+    """What a build will read, found and checked before any story is: the readers, the story
+    files (with notes on what was skipped) and the title."""
+
+    readers: tuple[Reader, ...]
+    files: tuple[Path, ...]
+    notes: tuple[str, ...]
+    title: str | None
+
+
+@dataclass(frozen=True)
+class Loaded:
+    """The collection every copy starts from: read, grouped and typeset once. `errors` are the
+    files that could not be read (only when reading went on past them, as `check` does)."""
+
+    sources: Sources
+    collection: Collection | None
+    errors: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Made:
+    """One finished book in memory: its bytes, where it goes, and whose it is."""
+
+    path: Path
+    reader: Reader
+    tally: Tally
+    data: bytes
+    warnings: tuple[str, ...]  # Send-to-Kindle rules it breaks that only warn
+
+
+def find_sources(options: BuildOptions) -> Sources:
+    """The readers file's profiles and each name, the story files and the title, all checked."""
+    readers = readers_for(options)
+    title = check_option("title", options.title) if options.title is not None else None
+    files, notes = story_files(options.stories)
+    return Sources(tuple(readers), tuple(files), tuple(notes), title)
+
+
+def load(sources: Sources, keep_going: bool = False, on_read: Callable[[int], None] | None = None) -> Loaded:
+    """Read every story file and typeset the collection once; build and check both start here.
+    With `keep_going` a broken file is an error listed and skipped, else the first one stops."""
+    reading = read_items(sources.files, keep_going, on_read)
+    if not reading.items:
+        return Loaded(sources, None, reading.errors)
+    grouped = collect(reading.items, sources.title, sources.notes + reading.warnings)
+    return Loaded(sources, map_text(grouped, typeset, typeset_all), reading.errors)
+
+
+def reading_warnings(options: BuildOptions, collection: Collection) -> tuple[str, ...]:
+    """What build and check both say about the stories read: files skipped, parts missing, what
+    a story file holds that the book cannot, and the languages guessed."""
+    return collection.warnings + (language_warnings(collection) if options.language is None else ())
+
+
+def value_warnings(options: BuildOptions, readers: Sequence[Reader], found: Sequence[Found]) -> tuple[str, ...]:
+    """What build and check both say about the values: the ones some reader lacks, and the
+    given values that do nothing or replace a reader's own."""
+    return missing_warnings(found, readers) + setting_warnings(options, found)
+
+
 def build(
     options: BuildOptions,
     on_written: Callable[[Written], None] | None = None,
@@ -75,48 +137,43 @@ def build(
     """Parse once, typeset once, then personalise, render, package, lint and write for each reader.
     `on_progress(done, total, doing)` hears of each step: reading each file, typesetting, each
     reader's copy, putting the books in place; it is last called with done == total."""
-    readers = readers_for(options)
-    title = check_value(options.title, "--title") if options.title is not None else None
-    file_warnings: list[str] = []
-    files = story_files(options.stories, file_warnings)
+    sources = find_sources(options)
+    readers, files = sources.readers, sources.files
     steps = len(files) + len(readers) + 2
     progress = on_progress or (lambda done, total, doing: None)
-    items = read_items(files, file_warnings, on_read=lambda done: progress(done, steps, "reading"))
+    collection = load(sources, on_read=lambda done: progress(done, steps, "reading")).collection
+    assert collection is not None  # without keep_going, a file that cannot be read stops the build
     progress(len(files), steps, "typesetting")
-    collection = typeset_collection(items, title, file_warnings)
-    paths = output_paths(options, collection.title, readers, distinct_suffix(collection, options))
+    paths = output_paths(options, collection.title, list(readers), distinct_suffix(collection, options))
     refuse_unsafe_outputs(paths + [kepub_path(p) for p in paths if options.kepub], inputs(options, files, collection))
     # Each kind of copy (personalised, neutral) drops its own notes: made once, shared by readers.
     editions = {
         personal: edition_of(collection, options, personal) for personal in {r.name is not None for r in readers}
     }
-    personal = editions.get(True) or edition_of(collection, options, personal=True)
-    found = placeholders(personal)
+    found = placeholders(editions.get(True) or edition_of(collection, options, personal=True))
     if options.strict and (unfilled := missing_warnings(found, readers, "nothing was written")):
-        raise EbookifyError(f"--strict: {unfilled[0]}")
-    unfilled = missing_warnings(found, readers) + setting_warnings(options, found)
-    cover_notes: list[str] = []
-    settings = book_settings(options, collection, cover_notes)
+        raise OptionError("strict", f": {unfilled[0]}")
+    settings, cover_notes = book_settings(options, collection)
     replacing = replace_warnings(collection, list(zip(readers, paths, strict=True)))
     job = _Job(editions, options, settings, tuple(zip(readers, paths, strict=True)))
-    written: list[Written] = []
-    lint_warnings: list[str] = []
+    made: list[Made] = []
     progress(len(files) + 1, steps, _making(readers[0]))
     with staged() as stage, closing(_each_readers_books(job)) as each_readers_books:
         for done, books in enumerate(each_readers_books, start=len(files) + 2):
-            for book_path, reader, tally, data, warnings in books:
-                lint_warnings += warnings
-                stage(book_path, data)
-                written.append(Written(book_path, reader, tally))
+            for book in books:
+                stage(book.path, book.data)
+                made.append(book)
             following = done - len(files) - 1
             progress(done, steps, _making(readers[following]) if following < len(readers) else "writing")
     progress(steps, steps, "done")
+    written = tuple(Written(book.path, book.reader, book.tally) for book in made)
     for item in written:  # only now are they in place
         if on_written:
             on_written(item)
-    language = language_warnings(collection) if options.language is None else ()
-    notes = collection.warnings + language + tuple(cover_notes) + unfilled + replacing + tuple(lint_warnings)
-    return BuildReport(collection, tuple(written), collapse(notes))
+    linted = tuple(warning for book in made for warning in book.warnings)
+    notes = reading_warnings(options, collection) + cover_notes + value_warnings(options, readers, found)
+    notes += replacing + linted
+    return BuildReport(collection, written, collapse(notes))
 
 
 def _making(reader: Reader) -> str:
@@ -131,7 +188,7 @@ class _Job:
     readers: tuple[tuple[Reader, Path], ...]
 
 
-def _each_readers_books(job: _Job) -> Generator[list[tuple[Path, Reader, Tally, bytes, list[str]]], None, None]:
+def _each_readers_books(job: _Job) -> Generator[list[Made], None, None]:
     """Each reader's books (EPUB, and KEPUB if asked), in reader order. Several readers are made
     on all cores: personalising, rendering and zipping a copy is most of a build's work."""
     workers = min(len(job.readers), os.cpu_count() or 1)
@@ -140,23 +197,23 @@ def _each_readers_books(job: _Job) -> Generator[list[tuple[Path, Reader, Tally, 
     return in_order(partial(_readers_books, job), len(job.readers), workers)
 
 
-def _readers_books(job: _Job, index: int) -> list[tuple[Path, Reader, Tally, bytes, list[str]]]:
-    """One reader's books, zipped and checked: (path, reader, tally, bytes, lint warnings)."""
+def _readers_books(job: _Job, index: int) -> list[Made]:
+    """One reader's books, zipped and checked against Send-to-Kindle's rules."""
     reader, path = job.readers[index]
     rendered, meta, cover, tally = prepare(job.editions[reader.name is not None], reader, job.settings)
     books = [(path, package_files(rendered, meta, cover))]
     if job.options.kepub:
         books.append((kepub_path(path), package_files(kepub_rendered(rendered), meta, cover)))
-    out = []
+    made = []
     for book_path, entries in books:
         data = zip_files(entries)
-        out.append((book_path, reader, tally, data, checked_for_kindle(entries, len(data), book_path)))
-    return out
+        made.append(Made(book_path, reader, tally, data, checked_for_kindle(entries, len(data), book_path)))
+    return made
 
 
 def inputs(options: BuildOptions, files: Sequence[Path], collection: Collection) -> dict[Path, str]:
     """What a build reads, which no book may be written over: path -> what it is."""
-    cover = find_cover(options.covers, collection.title)
+    cover, _ = find_cover(options.covers, collection.title)
     return {
         options.stories: "the stories folder",
         options.covers: "the covers folder",
@@ -164,11 +221,6 @@ def inputs(options: BuildOptions, files: Sequence[Path], collection: Collection)
         **({options.readers_file: "the readers file"} if options.readers_file else {}),
         **({cover: "the cover"} if cover else {}),
     }
-
-
-def typeset_collection(items: list[Chapter | Story], title: str | None, warnings: list[str]) -> Collection:
-    """The collection every reader's copy starts from: grouped, and typeset once."""
-    return map_text(collect(items, title, warnings), typeset, typeset_all)
 
 
 def edition_of(collection: Collection, options: BuildOptions, personal: bool) -> Collection:
@@ -185,24 +237,22 @@ def edition_of(collection: Collection, options: BuildOptions, personal: bool) ->
     return map_notes(collection, mark_fandom_shorthand)
 
 
-def book_settings(options: BuildOptions, collection: Collection, notes: list[str] | None = None) -> BookSettings:
-    """The options every copy shares, checked. The series and language default to the works' own
-    (metadata.series_of, metadata.book_languages). Files skipped in the covers folder are noted
-    in `notes`."""
-    series = check_value(options.series, "--series") if options.series is not None else None
+def book_settings(options: BuildOptions, collection: Collection) -> tuple[BookSettings, tuple[str, ...]]:
+    """The options every copy shares, checked, and notes on files skipped in the covers folder.
+    The series and language default to the works' own (metadata.series_of, book_languages)."""
+    series = check_option("series", options.series) if options.series is not None else None
     if options.series_index is not None and options.series_index < 1:
-        raise EbookifyError(f"--series-index {options.series_index} must be 1 or more")
-    cover_path = find_cover(
-        options.covers, collection.title, *(b.title for b in collection.books if b.title), notes=notes
-    )
-    return BookSettings(
+        raise OptionError("series_index", f"{options.series_index} must be 1 or more")
+    cover_path, notes = find_cover(options.covers, collection.title, *(b.title for b in collection.books if b.title))
+    settings = BookSettings(
         language=check_language(options.language) if options.language is not None else None,
-        author=check_value(options.author, "--author") if options.author is not None else None,
+        author=check_option("author", options.author) if options.author is not None else None,
         series=series,
         series_index=options.series_index,
         user_cover=load_cover(cover_path) if cover_path else None,
         user_css=user_stylesheet(options.css) if options.css is not None else b"",
     )
+    return settings, notes
 
 
 MAX_CSS_BYTES = 1 * MB  # a stylesheet is a few hundred lines
@@ -238,13 +288,13 @@ def kepub_rendered(rendered: Rendered) -> Rendered:
     return replace(rendered, pages=pages)
 
 
-def checked_for_kindle(files: dict[str, bytes], size: int, path: Path) -> list[str]:
+def checked_for_kindle(files: dict[str, bytes], size: int, path: Path) -> tuple[str, ...]:
     """Fail on any Send-to-Kindle rule the book breaks; hand back the rules that only warn."""
     violations = lint_files(files, size)
     errors = [v for v in violations if not v.warning]
     if errors:
         raise EbookifyError(f"{path} would be refused by Send-to-Kindle: {errors[0]}")
-    return [f"{path}: {v}" for v in violations]
+    return tuple(f"{path}: {v}" for v in violations)
 
 
 def readers_for(options: BuildOptions) -> list[Reader]:
@@ -254,6 +304,7 @@ def readers_for(options: BuildOptions) -> list[Reader]:
 
 
 def make_readers(names: Sequence[str], values: Mapping[str, str], profiles: Sequence[Reader] = ()) -> list[Reader]:
+    values = check_values(values)
     readers = {r.name: Reader(r.name, {**r.values, **values}, r.entry) for r in profiles}
     for name in names:
         checked = check_value(name, "the name")
@@ -296,11 +347,10 @@ def _where_to_fill(code: str, readers: Sequence[Reader]) -> str:
 def setting_warnings(options: BuildOptions, found: Sequence[Found]) -> tuple[str, ...]:
     """--set values that do nothing (no story uses the code) or that replace a readers file's own."""
     used = {f.code for f in found}
-    lines = [
-        f"--set {code}: no story uses {code}, so it changes nothing" for code in options.values if code not in used
-    ]
+    values = check_values(options.values)
+    lines = [f"--set {code}: no story uses {code}, so it changes nothing" for code in values if code not in used]
     profiles = load_readers(options.readers_file) if options.readers_file is not None else []
-    for code, value in options.values.items():
+    for code, value in values.items():
         replaced = [r for r in profiles if code in r.values and r.values[code] != value]
         if replaced:
             names = ", ".join(f"{r.name} ({r.values[code]!r}, {r.entry})" for r in replaced)

@@ -4,15 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .build import BuildOptions, edition_of, missing_warnings, readers_for, setting_warnings, typeset_collection
-from .collect import read_items, story_files
+from .build import BuildOptions, edition_of, find_sources, load, reading_warnings, value_warnings
 from .errors import EbookifyError
-from .metadata import language_warnings, story_language
+from .metadata import story_language
 from .model import Collection, Reader, Stats, Story
 from .personalise import FAMILIES, NAME_CODES, reader_values
 from .places import collapse
 from .survey import Found, placeholders, unbalanced_quotes
-from .validate import check_value
 
 
 @dataclass(frozen=True)
@@ -67,24 +65,19 @@ class CheckReport:
 
 def check(options: BuildOptions) -> CheckReport:
     """Parse every file (collecting every error, not just the first) and survey the result."""
-    errors: list[str] = []
-    readers: list[Reader] = []
     try:
-        readers = readers_for(options)
-        title = check_value(options.title, "--title") if options.title is not None else None
-        file_warnings: list[str] = []
-        files = story_files(options.stories, file_warnings)
+        sources = find_sources(options)
     except EbookifyError as exc:
-        return CheckReport(None, (), tuple(readers), (), (str(exc),))
-    items = read_items(files, file_warnings, errors)
-    if not items:
-        return CheckReport(None, (), tuple(readers), tuple(file_warnings), tuple(errors))
-    collection = typeset_collection(items, title, file_warnings)
+        return CheckReport(None, (), (), (), (str(exc),))
+    readers = sources.readers
+    loaded = load(sources, keep_going=True)
+    collection = loaded.collection
+    if collection is None:
+        return CheckReport(None, (), readers, sources.notes, loaded.errors)
     found = placeholders(edition_of(collection, options, personal=any(r.name is not None for r in readers)))
-    language = language_warnings(collection) if options.language is None else ()
-    warnings = collection.warnings + language + unbalanced_quotes(collection)
-    warnings = collapse(warnings + missing_warnings(found, readers) + setting_warnings(options, found))
-    return CheckReport(collection, found, tuple(readers), warnings, tuple(errors))
+    warnings = reading_warnings(options, collection) + unbalanced_quotes(collection)
+    warnings += value_warnings(options, readers, found)
+    return CheckReport(collection, found, readers, collapse(warnings), loaded.errors)
 
 
 def _story_json(story: Story) -> dict:

@@ -325,22 +325,48 @@ def lint(
 
 def _options(name, settings, readers, stories, title, **more) -> BuildOptions:
     from .build import BuildOptions
-    from .validate import parse_setting
 
-    values = dict(parse_setting(raw) for raw in settings or ())
+    values = dict(_setting(raw) for raw in settings or ())
     return BuildOptions(
         stories=stories, names=tuple(name or ()), values=values, readers_file=readers, title=title, **more
     )
 
 
+def _setting(raw: str) -> tuple[str, str]:
+    """--set L/N=Rivers -> ("L/N", "Rivers"); the code and the value are checked by the build."""
+    from .errors import EbookifyError
+
+    key, sep, value = raw.partition("=")
+    if not sep:
+        raise EbookifyError(f"--set {raw!r} is not KEY=VALUE (for example --set L/N=Rivers)")
+    return key, value
+
+
+# The build's options as this command line spells them, for its error messages.
+_FLAGS = {
+    "title": "--title",
+    "author": "--author",
+    "series": "--series",
+    "series_index": "--series-index",
+    "language": "--language",
+    "values": "--set",
+    "names": "--name",
+    "strict": "--strict",
+    "output": "-o/--output",
+    "out_dir": "--out-dir",
+}
+
+
 @contextmanager
 def _errors_as_one_line():
-    from .errors import EbookifyError
+    from .errors import EbookifyError, OptionError
     from .interrupt import Terminated, stops_as_exceptions
 
     try:
         with stops_as_exceptions():
             yield
+    except OptionError as exc:
+        _fail(exc.as_flag(_FLAGS))
     except EbookifyError as exc:
         _fail(str(exc))
     except KeyboardInterrupt:

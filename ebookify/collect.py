@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 import stat
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import EbookifyError, StoryError
@@ -36,24 +37,25 @@ def natural_key(name: str) -> list:
     return key
 
 
-def story_files(folder: Path, notes: list[str] | None = None) -> list[Path]:
-    """The story files in `folder`, in natural name order. Anything else there (a cover image,
-    .DS_Store, a .docx) is skipped with a note, and so is a link that leads out of the folder:
-    a story folder is no way to read files elsewhere on the machine."""
-    notes = notes if notes is not None else []
+def story_files(folder: Path) -> tuple[list[Path], tuple[str, ...]]:
+    """The story files in `folder`, in natural name order, and notes on what was skipped. Anything
+    else there (a cover image, a .docx) is skipped with a note, and so is a link that leads out
+    of the folder: a story folder is no way to read files elsewhere on the machine."""
     try:
-        files = _listed_stories(folder, notes)
+        files, notes = _listed_stories(folder)
     except OSError as exc:  # unreadable, a name too long, a link loop: the folder's, not a file's
         raise EbookifyError(f"the stories folder {folder} {reason(exc)}") from exc
     if not files:
         raise EbookifyError(f"the stories folder {folder} has no story files ({STORY_KINDS})")
-    return files
+    return files, tuple(notes)
 
 
-def _listed_stories(folder: Path, notes: list[str]) -> list[Path]:
+def _listed_stories(folder: Path) -> tuple[list[Path], list[str]]:
     if not stat.S_ISDIR(folder.stat().st_mode):  # a missing folder or a link loop: OSError, said above
         raise EbookifyError(f"{folder} is not a folder")
-    files, inside = [], real_folder(folder)
+    files: list[Path] = []
+    notes: list[str] = []
+    inside = real_folder(folder)
     for path in sorted(folder.iterdir(), key=lambda p: natural_key(p.name)):
         if path.is_dir():
             continue
@@ -65,7 +67,7 @@ def _listed_stories(folder: Path, notes: list[str]) -> list[Path]:
             notes.append(f"skipped {path}: {why}")
         else:
             files.append(path)
-    return files
+    return files, notes
 
 
 # Files an operating system or a sync tool writes into folders by itself (macOS Finder and its
@@ -78,51 +80,63 @@ def _is_system_clutter(name: str) -> bool:
 
 
 def load_collection(folder: Path, title: str | None = None) -> Collection:
-    warnings: list[str] = []
-    return collect(read_items(story_files(folder, warnings), warnings), title, warnings)
+    files, notes = story_files(folder)
+    reading = read_items(files)
+    return collect(reading.items, title, notes + reading.warnings)
+
+
+@dataclass(frozen=True)
+class Reading:
+    """The story files read: what they hold, in file order, what they hold that a book cannot
+    show (warnings), and the files that could not be read (errors)."""
+
+    items: list[Chapter | Story]
+    warnings: tuple[str, ...]
+    errors: tuple[str, ...]
 
 
 def read_items(
-    files: list[Path],
-    warnings: list[str],
-    errors: list[str] | None = None,
-    on_read: Callable[[int], None] | None = None,
-) -> list[Chapter | Story]:
-    """Every file read, in order. With `errors`, a broken file is listed there and skipped (the
-    dry run reports them all); without, the first one stops the build."""
+    files: Sequence[Path], keep_going: bool = False, on_read: Callable[[int], None] | None = None
+) -> Reading:
+    """Every file read, in order. With `keep_going`, a broken file is an error listed and skipped
+    (the dry run reports them all); without, the first one stops the build."""
     items: list[Chapter | Story] = []
+    warnings: list[str] = []
+    errors: list[str] = []
     for done, path in enumerate(files, start=1):
         try:
-            items.append(read_item(path, warnings))
+            item, said = read_item(path)
+            items.append(item)
+            warnings += said
         except StoryError as exc:
-            if errors is None:
+            if not keep_going:
                 raise
             errors.append(str(exc))
         if on_read:
             on_read(done)
-    return items
+    return Reading(items, tuple(warnings), tuple(errors))
 
 
-def read_item(path: Path, warnings: list[str]) -> Chapter | Story:
-    """A Wattpad part (.txt), a story in Markdown (.md) or a whole AO3 work (.html); warnings about
-    the file are appended."""
+def read_item(path: Path) -> tuple[Chapter | Story, list[str]]:
+    """A Wattpad part (.txt), a story in Markdown (.md) or a whole AO3 work (.html), and what it
+    holds that the book cannot show."""
     if path.suffix.lower() in MARKDOWN_SUFFIXES:
         from .markdown import read_markdown  # bs4 and markdown-it: only when there is Markdown
 
-        return read_markdown(path, warnings)
+        return read_markdown(path)
     if path.suffix.lower() not in HTML_SUFFIXES:
-        return read_chapter(path, warnings=warnings)
+        return read_chapter(path)
     from .ao3 import read_work  # bs4 costs a tenth of a second to import: only when there is HTML
 
-    return read_work(read_story_bytes(path, str(path)), str(path), warnings)
+    return read_work(read_story_bytes(path, str(path)), str(path))
 
 
-def collect(items: list[Chapter | Story], title: str | None = None, warnings: list[str] | None = None) -> Collection:
+def collect(items: list[Chapter | Story], title: str | None = None, warnings: Sequence[str] = ()) -> Collection:
     """Group Wattpad parts (in file order, with AO3 works among them) into stories, stories into
     books: Wattpad books, and AO3 series."""
     stories, grouping = group_stories(items)
     books = group_books(stories)
-    return Collection(title or default_title(books), books, tuple(warnings or ()) + tuple(grouping))
+    return Collection(title or default_title(books), books, tuple(warnings) + tuple(grouping))
 
 
 def group_stories(items: list[Chapter | Story]) -> tuple[list[Story], list[str]]:

@@ -30,26 +30,26 @@ class CoverImage:
     size: tuple[int, int] = SIZE  # width and height in pixels
 
 
-def find_cover(folder: Path, title: str, *others: str, notes: list[str] | None = None) -> Path | None:
+def find_cover(folder: Path, title: str, *others: str) -> tuple[Path | None, tuple[str, ...]]:
     """The image in `folder` named like the collection ("Saltmarsh Imagines.jpg" or
     "saltmarsh-imagines.png"), else like one of `others` (the series a lone work is part of),
-    else the only image there, else none. As in the stories folder, a link out of the folder, a
-    device or a pipe is skipped with a note."""
+    else the only image there, else none; and notes on what was skipped. As in the stories
+    folder, a link out of the folder, a device or a pipe is skipped with a note."""
     try:
-        images = _images(folder, notes if notes is not None else [])
+        images, notes = _images(folder)
     except OSError as exc:
         raise EbookifyError(f"the covers folder {folder} {reason(exc)}") from exc
     for name in (title, *others):
         named = [p for p in images if slug(p.stem) and slug(p.stem) == slug(name)]
         if named:
-            return named[0]
-    return images[0] if len(images) == 1 else None
+            return named[0], notes
+    return (images[0] if len(images) == 1 else None), notes
 
 
-def _images(folder: Path, notes: list[str]) -> list[Path]:
+def _images(folder: Path) -> tuple[list[Path], tuple[str, ...]]:
     if not folder.is_dir():
-        return []
-    inside, images = real_folder(folder), []
+        return [], ()
+    inside, images, notes = real_folder(folder), [], []
     for path in sorted(folder.iterdir()):
         if path.suffix.lower() in COVER_SUFFIXES and not path.name.startswith("."):
             why = skip_reason(path, inside, "covers")
@@ -57,7 +57,7 @@ def _images(folder: Path, notes: list[str]) -> list[Path]:
                 notes.append(f"skipped {path}: {why}")
             else:
                 images.append(path)
-    return images
+    return images, tuple(notes)
 
 
 def load_cover(path: Path) -> CoverImage:

@@ -23,12 +23,13 @@ MARKDOWN_SUFFIXES = (".md", ".markdown")
 _SYNOPSIS = re.compile(r"^synopsis\s*:\s*", re.IGNORECASE)
 
 
-def read_markdown(path: Path, warnings: list[str]) -> Chapter:
+def read_markdown(path: Path) -> tuple[Chapter, list[str]]:
     source = str(path)
-    return parse_markdown(decode(read_story_bytes(path, source), source), source, warnings)
+    return parse_markdown(decode(read_story_bytes(path, source), source), source)
 
 
-def parse_markdown(text: str, source: str, warnings: list[str]) -> Chapter:
+def parse_markdown(text: str, source: str) -> tuple[Chapter, list[str]]:
+    """A story in Markdown, and warnings about what it holds that a book cannot show."""
     from bs4 import BeautifulSoup
     from markdown_it import MarkdownIt
 
@@ -41,14 +42,15 @@ def parse_markdown(text: str, source: str, warnings: list[str]) -> Chapter:
     if heading is not None:
         heading.extract()
     who, title, part, total = split_title_line(title_line or title_from_file_name(source))
-    blocks = _located(story_blocks(soup, source, warnings), text.split("\n"))
+    found, warnings = story_blocks(soup, source)
+    blocks = _located(found, text.split("\n"))
     synopsis = None
     if blocks and blocks[0].kind is BlockKind.PARAGRAPH and _SYNOPSIS.match(blocks[0].text):
         synopsis, blocks = _SYNOPSIS.sub("", blocks[0].text), blocks[1:]
     blocks = [_as_note(block) for block in blocks]
     if not any(b.kind is BlockKind.PARAGRAPH for b in blocks):
         raise StoryError(source, "has no story text")
-    return Chapter(source, who, title, part, total, synopsis=synopsis, blocks=tuple(blocks), title_line=1)
+    return Chapter(source, who, title, part, total, synopsis=synopsis, blocks=tuple(blocks), title_line=1), warnings
 
 
 def _as_note(block: Block) -> Block:

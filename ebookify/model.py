@@ -6,6 +6,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from enum import Enum
+from typing import Any
 
 from .languages import count_words
 from .marks import plain
@@ -194,6 +195,18 @@ class Reader:
     entry: str | None = field(default=None, compare=False)
 
 
+# The text a reader sees, besides a chapter's paragraphs: these fields of each chapter, and the
+# story's own title, who, book and (an AO3 work's) summary. An AO3 work's "who" is its tags, which
+# are metadata: neither personalised nor surveyed. map_story changes these; survey lists them.
+CHAPTER_TEXTS = ("who", "title", "label", "synopsis", "book")
+
+
+def chapter_texts(chapter: Chapter, story: Story) -> dict[str, str]:
+    """Each field of `chapter` whose text a reader sees, with its text; empty fields left out."""
+    names = CHAPTER_TEXTS[1:] if story.work is not None else CHAPTER_TEXTS
+    return {name: getattr(chapter, name) for name in names if getattr(chapter, name)}
+
+
 def map_text(
     collection: Collection,
     change: Callable[[str], str],
@@ -218,21 +231,14 @@ def map_story(
 
     def chapter(c: Chapter) -> Chapter:
         texts = paragraphs([b.text for b in c.blocks])
-        return replace(
-            c,
-            who=change(c.who),
-            title=change(c.title),
-            synopsis=change(c.synopsis) if c.synopsis else c.synopsis,
-            # Most paragraphs hold no placeholder and come back as they were: keep those blocks.
-            blocks=tuple(b if t is b.text else b.with_text(t) for b, t in zip(c.blocks, texts, strict=True)),
-            book=change(c.book) if c.book else c.book,
-            label=change(c.label) if c.label else c.label,
-        )
+        # Most paragraphs hold no placeholder and come back as they were: keep those blocks.
+        blocks = tuple(b if t is b.text else b.with_text(t) for b, t in zip(c.blocks, texts, strict=True))
+        changed: dict[str, Any] = {name: change(text) for name, text in chapter_texts(c, story).items()}
+        return replace(c, blocks=blocks, **changed)
 
     parts = tuple(chapter(p) for p in story.parts)
     book = story.book and change(story.book)
     if story.work is not None:  # an AO3 work's "who" is its tags, which are metadata: left as tagged
-        parts = tuple(replace(p, who=story.who) for p in parts)
         work = replace(story.work, summary=story.work.summary and change(story.work.summary))
         return replace(story, title=change(story.title), parts=parts, book=book, work=work)
     return replace(story, who=change(story.who), title=change(story.title), parts=parts, book=book)

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .collect import DEFAULT_TITLE
-from .errors import EbookifyError
+from .errors import OptionError
 from .metadata import work_keys
 from .model import Collection, Reader
 
@@ -34,7 +34,7 @@ def output_paths(options: BuildOptions, title: str, readers: list[Reader], suffi
     if options.output is not None:
         if not os.path.isdir(options.output):  # never raises: an unreadable path is a file to write
             if len(readers) > 1:
-                raise EbookifyError("-o/--output names one file, but there are several readers; use --out-dir")
+                raise OptionError("output", "names one file, but there are several readers", see="out_dir")
             return [options.output]
         out_dir = options.output  # `-o ~/Books`, a folder: the usual names, in that folder
     stem = (_shortened(slug(title), 80) or "stories") + suffix

@@ -41,10 +41,10 @@ _AUTHORS_NOTE = re.compile(r"^[(\[]?\s*(?:A/N|author[’']?s\s+note)\b", re.IGNO
 _SENTENCE_ENDS = (".", "…", '"', "”", "'", "’", ",", ";", ":")
 
 
-def read_chapter(path: Path, source: str | None = None, warnings: list[str] | None = None) -> Chapter:
-    """Read and parse one story file; `source` is how messages name it."""
+def read_chapter(path: Path, source: str | None = None) -> tuple[Chapter, list[str]]:
+    """Read and parse one story file, with its warnings; `source` is how messages name it."""
     source = source or str(path)
-    return parse_chapter(decode(read_story_bytes(path, source), source), source, warnings)
+    return parse_chapter(decode(read_story_bytes(path, source), source), source)
 
 
 def read_story_bytes(path: Path, source: str) -> bytes:
@@ -91,9 +91,9 @@ def _looks_binary(text: str) -> bool:
     return len(_BINARY_CONTROLS.findall(sample)) > max(8, len(sample) // 100)
 
 
-def parse_chapter(text: str, source: str, warnings: list[str] | None = None) -> Chapter:
-    """Parse the decoded text of one story file. A file that opens with story text instead of a
-    title line is titled from its file name, with a warning in `warnings`."""
+def parse_chapter(text: str, source: str) -> tuple[Chapter, list[str]]:
+    """Parse the decoded text of one story file, with its warnings: a file that opens with story
+    text instead of a title line is titled from its file name, and says so."""
     lines, book, book_no = _strip_footers(list(enumerate(text.split("\n"), start=1)))
     lines = [(n, line.strip()) for n, line in lines]
     content = [(n, line) for n, line in lines if line]
@@ -101,20 +101,21 @@ def parse_chapter(text: str, source: str, warnings: list[str] | None = None) -> 
         raise StoryError(source, "has no story in it, only Wattpad's footer")
     title_no, title_line = content[0]
     rest = lines[lines.index(content[0]) + 1 :]
+    warnings = []
     if not _is_title_line(title_line, rest):
         title_line, rest = title_from_file_name(source), lines
-        if warnings is not None:
-            warnings.append(
-                f'{source}:{title_no} opens with story text, not a title line ("Character - Title"); '
-                f'titled "{title_line}" from the file name'
-            )
+        warnings.append(
+            f'{source}:{title_no} opens with story text, not a title line ("Character - Title"); '
+            f'titled "{title_line}" from the file name'
+        )
     who, title, part, total = split_title_line(title_line)
     stats, _, rest = _take_header_line(rest, _parse_stats)
     synopsis, synopsis_no, rest = _take_header_line(rest, _parse_synopsis)
     blocks = parse_body(rest)
     if not any(b.kind is BlockKind.PARAGRAPH for b in blocks):
         raise StoryError(source, "has a title line but no story text", title_no)
-    return Chapter(source, who, title, part, total, stats, synopsis, blocks, book, title_no, synopsis_no, book_no)
+    chapter = Chapter(source, who, title, part, total, stats, synopsis, blocks, book, title_no, synopsis_no, book_no)
+    return chapter, warnings
 
 
 def _is_title_line(line: str, rest: list[tuple[int, str]]) -> bool:

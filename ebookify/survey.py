@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from .model import Chapter, Collection, Story
-from .personalise import FAMILIES, find_codes
+from .model import Chapter, Collection, Story, chapter_texts
+from .personalise import find_codes
 from .places import Place, Repeated, block_places
 
 __all__ = ["Found", "Place", "placeholders", "unbalanced_quotes"]
@@ -19,10 +19,6 @@ class Found:
     code: str
     count: int
     first: Place
-
-    @property
-    def known(self) -> bool:
-        return self.code in FAMILIES
 
 
 def placeholders(collection: Collection) -> tuple[Found, ...]:
@@ -51,22 +47,24 @@ def _texts(chapter: Chapter, story: Story) -> Iterator[tuple[str, Place]]:
     def at(line: int, label: str, number: int | None = chapter.part) -> Place:
         return Place(chapter.source, line, number, label=label) if work else Place(chapter.source, line)
 
-    if story.work is None:
-        yield chapter.who, at(chapter.title_line, "")
-        yield chapter.title, at(chapter.title_line, "")
-    elif first:
-        yield chapter.title, at(chapter.title_line, "title", None)
+    if story.work is not None and first:  # the work's title and summary, once, before its text
+        yield story.title, at(chapter.title_line, "title", None)
         if story.work.summary:
             yield story.work.summary, at(chapter.title_line, "summary", None)
-    if chapter.label:
-        yield chapter.label, at(chapter.title_line, "heading")
-    if chapter.synopsis:
-        yield chapter.synopsis, at(chapter.synopsis_line or chapter.title_line, "summary")
+    texts = chapter_texts(chapter, story)
+    for name, text in texts.items():
+        # An AO3 chapter's title is its work's, listed once above; the book's footer comes last.
+        if name != "book" and not (name == "title" and story.work is not None):
+            line = chapter.synopsis_line if name == "synopsis" else None
+            yield text, at(line or chapter.title_line, _LABELS[name])
     for block, place in block_places(chapter, work):
         if block.text:
             yield block.text, place
-    if chapter.book and chapter.book_line:
-        yield chapter.book, at(chapter.book_line, "series")
+    if "book" in texts and chapter.book_line:  # a Wattpad footer; an AO3 series is the work's, not the text's
+        yield texts["book"], at(chapter.book_line, "series")
+
+
+_LABELS = {"who": "", "title": "", "label": "heading", "synopsis": "summary"}
 
 
 def unbalanced_quotes(collection: Collection) -> tuple[str, ...]:

@@ -1,4 +1,4 @@
-"""What a reader types, checked where it comes in: names, values, --set and --language.
+"""What a reader types, checked where it comes in: names, values, the title and the language.
 
 Every value a user gives (a name on the command line, a value in a readers file or in --set, a
 title, an author) is checked here once, before any stage sees it, so that the stages can take
@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Mapping
 
-from .errors import EbookifyError
+from .errors import EbookifyError, OptionError
 from .personalise import NAME, normalise_code
 
 MAX_VALUE_LENGTH = 100
@@ -25,26 +26,56 @@ _LANGUAGE = re.compile(r"^([A-Za-z]{2,3})(?:-([A-Za-z]{2}|\d{3}))?$")
 
 def check_value(value: str, what: str) -> str:
     """A reader's value as it will be written; refuse what would break the page or the line."""
+    value, problem = _checked(value)
+    if problem:
+        raise EbookifyError(f"{what} {problem}")
+    return value
+
+
+def check_option(option: str, value: str, key: str | None = None) -> str:
+    """check_value for one of the build's options (OptionError names the option, or its flag)."""
+    value, problem = _checked(value)
+    if problem:
+        raise OptionError(option, problem, key)
+    return value
+
+
+def check_values(values: Mapping[str, str]) -> dict[str, str]:
+    """The build's placeholder values, each code in its usual form ("l/n" -> "L/N") and each value
+    checked; the reader's own name is given as a name, never as a value."""
+    checked = {}
+    for key, value in values.items():
+        code = normalise_code(key)
+        if code is None:
+            raise OptionError("values", f": {key.strip()!r} is not a placeholder code like L/N or E/C")
+        if code == NAME:
+            raise OptionError("values", f": {NAME} is the reader's name, not a value", see="names")
+        checked[code] = check_option("values", value, code)
+    return checked
+
+
+def _checked(value: str) -> tuple[str, str | None]:
+    """(the value as it will be written, what is wrong with it or None)."""
     if not value:
-        raise EbookifyError(f"{what} is empty")
+        return value, "is empty"
     if not value.strip():
-        raise EbookifyError(f"{what} is blank")
+        return value, "is blank"
     value = _from_argument_bytes(value).strip()  # a trailing space or newline pasted along is no part of it
     if _LINE_BREAKS.search(value):
-        raise EbookifyError(f"{what} must be one line")
+        return value, "must be one line"
     if _CONTROLS.search(value):
-        raise EbookifyError(f"{what} contains a control character")
+        return value, "contains a control character"
     if _UNWRITABLE.search(value):
-        raise EbookifyError(
-            f"{what} is not valid text (it has bytes that are not UTF-8); "
-            "type it in a terminal set to UTF-8 (e.g. LANG=C.UTF-8) or put it in a --readers file saved as UTF-8"
+        return value, (
+            "is not valid text (it has bytes that are not UTF-8); "
+            "type it in a terminal set to UTF-8 (e.g. LANG=C.UTF-8) or put it in a readers file saved as UTF-8"
         )
     invisible = _INVISIBLE.search(value)
     if invisible:
-        raise EbookifyError(f"{what} contains an invisible formatting character (U+{ord(invisible[0]):04X})")
+        return value, f"contains an invisible formatting character (U+{ord(invisible[0]):04X})"
     if len(value) > MAX_VALUE_LENGTH:
-        raise EbookifyError(f"{what} is longer than {MAX_VALUE_LENGTH} characters")
-    return value
+        return value, f"is longer than {MAX_VALUE_LENGTH} characters"
+    return value, None
 
 
 def _from_argument_bytes(value: str) -> str:
@@ -59,23 +90,10 @@ def _from_argument_bytes(value: str) -> str:
         return value
 
 
-def parse_setting(raw: str) -> tuple[str, str]:
-    """'L/N=Rivers' -> ('L/N', 'Rivers'), from --set."""
-    key, sep, value = raw.partition("=")
-    if not sep:
-        raise EbookifyError(f"--set {raw!r} is not KEY=VALUE (for example --set L/N=Rivers)")
-    code = normalise_code(key)
-    if code is None:
-        raise EbookifyError(f"--set {raw!r}: {key.strip()!r} is not a placeholder code like L/N or E/C")
-    if code == NAME:
-        raise EbookifyError(f"--set {raw!r}: the reader's name is given with --name, not --set")
-    return code, check_value(value, f"the value of --set {code}")
-
-
 def check_language(code: str) -> str:
     """A plain language code ("en", "en-GB"): Send-to-Kindle refuses anything fancier."""
     match = _LANGUAGE.match(code.strip())
     if not match:
-        raise EbookifyError(f"--language {code!r} is not a language code like en or en-GB")
+        raise OptionError("language", f"{code!r} is not a language code like en or en-GB")
     language, region = match.groups()
     return language.lower() + (f"-{region.upper()}" if region else "")

@@ -22,7 +22,11 @@ XHTML = "{http://www.w3.org/1999/xhtml}"
 
 
 def work(name: str, warnings: list[str] | None = None):
-    return read_work((FIXTURES / name).read_bytes(), name, [] if warnings is None else warnings)
+    """The work in fixture `name`; its warnings are added to `warnings` when given."""
+    story, said = read_work((FIXTURES / name).read_bytes(), name)
+    if warnings is not None:
+        warnings += said
+    return story
 
 
 def page_headed(pages: dict, heading: str):
@@ -154,7 +158,7 @@ TAGS = """<html><body><div id="preface"><p class="message">x <a href="https://ar
     ],
 )
 def test_tag_block(dl, field, value):
-    story = read_work(TAGS.format(dl=dl, byline="by <a rel='author'>Me</a>").encode(), "t.html", [])
+    story = read_work(TAGS.format(dl=dl, byline="by <a rel='author'>Me</a>").encode(), "t.html")[0]
     assert getattr(story.work, field) == value
 
 
@@ -162,7 +166,7 @@ def test_tag_block(dl, field, value):
     ("byline", "authors"), [("by <a>A</a>, <a>B</a>", ("A", "B")), ("by Anonymous", ("Anonymous",))]
 )
 def test_byline(byline, authors):
-    assert read_work(TAGS.format(dl="", byline=byline).encode(), "t.html", []).work.authors == authors
+    assert read_work(TAGS.format(dl="", byline=byline).encode(), "t.html")[0].work.authors == authors
 
 
 def test_not_an_ao3_download_is_refused():

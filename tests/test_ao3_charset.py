@@ -26,7 +26,7 @@ def declared(html: str, tag: str) -> str:
 
 
 def paragraphs(data: bytes, source: str = "work.html") -> list[str]:
-    story = read_work(data, source, [])
+    story = read_work(data, source)[0]
     return [b.text for part in story.parts for b in part.blocks]
 
 
@@ -130,7 +130,7 @@ REFUSED = [
 @pytest.mark.parametrize(("data", "message"), [(d, m) for _, d, m in REFUSED], ids=[i for i, _, _ in REFUSED])
 def test_bytes_that_are_not_text_are_refused_naming_the_file_and_line(data, message):
     with pytest.raises(StoryError) as caught:
-        read_work(data, "work.html", [])
+        read_work(data, "work.html")[0]
     assert str(caught.value) == message
 
 

@@ -34,7 +34,7 @@ def with_text(body: str) -> bytes:
 
 
 def blocks_of(body: str):
-    story = read_work(with_text(body), "t.html", [])
+    story = read_work(with_text(body), "t.html")[0]
     return [b for b in story.parts[0].blocks if b.kind is not BlockKind.NOTE]
 
 
@@ -332,7 +332,7 @@ DEEP = {
 @pytest.mark.parametrize("name", DEEP)
 def test_deep_nesting_reads_and_renders_in_bounded_time(name):
     started = time.monotonic()
-    story = read_work(with_text(DEEP[name]), "deep.html", [])
+    story = read_work(with_text(DEEP[name]), "deep.html")[0]
     rendered = render(story_collection(story), Edition("Deep", None, None, "en", "cover.jpg"))
     pages = [kepubify(page.xhtml) for page in rendered.pages]
     assert time.monotonic() - started < 30

@@ -51,7 +51,11 @@ SITE = [  # text of the site around the work: menus, login, search, kudos, comme
 
 
 def read(name: str, warnings: list[str] | None = None, source: str | None = None) -> Story:
-    return read_work((FIXTURES / name).read_bytes(), source or name, [] if warnings is None else warnings)
+    """The work in fixture `name`; its warnings are added to `warnings` when given."""
+    story, said = read_work((FIXTURES / name).read_bytes(), source or name)
+    if warnings is not None:
+        warnings += said
+    return story
 
 
 def unplaced(story: Story) -> Story:
@@ -152,8 +156,7 @@ def test_a_page_of_one_chapter_builds_that_chapter_and_says_what_is_missing():
 )
 def test_one_chapter_of_several_is_told_by_stats_or_by_navigation(cut, message):
     page = (FIXTURES / "saved-page-one-chapter.html").read_text(encoding="utf-8").replace(cut, "")
-    warnings: list[str] = []
-    read_work(page.encode("utf-8"), "p.html", warnings)
+    _, warnings = read_work(page.encode("utf-8"), "p.html")
     assert warnings == [f"p.html {message}; use Entire Work or Download → HTML for the rest"]
 
 
@@ -163,7 +166,7 @@ def test_a_saved_page_with_no_text_in_a_chapter_is_refused_naming_the_chapter():
     end = page.index("</div>", start)
     broken = page[: start + len('<h3 class="landmark heading" id="work">Chapter Text</h3>')] + page[end:]
     with pytest.raises(StoryError, match=r"^p\.html:\d+ has no story text in chapter 2$"):
-        read_work(broken.encode("utf-8"), "p.html", [])
+        read_work(broken.encode("utf-8"), "p.html")[0]
 
 
 def test_saved_pages_build_sound_books(tmp_path, stories):

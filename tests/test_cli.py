@@ -52,13 +52,11 @@ ERRORS = [
     ({"001.txt": GOOD}, ["--name", "Sam", "--name", "\t"], "the name is blank"),
     ({"001.txt": GOOD}, ["--name", "x" * 101], "the name is longer than 100 characters"),
     ({"001.txt": GOOD}, ["--set", "L/N"], "--set 'L/N' is not KEY=VALUE (for example --set L/N=Rivers)"),
-    (
-        {"001.txt": GOOD},
-        ["--set", "Last=Rivers"],
-        "--set 'Last=Rivers': 'Last' is not a placeholder code like L/N or E/C",
-    ),
+    ({"001.txt": GOOD}, ["--set", "Last=Rivers"], "--set: 'Last' is not a placeholder code like L/N or E/C"),
     ({"001.txt": GOOD}, ["--set", "L/N="], "the value of --set L/N is empty"),
-    ({"001.txt": GOOD}, ["--set", "Y/N=Sam"], "--set 'Y/N=Sam': the reader's name is given with --name, not --set"),
+    ({"001.txt": GOOD}, ["--set", "Y/N=Sam"], "--set: Y/N is the reader's name, not a value; use --name"),
+    ({"001.txt": GOOD}, ["--series-index", "0"], "--series-index 0 must be 1 or more"),
+    ({"001.txt": GOOD}, ["--author", "A\u202eB"], "--author contains an invisible formatting character (U+202E)"),
     ({"001.txt": GOOD}, ["--language", "English"], "--language 'English' is not a language code like en or en-GB"),
     ({"001.txt": GOOD}, ["--title", " "], "--title is blank"),
     (

@@ -12,7 +12,7 @@ from ebookify.parse import parse_chapter
 
 
 def chapter(title_line: str, source: str = "x.txt", book: str | None = "Harbour Imagines") -> Chapter:
-    return parse_chapter(story_text(title_line=title_line, book=book), source)
+    return parse_chapter(story_text(title_line=title_line, book=book), source)[0]
 
 
 def test_natural_file_order():
@@ -23,7 +23,7 @@ def test_natural_file_order():
 def test_story_files_skips_hidden_and_other_files(stories):
     folder = stories({"2.txt": "a", "10.TXT": "b", ".hidden.txt": "c", "cover.jpg": "d", "a.docx": "e", "3.md": "f"})
     (folder / "sub.txt").mkdir()
-    assert [p.name for p in story_files(folder)] == ["2.txt", "3.md", "10.TXT"]
+    assert [p.name for p in story_files(folder)[0]] == ["2.txt", "3.md", "10.TXT"]
 
 
 @pytest.mark.parametrize(
@@ -145,6 +145,6 @@ def test_system_clutter_is_skipped_silently_other_files_with_a_note(tmp_path):
     folder.mkdir()
     for name in (".DS_Store", "._01.txt", "Thumbs.db", "desktop.ini", ".hidden.txt", "01.txt~", "cover.jpg", "01.txt"):
         (folder / name).write_text("x", encoding="utf-8")
-    notes: list[str] = []
-    assert [p.name for p in story_files(folder, notes)] == ["01.txt"]
-    assert notes == [f"skipped {folder / 'cover.jpg'}: not a story file (.txt, .md or .html)"]
+    files, notes = story_files(folder)
+    assert [p.name for p in files] == ["01.txt"]
+    assert notes == (f"skipped {folder / 'cover.jpg'}: not a story file (.txt, .md or .html)",)

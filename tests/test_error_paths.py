@@ -27,7 +27,7 @@ def test_a_book_send_to_kindle_would_refuse_is_not_written(tmp_path):
     """The build lints every book before writing it. ebookify's own books pass, so the refusal is a
     safety net: here the real lint gets a book whose package document lost its language."""
     entries, path = built_entries(tmp_path)
-    assert checked_for_kindle(entries, 1000, path) == []  # as built: nothing to say
+    assert checked_for_kindle(entries, 1000, path) == ()  # as built: nothing to say
     opf = next(name for name in entries if name.endswith(".opf"))
     entries[opf] = entries[opf].replace(b"<dc:language>en</dc:language>", b"")
     with pytest.raises(EbookifyError, match=rf"^{path} would be refused by Send-to-Kindle: .*dc:language"):

@@ -402,7 +402,7 @@ def test_a_name_that_is_not_utf8_says_what_to_do(project):
     assert_one_line(
         result,
         r"the name is not valid text \(it has bytes that are not UTF-8\); type it in a terminal set to UTF-8 "
-        r"\(e\.g\. LANG=C\.UTF-8\) or put it in a --readers file saved as UTF-8",
+        r"\(e\.g\. LANG=C\.UTF-8\) or put it in a readers file saved as UTF-8",
     )
     assert (project / "out.epub").read_bytes() == EARLIER
 

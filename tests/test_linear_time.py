@@ -66,7 +66,7 @@ def test_title_line_with_huge_runs(line: str, expected: tuple) -> None:
 def test_story_file_with_a_huge_run_of_spaces_and_a_dash(stories, tmp_path) -> None:
     """The case from the report: a 60 KB Wattpad file, one line of 60,000 spaces, "--" elsewhere."""
     text = f"Mara Voss x Reader - Spaces\n\nShe waited.{SPACES}Then -- nothing.\nY/N sighed....\n"
-    chapter = parse_chapter(text, "spaces.txt")
+    chapter = parse_chapter(text, "spaces.txt")[0]
     assert chapter.title == "Spaces"
     folder = stories({"01.txt": text})
     report = build(BuildOptions(stories=folder, out_dir=tmp_path / "dist", names=("Sam",), covers=tmp_path / "none"))
@@ -92,5 +92,5 @@ def test_kepub_sentences_in_huge_runs() -> None:
 def test_ao3_stats_with_a_huge_run_of_capitals() -> None:
     html = (REPO / "tests" / "fixtures" / "ao3" / "oneshot.html").read_text()
     html = html.replace("Words: 494", "Words: 494 " + "A " * 30_000)
-    story = read_work(html.encode(), "oneshot.html", [])
+    story = read_work(html.encode(), "oneshot.html")[0]
     assert story.work is not None and story.work.words == 494

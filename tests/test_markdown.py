@@ -43,14 +43,14 @@ CASES = [
 
 @pytest.mark.parametrize(("name", "text", "head", "paragraphs"), CASES)
 def test_markdown_story(name, text, head, paragraphs):
-    chapter = parse_markdown(text, f"stories/{name}", [])
+    chapter = parse_markdown(text, f"stories/{name}")[0]
     assert (chapter.who, chapter.title, chapter.part) == head
     shown = [b.text.replace(EM_OPEN, "").replace(EM_CLOSE, "") for b in chapter.blocks if b.kind is BlockKind.PARAGRAPH]
     assert shown == paragraphs
 
 
 def test_synopsis_note_break_italics_and_lines():
-    chapter = parse_markdown(STORY, "stories/02-salt.md", [])
+    chapter = parse_markdown(STORY, "stories/02-salt.md")[0]
     assert chapter.synopsis == "Y/N takes the night shift."
     assert [b.kind for b in chapter.blocks] == [
         BlockKind.PARAGRAPH,
@@ -64,7 +64,7 @@ def test_synopsis_note_break_italics_and_lines():
 
 def test_no_story_text_is_one_error():
     with pytest.raises(StoryError, match=r"stories/empty.md has no story text"):
-        parse_markdown("# Only a title\n", "stories/empty.md", [])
+        parse_markdown("# Only a title\n", "stories/empty.md")[0]
 
 
 def test_markdown_beside_wattpad_text_builds_a_valid_book(tmp_path: Path):

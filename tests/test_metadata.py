@@ -100,7 +100,7 @@ def test_a_chinese_work_is_marked_chinese_and_counted_as_ao3_counts(tmp_path):
     for name, page in epub_pages(data).items():
         if name.endswith(".xhtml") and "nav" not in name:
             assert page.get("lang") == "zh" and page.get("{http://www.w3.org/XML/1998/namespace}lang") == "zh", name
-    story = read_work((FIXTURES / "chinese.html").read_bytes(), "chinese.html", [])
+    story = read_work((FIXTURES / "chinese.html").read_bytes(), "chinese.html")[0]
     assert story.parts[0].words == story.work.words == 44
     assert not warnings
 
@@ -216,14 +216,14 @@ def test_reproducible(tmp_path):
 def test_ao3_numbers_parse_safely(stats, words, chapters):
     template = (FIXTURES / SERIES[0]).read_text(encoding="utf-8")
     start, end = template.index("Published:"), template.index("</dd>", template.index("Published:"))
-    story = read_work((template[:start] + stats + template[end:]).encode(), "w.html", [])
+    story = read_work((template[:start] + stats + template[end:]).encode(), "w.html")[0]
     assert (story.work.words, story.work.chapters) == (words, chapters)
 
 
 @pytest.mark.parametrize(("part", "position"), [("2", 2), ("²", None), ("9" * 5000, None), ("0012", 12), ("x", None)])
 def test_series_positions_parse_safely(part, position):
     html = (FIXTURES / SERIES[0]).read_text(encoding="utf-8").replace("Part 2 of", f"Part {part} of")
-    assert read_work(html.encode(), "w.html", []).work.series == (("Saltglass Summers", position),)
+    assert read_work(html.encode(), "w.html")[0].work.series == (("Saltglass Summers", position),)
 
 
 @pytest.mark.parametrize(

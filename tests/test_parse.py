@@ -52,22 +52,22 @@ def test_title_line(line, expected):
     ],
 )
 def test_stats_line(stats, expected):
-    assert parse_chapter(story_text(stats=stats), "s.txt").stats == expected
+    assert parse_chapter(story_text(stats=stats), "s.txt")[0].stats == expected
 
 
 def test_stats_are_optional_and_never_body_text():
-    chapter = parse_chapter(story_text(stats=None), "s.txt")
+    chapter = parse_chapter(story_text(stats=None), "s.txt")[0]
     assert chapter.stats is None
     assert chapter.blocks[0].text == "The harbour lights were going out."
-    with_stats = parse_chapter(story_text(stats="6.9K 99 3"), "s.txt")
+    with_stats = parse_chapter(story_text(stats="6.9K 99 3"), "s.txt")[0]
     assert all("6.9K" not in b.text for b in with_stats.blocks)
 
 
 def test_synopsis_is_metadata_and_optional():
-    chapter = parse_chapter(story_text(synopsis="Y/N misses the last ferry home."), "s.txt")
+    chapter = parse_chapter(story_text(synopsis="Y/N misses the last ferry home."), "s.txt")[0]
     assert chapter.synopsis == "Y/N misses the last ferry home."
     assert all("Synopsis" not in b.text for b in chapter.blocks)
-    assert parse_chapter(story_text(), "s.txt").synopsis is None
+    assert parse_chapter(story_text(), "s.txt")[0].synopsis is None
 
 
 @pytest.mark.parametrize(
@@ -84,13 +84,13 @@ def test_synopsis_is_metadata_and_optional():
 )
 def test_footer_gives_the_book_and_never_reaches_the_text(last_line, book):
     text = "Mara Voss - Fog\n\n980 41 7\n\nIt was foggy.\n\n" + last_line
-    chapter = parse_chapter(text, "s.txt")
+    chapter = parse_chapter(text, "s.txt")[0]
     assert chapter.book == book
     assert [b.text for b in chapter.blocks] == ["It was foggy."]
 
 
 def test_no_footer_means_no_book():
-    chapter = parse_chapter(story_text(book=None), "s.txt")
+    chapter = parse_chapter(story_text(book=None), "s.txt")[0]
     assert chapter.book is None
     assert len(chapter.blocks) == 2
 
@@ -121,14 +121,14 @@ def test_body_blocks(lines, kinds):
 
 def test_blocks_and_header_remember_their_lines():
     text = "\n\nMara Voss - Fog\n\n980 41 7\n\nSynopsis: Y/N.\n\nOne.\n\nTwo.\n\nXWhere stories live. Discover now"
-    chapter = parse_chapter(text, "s.txt")
+    chapter = parse_chapter(text, "s.txt")[0]
     assert (chapter.title_line, chapter.synopsis_line) == (3, 7)
     assert [(b.kind.value, b.line) for b in chapter.blocks] == [("paragraph", 9), ("break", 0), ("paragraph", 11)]
 
 
 def test_quirky_text_is_kept_as_written():
     body = 'You\'re late, he thought at me.\n"Wait!" I shouted, "but\nB- Kylo, I - I <b>&amp;'
-    chapter = parse_chapter(story_text(body=body), "s.txt")
+    chapter = parse_chapter(story_text(body=body), "s.txt")[0]
     assert [b.text for b in chapter.blocks] == [
         "You're late, he thought at me.",
         '"Wait!" I shouted, "but',
@@ -154,7 +154,7 @@ TEXT = "Mara Voss - Fog\n\n980 41 7\n\n“Café?” she asked — Zoë’s idea�
     ],
 )
 def test_encodings_and_line_ends(data):
-    chapter = parse_chapter(decode(data, "s.txt"), "s.txt")
+    chapter = parse_chapter(decode(data, "s.txt"), "s.txt")[0]
     assert chapter.title == "Fog"
     assert chapter.book == "Harbour"
     assert [b.text for b in chapter.blocks] == ["“Café?” she asked — Zoë’s idea…"]
@@ -163,7 +163,7 @@ def test_encodings_and_line_ends(data):
 def test_windows_1252_ellipsis_byte_is_not_a_line_break():
     # 0x85 is "…" in Windows-1252 but NEL (a line break) in Latin-1.
     data = b"A - B\n\n1 2 3\n\nWait\x85 what?\n\nXWhere stories live. Discover now"
-    assert [b.text for b in parse_chapter(decode(data, "s.txt"), "s.txt").blocks] == ["Wait… what?"]
+    assert [b.text for b in parse_chapter(decode(data, "s.txt"), "s.txt")[0].blocks] == ["Wait… what?"]
 
 
 def test_text_is_nfc_normalised():
@@ -197,7 +197,7 @@ def test_xml_forbidden_characters_are_dropped():
 )
 def test_bad_files_are_refused_with_file_and_line(data, message):
     with pytest.raises(StoryError) as error:
-        parse_chapter(decode(data, "s.txt"), "s.txt")
+        parse_chapter(decode(data, "s.txt"), "s.txt")[0]
     assert str(error.value) == message
 
 
@@ -231,8 +231,7 @@ UNTITLED = [
 
 @pytest.mark.parametrize(("name", "text", "title", "warns"), UNTITLED)
 def test_a_file_without_a_title_line_is_titled_from_its_name(name, text, title, warns):
-    warnings: list[str] = []
-    chapter = parse_chapter(text, f"stories/{name}", warnings)
+    chapter, warnings = parse_chapter(text, f"stories/{name}")
     assert chapter.title == title
     assert bool(warnings) == warns
     if warns:  # and nothing of the story was taken for a title

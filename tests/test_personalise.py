@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import replace
+from pathlib import Path
 
 import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from ebookify.errors import EbookifyError
+from ebookify.build import BuildOptions, build
+from ebookify.errors import EbookifyError, OptionError
 from ebookify.personalise import (
     Tally,
     explains_placeholders,
@@ -17,7 +20,7 @@ from ebookify.personalise import (
     personalise,
     reader_values,
 )
-from ebookify.validate import MAX_VALUE_LENGTH, check_value, parse_setting
+from ebookify.validate import MAX_VALUE_LENGTH, check_value, check_values
 
 NAMES = [
     pytest.param("Zoë", id="accent"),
@@ -347,41 +350,63 @@ def test_check_value_accepts(value: str, kept: str) -> None:
 
 
 @pytest.mark.parametrize(
-    ("raw", "setting"),
+    ("given", "values"),
     [
-        pytest.param("L/N=Rivers", ("L/N", "Rivers"), id="plain"),
-        pytest.param("l/n = Rivers", ("L/N", "Rivers"), id="lowercase-spaced"),
-        pytest.param("(E/C)=green", ("E/C", "green"), id="bracketed-key"),
-        pytest.param("[h/c]=dark brown", ("H/C", "dark brown"), id="value-with-space"),
-        pytest.param("E/C=green=blue", ("E/C", "green=blue"), id="equals-in-value"),
-        pytest.param("F/N=Zoë", ("F/N", "Zoë"), id="first-name"),
-        pytest.param("N/N=<b>&amp;", ("N/N", "<b>&amp;"), id="markup-value"),
+        pytest.param({"L/N": "Rivers"}, {"L/N": "Rivers"}, id="plain"),
+        pytest.param({"l/n ": " Rivers"}, {"L/N": "Rivers"}, id="lowercase-spaced"),
+        pytest.param({"(E/C)": "green"}, {"E/C": "green"}, id="bracketed-key"),
+        pytest.param({"[h/c]": "dark brown"}, {"H/C": "dark brown"}, id="value-with-space"),
+        pytest.param({"E/C": "green=blue"}, {"E/C": "green=blue"}, id="equals-in-value"),
+        pytest.param({"F/N": "Zoë"}, {"F/N": "Zoë"}, id="first-name"),
+        pytest.param({"N/N": "<b>&amp;"}, {"N/N": "<b>&amp;"}, id="markup-value"),
     ],
 )
-def test_parse_setting(raw: str, setting: tuple[str, str]) -> None:
-    assert parse_setting(raw) == setting
+def test_check_values(given: dict[str, str], values: dict[str, str]) -> None:
+    assert check_values(given) == values
 
 
 @pytest.mark.parametrize(
-    ("raw", "message"),
+    ("given", "message"),
     [
-        pytest.param("L/N", "KEY=VALUE", id="no-equals"),
-        pytest.param("L/N Rivers", "KEY=VALUE", id="space-not-equals"),
-        pytest.param("LN=Rivers", "not a placeholder code", id="key-without-slash"),
-        pytest.param("=Rivers", "not a placeholder code", id="empty-key"),
-        pytest.param("L/N/X/Y=Rivers", "not a placeholder code", id="four-part-key"),
-        pytest.param("last=Rivers", "not a placeholder code", id="word-key"),
-        pytest.param("Y/N=Zoë", "--name", id="name-refused"),
-        pytest.param("y/n=Zoë", "--name", id="name-lowercase-refused"),
-        pytest.param("(Y/N)=Zoë", "--name", id="name-bracketed-refused"),
-        pytest.param("L/N=", "empty", id="empty-value"),
-        pytest.param("L/N=   ", "blank", id="blank-value"),
-        pytest.param("L/N=Riv\ners", "one line", id="multi-line-value"),
+        pytest.param({"LN": "Rivers"}, "^values: 'LN' is not a placeholder code like L/N or E/C$", id="no-slash"),
+        pytest.param({"": "Rivers"}, "^values: '' is not a placeholder code", id="empty-key"),
+        pytest.param({"L/N/X/Y": "Rivers"}, "not a placeholder code", id="four-part-key"),
+        pytest.param({"last": "Rivers"}, "not a placeholder code", id="word-key"),
+        pytest.param({"Y/N": "Zoë"}, "^values: Y/N is the reader's name, not a value; use names$", id="name-refused"),
+        pytest.param({"(y/n)": "Zoë"}, "reader's name", id="name-bracketed-refused"),
+        pytest.param({"L/N": ""}, r"^values\['L/N'\] is empty$", id="empty-value"),
+        pytest.param({"l/n": "   "}, r"^values\['L/N'\] is blank$", id="blank-value"),
+        pytest.param({"L/N": "Riv\ners"}, "one line", id="multi-line-value"),
     ],
 )
-def test_parse_setting_refuses(raw: str, message: str) -> None:
-    with pytest.raises(EbookifyError, match=message):
-        parse_setting(raw)
+def test_check_values_refuses_naming_the_option_not_a_flag(given: dict[str, str], message: str) -> None:
+    with pytest.raises(OptionError, match=message):
+        check_values(given)
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        (BuildOptions(title=" "), "^title is blank$"),
+        (BuildOptions(language="English"), "^language 'English' is not a language code like en or en-GB$"),
+        (BuildOptions(series_index=0), "^series_index 0 must be 1 or more$"),
+        (BuildOptions(names=("Sam",), values={"L/N": ""}), r"^values\['L/N'\] is empty$"),
+        (
+            BuildOptions(names=("Sam", "Alex"), output=Path("one.epub")),
+            "^output names one file, but there are several readers; use out_dir$",
+        ),
+    ],
+)
+def test_the_python_api_names_its_options_not_the_command_line_flags(
+    options: BuildOptions, message: str, tmp_path: Path
+) -> None:
+    stories = tmp_path / "stories"
+    stories.mkdir()
+    (stories / "01.txt").write_text("Mara - Fog\n\nY/N waits for the ferry.\n", encoding="utf-8")
+    options = replace(options, stories=stories, covers=tmp_path / "covers", out_dir=tmp_path / "dist")
+    with pytest.raises(OptionError, match=message):
+        build(options)
+    assert not (tmp_path / "dist").exists()
 
 
 def test_check_value_measures_the_name_without_its_padding() -> None:

@@ -214,7 +214,7 @@ def test_strict_build_is_refused_only_for_a_real_placeholder(shorthand_folder: P
     options = BuildOptions(
         stories=shorthand_folder, out_dir=tmp_path / "dist", names=("Sam",), strict=True, covers=tmp_path / "none"
     )
-    with pytest.raises(EbookifyError, match=r"^--strict: no value for L/N \(1×"):
+    with pytest.raises(EbookifyError, match=r"^strict: no value for L/N \(1×"):
         build(options)
 
 

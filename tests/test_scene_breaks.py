@@ -170,7 +170,7 @@ def ao3(paragraphs: list[str]) -> tuple[str, list[str]]:
 
     body = "".join(f"<p>{escape(p)}</p>" for p in paragraphs)
     data = (template[:start] + f'<div class="userstuff">{body}' + template[end:]).encode("utf-8")
-    blocks = [b for b in read_work(data, "w.html", []).parts[0].blocks if b.kind is not BlockKind.NOTE]
+    blocks = [b for b in read_work(data, "w.html")[0].parts[0].blocks if b.kind is not BlockKind.NOTE]
     letter = {BlockKind.PARAGRAPH: "P", BlockKind.BREAK: "B"}
     return "".join(letter[b.kind] for b in blocks), [b.text for b in blocks if b.kind is BlockKind.PARAGRAPH]
 
@@ -191,5 +191,5 @@ def test_a_separator_inside_a_list_or_table_is_not_a_break():
     end = template.index("</div>", start)
     body = "<p>a</p><ul><li>***</li></ul><table><tr><td>xxx</td></tr></table><p>b</p>"
     data = (template[:start] + f'<div class="userstuff">{body}' + template[end:]).encode("utf-8")
-    blocks = [b for b in read_work(data, "w.html", []).parts[0].blocks if b.kind is not BlockKind.NOTE]
+    blocks = [b for b in read_work(data, "w.html")[0].parts[0].blocks if b.kind is not BlockKind.NOTE]
     assert [(b.kind, b.text) for b in blocks][1:3] == [(BlockKind.PARAGRAPH, "***"), (BlockKind.PARAGRAPH, "xxx")]
