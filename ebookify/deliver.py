@@ -260,14 +260,17 @@ def problem_of(exc: BaseException, settings: Settings, size: int, connecting: bo
         )
     if isinstance(exc, smtplib.SMTPRecipientsRefused):
         code, reply = next(iter(exc.recipients.values()))
-        return Problem(
-            f"{where} refused the address ({code} {_text(reply)})",
-            transient=_temporary(code),
-        )
+        if _temporary(code):
+            return Problem(f"{where} said to try later ({code} {_text(reply)})", transient=True)
+        return Problem(f"{where} refused the address ({code} {_text(reply)})")
     if isinstance(exc, smtplib.SMTPResponseException):
         return _response_problem(exc, settings, size, connecting)
     if isinstance(exc, smtplib.SMTPNotSupportedError):
+        if "AUTH" in str(exc):
+            return Problem(f"{where} offers no login (AUTH) on this connection; check the security setting", fatal=True)
         return Problem(f'{where} does not offer STARTTLS; set security = "ssl" (port 465)', fatal=True)
+    if isinstance(exc, smtplib.SMTPServerDisconnected) and isinstance(exc.__context__, TimeoutError):
+        return Problem(f"{where} did not answer within {settings.timeout:g} s", fatal=True)
     if isinstance(exc, smtplib.SMTPServerDisconnected):
         return Problem(f"{where} closed the connection", fatal=connecting, transient=not connecting)
     if isinstance(exc, ssl.SSLError | ssl.CertificateError):

@@ -99,8 +99,9 @@ def check_address(value: str, what: str) -> str:
 
 def parse_recipient(value: str) -> Recipient:
     """--to sam@kindle.com or --to "Sam <sam@kindle.com>"."""
-    name, address = email.utils.parseaddr(value, strict=True)
-    if not address or ("<" in value) != bool(re.search(r"<[^<>]*>\s*$", value)):
+    found = email.utils.getaddresses([value])
+    name, address = found[0] if len(found) == 1 else ("", "")
+    if not address or ("<" in value) != bool(re.search(r"^[^<>]*<[^<>]*>\s*$", value)):
         raise EbookifyError(f"--to {one_line(value)!r} is not one e-mail address like sam@example.com")
     return Recipient(name.strip() or None, check_address(address, "--to"))
 
