@@ -106,11 +106,13 @@ def run(deliveries: Sequence[Delivery], settings: Settings, dry_run: bool, out: 
     planned = plan(deliveries, settings)
     for to, path, why in planned.unsendable:
         out.tell("error", f"{to}: {path} {'would not be' if dry_run else 'not'} sent: it {why}")
-    _kindle_hints(planned.batches, settings, out)
     if dry_run:
         for batch in planned.batches:
             out.say(f"would send to {batch.to}{_part(batch)}: {_files(batch)}")
-        server = f"{settings.sender} via {settings.where} ({settings.security})" if settings.host else "no server set"
+        _kindle_hints(planned.batches, settings, out, remember=False)
+        server = (
+            f"from {settings.sender} via {settings.where}, {settings.security}" if settings.host else "no server set"
+        )
         out.tell("note", f"dry run: nothing was sent ({server})")
         return 1 if planned.unsendable else 0
     sent: list[Batch] = []
@@ -120,10 +122,9 @@ def run(deliveries: Sequence[Delivery], settings: Settings, dry_run: bool, out: 
     finally:  # interrupted too: what was not confirmed sent is kept for --resend-failed
         done = {id(batch) for batch in sent}
         unsent = [(b.to, p) for b in planned.batches if id(b) not in done for p, _ in b.files]
-        update_unsent(
-            [(b.to, p) for b in sent for p, _ in b.files], unsent + [(to, p) for to, p, _ in planned.unsendable]
-        )
-    _summary(planned.batches, sent, failed, planned.unsendable, out)
+        update_unsent([(b.to, p) for b in sent for p, _ in b.files], unsent)
+    _kindle_hints(sent, settings, out)  # after a send that worked: Amazon drops mail from unknown senders
+    _summary(planned.batches, failed, planned.unsendable, out)
     return 1 if failed or planned.unsendable else 0
 
 
@@ -141,19 +142,23 @@ def batch_size(data: bytes) -> str:
 
 def _summary(
     batches: Sequence[Batch],
-    sent: Sequence[Batch],
     failed: Sequence[Batch],
     unsendable: Sequence[tuple[Recipient, Path, str]],
     out: Output,
 ) -> None:
+    """Who got everything that was theirs, and who did not, with the files they lack."""
     everyone = list(dict.fromkeys([b.to for b in batches] + [to for to, _, _ in unsendable]))
-    missing = list(dict.fromkeys([b.to for b in failed] + [to for to, _, _ in unsendable]))
+    missing: dict[Recipient, list[str]] = {}
+    for to, path in [(b.to, p) for b in failed for p, _ in b.files] + [(to, p) for to, p, _ in unsendable]:
+        missing.setdefault(to, []).append(path.name)
     got = [to for to in everyone if to not in missing]
-    out.tell("note", f"sent to {len(got)} of {len(everyone)}" + (f": {', '.join(map(str, got))}" if got else ""))
+    out.tell(
+        "note", f"sent in full to {len(got)} of {len(everyone)}" + (f": {', '.join(map(str, got))}" if got else "")
+    )
     if missing:
-        names = ", ".join(map(str, missing))
+        lacking = "; ".join(f"{to} ({', '.join(names)})" for to, names in missing.items())
         again = "; to try again: ebookify send --resend-failed" if failed else ""
-        out.tell("error", f"not sent to {names}{again}")
+        out.tell("error", f"not sent: {lacking}{again}")
 
 
 # --- sending --------------------------------------------------------------------------------------
@@ -355,15 +360,16 @@ def update_unsent(sent: Iterable[tuple[Recipient, Path]], failed: Iterable[tuple
     _write_json(path, list(rows.values()))
 
 
-def _kindle_hints(batches: Sequence[Batch], settings: Settings, out: Output) -> None:
-    """Once per Kindle address, ever: the approved-senders list, without which Amazon drops the mail."""
+def _kindle_hints(batches: Sequence[Batch], settings: Settings, out: Output, remember: bool = True) -> None:
+    """Once per Kindle address, ever: the approved-senders list, without which Amazon drops the mail
+    that the server took. A dry run shows it without using up the once."""
     path = _state_file("kindle-hints.json")
     hinted = set(_read_json(path, []))
     new = [b.to for b in batches if b.to.kindle and b.to.address not in hinted]
     for to in dict.fromkeys(new):
         out.tell("note", kindle_hint(to, settings.sender or "your sending address"))
         hinted.add(to.address)
-    if new:
+    if new and remember:
         _write_json(path, sorted(hinted))
 
 

@@ -117,6 +117,9 @@ def start(inbox: Inbox, authority: Authority, implicit_tls: bool = False, size_l
 if __name__ == "__main__":  # a server to try ebookify send against by hand
     import sys
     import tempfile
+    import warnings
+
+    warnings.simplefilter("ignore")  # aiosmtpd's own deprecations, on every login
 
     folder = Path(tempfile.mkdtemp(prefix="mailserver-"))
     box = Inbox(refuse={address: "550 5.1.1 no such mailbox" for address in sys.argv[1:]})

@@ -143,7 +143,7 @@ def test_build_send_gives_each_friend_only_their_own_copy(project: Path, env, in
         assert not any(other in text for other in {"Sam", "Alex", "Zoë"} - {name})
     assert "Alex <alex@example.com>" in inbox.to("alex@example.com")[0].message["To"]
     assert len(inbox.received) == 3
-    assert "sent to 3 of 3" in result.stderr
+    assert "sent in full to 3 of 3" in result.stderr
     assert "Approved Personal Document E-mail List" in result.stderr  # sam@kindle.com: the one-time hint
     again = run(project, env, "build", "--readers", "friends.toml", "--send")
     assert again.returncode == 0 and "Approved Personal" not in again.stderr  # one time only
@@ -182,8 +182,14 @@ def test_dry_run_says_who_gets_which_file_and_sends_nothing(project: Path, env, 
             strict=True,
         )
     ]
-    assert "dry run: nothing was sent" in result.stderr
+    assert f"dry run: nothing was sent (from {LOGIN} via 127.0.0.1:{env['EBOOKIFY_SMTP_PORT']}, starttls)" in (
+        result.stderr
+    )
     assert inbox.received == [] and inbox.logins == []
+    assert "sam@kindle.com is a Send-to-Kindle address" in result.stderr
+    env["EBOOKIFY_SMTP_PASSWORD"] = PASSWORD
+    sent = run(project, env, "build", "--readers", "friends.toml", "--send")
+    assert "sam@kindle.com is a Send-to-Kindle address" in sent.stderr  # the dry run did not use up the once
 
 
 def test_dry_run_goes_with_send(project: Path, env):
@@ -245,20 +251,25 @@ def test_the_provider_size_limit_splits_and_refuses(env, inbox: Inbox, tmp_path:
         "ebookify: error: kit@example.com: huge.epub not sent: it is 0.3 MB (0.4 MB as an e-mail), "
         "over the 0.2 MB your provider takes (size_limit)"
     )
-    assert "not sent to kit@example.com" in errors(result)[1]
+    assert errors(result)[1] == "ebookify: error: not sent: kit@example.com (huge.epub)"  # nothing to try again
 
 
 def test_a_60_mb_book_is_not_mailed_to_a_kindle(env, inbox: Inbox, tmp_path: Path):
     (tmp_path / "big.epub").write_bytes(b"\0" * (60 * 2**20))
+    (tmp_path / "small.epub").write_bytes(b"small")
     env["EBOOKIFY_SMTP_SIZE_LIMIT"] = "100"
-    result = run(tmp_path, env, "send", "big.epub", "--to", "Sam <sam@kindle.com>")
+    result = run(tmp_path, env, "send", "big.epub", "small.epub", "--to", "Sam <sam@kindle.com>")
     assert result.returncode == 1
     assert errors(result) == [
         "ebookify: error: Sam <sam@kindle.com>: big.epub not sent: it is 60.0 MB, over Send-to-Kindle's 50 MB "
         "e-mail limit; send it with the Send to Kindle app or web page instead",
-        "ebookify: error: not sent to Sam <sam@kindle.com>",
+        "ebookify: error: not sent: Sam <sam@kindle.com> (big.epub)",  # no --resend-failed: it would fail again
     ]
-    assert inbox.received == [] and inbox.logins == []
+    assert result.stdout == "sent to Sam <sam@kindle.com>: small.epub\n"
+    assert "sent in full to 0 of 1" in result.stderr
+    assert [sorted(r.attachments()) for r in inbox.received] == [["small.epub"]]
+    again = run(tmp_path, env, "send", "--resend-failed")
+    assert again.returncode == 0 and "nothing failed last time" in again.stderr
 
 
 def test_a_kepub_is_never_mailed_to_a_kindle(env, inbox: Inbox, tmp_path: Path):
@@ -289,12 +300,13 @@ def test_a_wrong_password_is_one_line_per_friend_and_tried_once(env, inbox: Inbo
     assert errors(result) == [
         f"ebookify: error: sam@kindle.com: not sent: {refused}",
         f"ebookify: error: Kit <kit@example.com>: not sent: {refused}",
-        "ebookify: error: not sent to sam@kindle.com, Kit <kit@example.com>; "
+        "ebookify: error: not sent: sam@kindle.com (a.epub); Kit <kit@example.com> (a.epub); "
         "to try again: ebookify send --resend-failed",
     ]
     # One login, not one per friend (a provider locks an account that keeps failing); smtplib tries
     # it by PLAIN, then by LOGIN.
     assert inbox.logins == [LOGIN, LOGIN]
+    assert "Approved Personal" not in result.stderr  # the one-time hint waits for a send that works
     assert env["EBOOKIFY_SMTP_PASSWORD"] not in result.stdout + result.stderr
 
 
@@ -344,9 +356,10 @@ def test_a_refused_recipient_fails_alone_and_is_sent_again_with_resend_failed(pr
     assert errors(result) == [
         f"ebookify: error: Alex <alex@example.com>: not sent: 127.0.0.1:{port} refused the address "
         "(550 5.1.1 no such mailbox)",
-        "ebookify: error: not sent to Alex <alex@example.com>; to try again: ebookify send --resend-failed",
+        "ebookify: error: not sent: Alex <alex@example.com> (harbour-imagines-for-alex.epub); "
+        "to try again: ebookify send --resend-failed",
     ]
-    assert "sent to 2 of 3: Sam <sam@kindle.com>, Zoë <zoe@example.org>" in result.stderr
+    assert "sent in full to 2 of 3: Sam <sam@kindle.com>, Zoë <zoe@example.org>" in result.stderr
     assert [r.rcpt_tos for r in inbox.received] == [["sam@kindle.com"], ["zoe@example.org"]]
     del inbox.refuse["alex@example.com"]
     again = run(project, env, "send", "--resend-failed")
