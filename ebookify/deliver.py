@@ -20,11 +20,15 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .errors import EbookifyError, one_line
 from .inputs import MB
 from .mail import Batch, Delivery, Recipient, Settings, kindle_hint, load_settings, message, plan
 from .model import Reader
+
+if TYPE_CHECKING:
+    from .build import Written
 
 
 @dataclass(frozen=True)
@@ -64,17 +68,20 @@ def send_command(
     else:
         if not books or not to:
             raise EbookifyError("give the books and who gets them: ebookify send BOOK.epub --to sam@kindle.com")
-        recipients = list(dict.fromkeys(parse_recipient(value) for value in to))
-        deliveries = [Delivery(recipient, tuple(dict.fromkeys(books))) for recipient in recipients]
+        recipients: dict[str, Recipient] = {}  # one e-mail per address, whatever names it comes with
+        for value in to:
+            recipient = parse_recipient(value)
+            recipients.setdefault(recipient.address.lower(), recipient)
+        deliveries = [Delivery(recipient, tuple(dict.fromkeys(books))) for recipient in recipients.values()]
     settings = load_settings(options, need_server=not dry_run)
     return run(deliveries, settings, dry_run, out)
 
 
-def build_deliveries(written: Iterable, with_kepub: bool) -> tuple[list[Delivery], list[str]]:
+def build_deliveries(written: Iterable[Written], with_kepub: bool) -> tuple[list[Delivery], list[str]]:
     """Each reader's own books from a build's report (build.Written), and a note for each reader
     who has no address. A Kindle address never gets the KEPUB; others get it only if asked."""
-    files: dict[object, list[Path]] = {}
-    readers: dict[object, Reader] = {}
+    files: dict[str | None, list[Path]] = {}
+    readers: dict[str | None, Reader] = {}
     for item in written:
         key = item.reader.name
         readers.setdefault(key, item.reader)
@@ -85,8 +92,10 @@ def build_deliveries(written: Iterable, with_kepub: bool) -> tuple[list[Delivery
     for key, reader in readers.items():
         if reader.email is None:
             who = f"{reader.name}'s copy" if reader.name is not None else "the neutral edition"
-            where = f" ({reader.entry})" if reader.entry else ""
-            notes.append(f'{who}{where} has no address to send it to: add email = "…" to its [[reader]] entry')
+            fix = (
+                f'add email = "…" to the [[reader]] at {reader.entry}' if reader.entry else "send it with ebookify send"
+            )
+            notes.append(f"{who} has no address, so it was not sent; {fix}")
             continue
         to = Recipient(reader.name, reader.email)
         mine = [path for path in files.get(key, []) if not (to.kindle and path.name.endswith(".kepub.epub"))]
@@ -94,7 +103,7 @@ def build_deliveries(written: Iterable, with_kepub: bool) -> tuple[list[Delivery
     return deliveries, notes
 
 
-def settings_for_build(readers: Sequence, dry_run: bool) -> Settings:
+def settings_for_build(readers: Sequence[Reader], dry_run: bool) -> Settings:
     """Checked before a build --send starts, so that a build is not made for nothing."""
     if not any(reader.email for reader in readers):
         raise EbookifyError('--send: no reader has an address; add email = "…" to each [[reader]] in the readers file')
@@ -216,9 +225,8 @@ class _Session:
             self.connecting = True
             self.smtp = _connect(self.settings)
             self.connecting = False
-        refused = self.smtp.sendmail(sender, [address], data)
-        if refused:  # one recipient only: sendmail raises when all are refused, so this is unreachable
-            raise smtplib.SMTPRecipientsRefused(refused)
+        # One recipient: sendmail raises SMTPRecipientsRefused when it is refused, and sends nothing.
+        self.smtp.sendmail(sender, [address], data)
 
     def close(self) -> None:
         smtp, self.smtp = self.smtp, None

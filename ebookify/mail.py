@@ -14,14 +14,15 @@ import os
 import re
 import tomllib
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from email.message import EmailMessage
 from email.policy import SMTP
 from pathlib import Path
 
-from .errors import EbookifyError, one_line
+from .errors import EbookifyError
 from .inputs import MAX_EPUB_BYTES, MB, plain_error, read_regular
 from .lint import EMAIL_LIMIT
+from .validate import check_value
 
 KINDLE_DOMAINS = ("kindle.com", "free.kindle.com", "kindle.cn")
 KINDLE_MAX_FILES = 25  # Send-to-Kindle: attachments per e-mail
@@ -93,7 +94,7 @@ def check_address(value: str, what: str) -> str:
     """One plain address (sam@kindle.com), or an error naming `what` (the file and reader)."""
     address = value.strip()
     if not _ADDRESS.match(address) or ".." in address or address.startswith("."):
-        raise EbookifyError(f"{what} {one_line(value)!r} is not one e-mail address like sam@example.com")
+        raise EbookifyError(f"{what} {value!r} is not one e-mail address like sam@example.com")
     return address
 
 
@@ -102,8 +103,9 @@ def parse_recipient(value: str) -> Recipient:
     found = email.utils.getaddresses([value])
     name, address = found[0] if len(found) == 1 else ("", "")
     if not address or ("<" in value) != bool(re.search(r"^[^<>]*<[^<>]*>\s*$", value)):
-        raise EbookifyError(f"--to {one_line(value)!r} is not one e-mail address like sam@example.com")
-    return Recipient(name.strip() or None, check_address(address, "--to"))
+        raise EbookifyError(f"--to {value!r} is not one e-mail address like sam@example.com")
+    checked = check_value(name, "the name in --to") if name.strip() else None
+    return Recipient(checked, check_address(address, "--to"))
 
 
 # --- settings ------------------------------------------------------------------------------------
@@ -156,7 +158,7 @@ def _from_environment() -> dict[str, object]:
             try:
                 values[key] = kind(raw)
             except ValueError as exc:
-                raise EbookifyError(f"{what}={one_line(raw)!r} must be {_kind_name(kind)}") from exc
+                raise EbookifyError(f"{what}={raw!r} must be {_kind_name(kind)}") from exc
     return values
 
 
@@ -221,7 +223,7 @@ def _ready(settings: Settings) -> Settings:
             f"will not send the password for {settings.user} unencrypted to {settings.host}: "
             "use security ssl or starttls"
         )
-    return Settings(**{**settings.__dict__, "password": _password(settings.user)})
+    return replace(settings, password=_password(settings.user))
 
 
 def _loopback(host: str) -> bool:
@@ -288,7 +290,7 @@ def plan(deliveries: Sequence[Delivery], settings: Settings) -> Plan:
                 unsendable.append((delivery.to, path, why))
             else:
                 ready.append((path, data))
-        groups = _groups(ready, delivery.to, settings)
+        groups = group_files(ready, delivery.to, settings)
         batches += [Batch(delivery.to, tuple(group), n, len(groups)) for n, group in enumerate(groups, 1)]
     return Plan(tuple(batches), tuple(unsendable))
 
@@ -313,7 +315,7 @@ def _cannot_send(to: Recipient, path: Path, data: bytes, settings: Settings) -> 
     return None
 
 
-def _groups(files: list[tuple[Path, bytes]], to: Recipient, settings: Settings) -> list[list[tuple[Path, bytes]]]:
+def group_files(files: list[tuple[Path, bytes]], to: Recipient, settings: Settings) -> list[list[tuple[Path, bytes]]]:
     """Files in order, a new e-mail whenever the next would pass a limit."""
     groups: list[list[tuple[Path, bytes]]] = []
     for path, data in files:

@@ -15,7 +15,12 @@ import keyring.backends.fail
 import keyring.backends.null
 import pytest
 from conftest import epub_opf, epub_pages, invoke, page_text, story_text
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from mailserver import LOGIN, PASSWORD, Authority, Inbox, free_port, start
+
+from ebookify.errors import EbookifyError
+from ebookify.mail import Recipient, Settings, check_address, encoded_size, group_files
 
 FRIENDS = """\
 [[reader]]
@@ -164,7 +169,10 @@ def test_a_reader_without_an_address_is_built_but_not_sent(project: Path, env, i
     (project / "friends.toml").write_text(FRIENDS + '\n[[reader]]\nname = "Kit"\n', encoding="utf-8")
     result = run(project, env, "build", "--readers", "friends.toml", "--send")
     assert result.returncode == 0, result.stderr
-    assert "Kit's copy (friends.toml:13) has no address" in result.stderr
+    assert (
+        'ebookify: warning: Kit\'s copy has no address, so it was not sent; add email = "…" to the [[reader]] at '
+        "friends.toml:13" in result.stderr
+    )
     assert len(inbox.received) == 3 and len(list((project / "dist").glob("*.epub"))) == 4
 
 
@@ -494,7 +502,7 @@ def test_settings_that_cannot_send_are_one_line_before_anything_is_built(setting
     [
         ('"sam"', "friends.toml:3 Sam's email 'sam' is not one e-mail address like sam@example.com"),
         ('"sam@kindle.com, alex@example.com"', "friends.toml:3 Sam's email 'sam@kindle.com, alex@example.com' is not"),
-        ('"sam@kindle.com\\nBcc: x@example.com"', "friends.toml:3 Sam's email 'sam@kindle.com\\\\nBcc: x@example.com'"),
+        ('"sam@kindle.com\\nBcc: x@example.com"', "friends.toml:3 Sam's email 'sam@kindle.com\\nBcc: x@example.com'"),
         ("42", "friends.toml:3 the value of email must be text in quotes"),
     ],
 )
@@ -530,3 +538,74 @@ def test_the_message_is_whole_and_plain(env, inbox: Inbox, tmp_path: Path):
     (part,) = message.iter_attachments()
     assert part.get_content_type() == "application/epub+zip" and part.get_content() == data.getvalue()
     assert "Zoë, here is your book" in message.get_body(("plain",)).get_content()
+
+
+@pytest.mark.parametrize(
+    ("args", "error"),
+    [
+        (["a.epub"], "give the books and who gets them: ebookify send BOOK.epub --to sam@kindle.com"),
+        (["--to", "kit@example.com"], "give the books and who gets them"),
+        (["a.epub", "--to", "kit@example.com, sam@kindle.com"], "--to 'kit@example.com, sam@kindle.com' is not one"),
+        (["a.epub", "--to", "Kit <kit@example.com> x"], "--to 'Kit <kit@example.com> x' is not one e-mail address"),
+        (["a.epub", "--to", "kit@localhost"], "--to 'kit@localhost' is not one e-mail address"),
+        (
+            ["a.epub", "--to", "Kit\r\nBcc: x@example.com <kit@example.com>"],
+            "--to 'Kit\\r\\nBcc: x@example.com <kit@example.com>' is not",
+        ),
+        (["missing.epub", "--to", "kit@example.com"], "missing.epub does not exist"),
+        (["a.epub", "--resend-failed"], "--resend-failed sends what failed last time: give no books and no --to"),
+    ],
+)
+def test_what_send_refuses_is_one_line_and_sends_nothing(args, error, env, inbox: Inbox, tmp_path: Path):
+    _book(tmp_path)
+    result = run(tmp_path, env, "send", *args)
+    assert result.returncode == 1
+    (line,) = errors(result)
+    assert line.startswith(f"ebookify: error: {error}"), line
+    assert inbox.received == [] and inbox.logins == []
+
+
+def test_build_send_with_no_address_at_all_builds_nothing(project: Path, env, inbox: Inbox):
+    result = run(project, env, "build", "--name", "Sam", "--send")
+    assert errors(result) == [
+        '--send: no reader has an address; add email = "…" to each [[reader]] in the readers file'.join(
+            ("ebookify: error: ", "")
+        )
+    ]
+    assert not (project / "dist").exists() and inbox.logins == []
+
+
+def test_the_same_address_gets_one_email(env, inbox: Inbox, tmp_path: Path):
+    _book(tmp_path)
+    result = run(tmp_path, env, "send", "a.epub", "--to", "Kit <kit@example.com>", "--to", "KIT@example.com")
+    assert result.returncode == 0, result.stderr
+    assert [r.rcpt_tos for r in inbox.received] == [["kit@example.com"]]
+
+
+SETTINGS = Settings(host="127.0.0.1", sender=LOGIN, size_limit=0.05)  # 52 KB: a few small files an e-mail
+
+
+@settings(max_examples=60, deadline=None)
+@given(sizes=st.lists(st.integers(0, 30_000), max_size=60), kindle=st.booleans())
+def test_every_file_goes_once_in_order_and_every_email_keeps_the_limits(sizes, kindle):
+    files = [(Path(f"{n}.epub"), b"x" * size) for n, size in enumerate(sizes)]
+    to = Recipient(None, "sam@kindle.com" if kindle else "sam@example.com")
+    groups = group_files(files, to, SETTINGS)
+    assert [path for group in groups for path, _ in group] == [path for path, _ in files]
+    for group in groups:
+        assert group
+        if len(group) > 1:  # a file alone in its e-mail is refused before, by plan()
+            assert encoded_size(sum(len(data) for _, data in group)) <= SETTINGS.size_limit * 2**20
+        assert not kindle or len(group) <= 25
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=40) | st.from_regex(r"[a-z.+\n-]{1,10}@[a-z.-]{1,10}\.[a-z]{2,4}", fullmatch=True))
+def test_an_address_is_one_plain_address_or_an_error(text):
+    try:
+        address = check_address(text, "email")
+    except EbookifyError as exc:
+        assert "\n" not in str(exc)  # one line, whatever was typed
+        return
+    assert address.count("@") == 1 and not any(c.isspace() or ord(c) > 126 for c in address)
+    assert "\n" not in address and ".." not in address
