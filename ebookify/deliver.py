@@ -341,7 +341,7 @@ def _tls_reason(exc: BaseException) -> str:
 def _state_file(name: str) -> Path:
     from platformdirs import user_state_path
 
-    return user_state_path("ebookify") / name
+    return user_state_path("ebookify", appauthor=False) / name
 
 
 def load_unsent() -> list[Delivery]:

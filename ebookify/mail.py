@@ -114,7 +114,7 @@ def parse_recipient(value: str) -> Recipient:
 def config_path() -> Path:
     from platformdirs import user_config_path
 
-    return user_config_path("ebookify") / "config.toml"
+    return user_config_path("ebookify", appauthor=False) / "config.toml"
 
 
 def load_settings(options: Mapping[str, object], need_server: bool = True) -> Settings:
