@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import email.utils
 import ipaddress
+import math
 import os
 import re
 import tomllib
@@ -191,12 +192,21 @@ def _settings(values: Mapping[str, object]) -> Settings:
         retries=int(values.get("retries", 3)),  # type: ignore[call-overload]
         retry_delay=float(values.get("retry_delay", 5.0)),  # type: ignore[arg-type]
     )
-    for what, number in (("size limit", settings.size_limit), ("timeout", settings.timeout)):
-        if not number > 0:
-            raise EbookifyError(f"the SMTP {what} must be more than 0")
-    if not 0 < settings.port < 65536 or settings.retries < 0 or settings.retry_delay < 0:
-        raise EbookifyError("the SMTP port must be 1 to 65535, retries and retry_delay 0 or more")
+    _check_numbers(settings)
     return settings
+
+
+def _check_numbers(settings: Settings) -> None:
+    checks = (
+        ("port", settings.port, 0 < settings.port < 65536, "a port from 1 to 65535"),
+        ("size_limit", settings.size_limit, 0 < settings.size_limit < math.inf, "a number of MB above 0"),
+        ("timeout", settings.timeout, 0 < settings.timeout < math.inf, "a number of seconds above 0"),
+        ("retries", settings.retries, 0 <= settings.retries <= 10, "a number from 0 to 10"),
+        ("retry_delay", settings.retry_delay, 0 <= settings.retry_delay <= 600, "a number of seconds up to 600"),
+    )
+    for key, value, good, wanted in checks:
+        if not good:
+            raise EbookifyError(f"the SMTP setting {key} = {value!r} must be {wanted}")
 
 
 def _security_for(port: object) -> str:

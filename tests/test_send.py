@@ -480,6 +480,9 @@ def test_settings_come_from_the_config_file_and_options_override_them(env, inbox
         ({"EBOOKIFY_SMTP_HOST": ""}, "no SMTP server set: put host = … under [smtp] in {config}"),
         ({"EBOOKIFY_SMTP_PORT": "x"}, "EBOOKIFY_SMTP_PORT='x' must be a whole number"),
         ({"EBOOKIFY_SMTP_SECURITY": "tls"}, "SMTP security 'tls' must be one of ssl, starttls, none"),
+        ({"EBOOKIFY_SMTP_TIMEOUT": "inf"}, "the SMTP setting timeout = inf must be a number of seconds above 0"),
+        ({"EBOOKIFY_SMTP_SIZE_LIMIT": "nan"}, "the SMTP setting size_limit = nan must be a number of MB above 0"),
+        ({"EBOOKIFY_SMTP_PORT": "70000"}, "the SMTP setting port = 70000 must be a port from 1 to 65535"),
         (
             {"EBOOKIFY_SMTP_HOST": "mail.example.net", "EBOOKIFY_SMTP_SECURITY": "none"},
             f"will not send the password for {LOGIN} unencrypted to mail.example.net: use security ssl or starttls",
