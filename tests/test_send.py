@@ -5,6 +5,7 @@ line naming the friend, and the password is never shown. Nothing here reaches pa
 from __future__ import annotations
 
 import io
+import re
 import socket
 import zipfile
 from pathlib import Path
@@ -612,3 +613,18 @@ def test_an_address_is_one_plain_address_or_an_error(text):
         return
     assert address.count("@") == 1 and not any(c.isspace() or ord(c) > 126 for c in address)
     assert "\n" not in address and ".." not in address
+
+
+def test_a_real_process_sends_and_says_only_its_own_lines(project: Path, env, inbox: Inbox):
+    """`python -m ebookify` as a user runs it: no traceback, no warning of a library, no password."""
+    from test_cli import run as run_process
+
+    inbox.refuse["alex@example.com"] = "550 5.1.1 no such mailbox"
+    result = run_process(project, "build", "--readers", "friends.toml", "--send", env={**env, "CI": "1"})
+    assert result.returncode == 1
+    assert PASSWORD not in result.stdout + result.stderr
+    summary = re.compile(r"\d+ EPUBs? of |  \S+: \d+ placeholders? replaced")
+    assert all(line.startswith("ebookify: ") or summary.match(line) for line in result.stderr.splitlines()), (
+        result.stderr
+    )
+    assert [r.rcpt_tos for r in inbox.received] == [["sam@kindle.com"], ["zoe@example.org"]]
