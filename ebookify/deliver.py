@@ -280,8 +280,16 @@ def problem_of(exc: BaseException, settings: Settings, size: int, connecting: bo
         return _response_problem(exc, settings, size, connecting)
     if isinstance(exc, smtplib.SMTPNotSupportedError):
         if "AUTH" in str(exc):
-            return Problem(f"{where} offers no login (AUTH) on this connection; check the security setting", fatal=True)
-        return Problem(f'{where} does not offer STARTTLS; set security = "ssl" (port 465)', fatal=True)
+            return Problem(
+                f"{where} offers no login (AUTH) on this connection; leave the user unset if it needs none, "
+                "or check the security setting",
+                fatal=True,
+            )
+        return Problem(
+            f'{where} does not offer STARTTLS; set security = "ssl" if the port is for TLS (465), '
+            'or "none" for a server on this machine',
+            fatal=True,
+        )
     if isinstance(exc, smtplib.SMTPServerDisconnected) and isinstance(exc.__context__, TimeoutError):
         return Problem(f"{where} did not answer within {settings.timeout:g} s", fatal=True)
     if isinstance(exc, smtplib.SMTPServerDisconnected):
@@ -332,6 +340,8 @@ def _text(reply: bytes | str) -> str:
 def _tls_reason(exc: BaseException) -> str:
     if isinstance(exc, ssl.SSLCertVerificationError):
         return f"its certificate is not trusted ({_text(exc.verify_message or str(exc))})"
+    if getattr(exc, "reason", None) == "WRONG_VERSION_NUMBER":  # a plain-text answer to TLS
+        return 'it does not speak TLS on this port; set security = "starttls" (port 587)'
     return _text(getattr(exc, "reason", None) or str(exc))
 
 

@@ -114,6 +114,13 @@ def start(inbox: Inbox, authority: Authority, implicit_tls: bool = False, size_l
     return controller
 
 
+def start_plain(inbox: Inbox) -> Controller:
+    """A server like `python -m aiosmtpd -n`: no TLS, no login, as a relay on one's own machine."""
+    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    return controller
+
+
 if __name__ == "__main__":  # a server to try ebookify send against by hand
     import sys
     import tempfile

@@ -18,7 +18,7 @@ import pytest
 from conftest import epub_opf, epub_pages, invoke, page_text, story_text
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from mailserver import LOGIN, PASSWORD, Authority, Inbox, free_port, start
+from mailserver import LOGIN, PASSWORD, Authority, Inbox, free_port, start, start_plain
 
 from ebookify.errors import EbookifyError
 from ebookify.mail import Recipient, Settings, check_address, encoded_size, group_files
@@ -325,7 +325,11 @@ def test_a_wrong_password_is_one_line_per_friend_and_tried_once(env, inbox: Inbo
         ("refused connection", "127.0.0.1:{port} refused the connection; check the host and port"),
         ("timeout", "127.0.0.1:{port} did not answer within 0.5 s"),
         ("untrusted certificate", "TLS failure with 127.0.0.1:{port}: its certificate is not trusted"),
-        ("TLS to a plain port", "TLS failure with 127.0.0.1:{port}: "),
+        (
+            "TLS to a plain port",
+            "TLS failure with 127.0.0.1:{port}: it does not speak TLS on this port; "
+            'set security = "starttls" (port 587)',
+        ),
     ],
 )
 def test_a_server_that_cannot_be_used_is_one_line_per_friend(case, expected, env, inbox, tmp_path: Path):
@@ -628,3 +632,37 @@ def test_a_real_process_sends_and_says_only_its_own_lines(project: Path, env, in
         result.stderr
     )
     assert [r.rcpt_tos for r in inbox.received] == [["sam@kindle.com"], ["zoe@example.org"]]
+
+
+@pytest.mark.parametrize(
+    ("settings", "outcome"),
+    [
+        ({"EBOOKIFY_SMTP_SECURITY": "none"}, None),
+        ({"EBOOKIFY_SMTP_HOST": "localhost", "EBOOKIFY_SMTP_SECURITY": "none"}, None),
+        ({}, 'does not offer STARTTLS; set security = "ssl" if the port is for TLS (465), or "none" for a server'),
+        (
+            {"EBOOKIFY_SMTP_SECURITY": "none", "EBOOKIFY_SMTP_USER": LOGIN},
+            "offers no login (AUTH) on this connection; leave the user unset if it needs none",
+        ),
+    ],
+)
+def test_a_plain_server_on_this_machine(settings, outcome, env, tmp_path: Path):
+    """A relay like `python -m aiosmtpd -n`: no TLS, no login; security = "none" says so."""
+    plain_inbox = Inbox()
+    plain = start_plain(plain_inbox)
+    try:
+        del env["EBOOKIFY_SMTP_USER"], env["EBOOKIFY_SMTP_SECURITY"]
+        env.update(EBOOKIFY_SMTP_PORT=str(plain.port), EBOOKIFY_SMTP_FROM=LOGIN, **settings)
+        _book(tmp_path)
+        result = run(tmp_path, env, "send", "a.epub", "--to", "kit@example.com")
+    finally:
+        plain.stop()
+    if outcome is None:
+        assert result.returncode == 0, result.stderr
+        assert plain_inbox.received[0].attachments() == {"a.epub": b"an epub"}
+    else:
+        assert result.returncode == 1 and plain_inbox.received == []
+        assert errors(result)[0].startswith(f"ebookify: error: kit@example.com: not sent: 127.0.0.1:{plain.port} "), (
+            result.stderr
+        )
+        assert outcome in errors(result)[0]
