@@ -58,13 +58,15 @@ def send_command(
     """`ebookify send`: every book to every --to address, or what failed last time."""
     from .mail import parse_recipient
 
+    gone = 0  # files that failed last time and are no longer there
     if resend_failed:
         if books or to:
             raise EbookifyError("--resend-failed sends what failed last time: give no books and no --to")
-        deliveries = load_unsent()
+        deliveries, gone = _still_there(load_unsent(), out)
         if not deliveries:
-            out.tell("note", "nothing failed last time: there is nothing to send again")
-            return 0
+            if not gone:
+                out.tell("note", "nothing failed last time: there is nothing to send again")
+            return 1 if gone else 0
     else:
         if not books or not to:
             raise EbookifyError("give the books and who gets them: ebookify send BOOK.epub --to sam@kindle.com")
@@ -74,7 +76,21 @@ def send_command(
             recipients.setdefault(recipient.address.lower(), recipient)
         deliveries = [Delivery(recipient, tuple(dict.fromkeys(books))) for recipient in recipients.values()]
     settings = load_settings(options, need_server=not dry_run)
-    return run(deliveries, settings, dry_run, out)
+    return run(deliveries, settings, dry_run, out) or (1 if gone else 0)
+
+
+def _still_there(deliveries: list[Delivery], out: Output) -> tuple[list[Delivery], int]:
+    """What failed last time, less the files deleted since (said, and forgotten: they cannot be sent)."""
+    kept, gone = [], []
+    for delivery in deliveries:
+        files = tuple(path for path in delivery.files if path.is_file())
+        gone += [(delivery.to, path) for path in delivery.files if path not in files]
+        if files:
+            kept.append(Delivery(delivery.to, files))
+    for to, path in gone:
+        out.tell("error", f"{to}: {path} not sent: it is no longer there; build it again and send it")
+    update_unsent(gone, [])
+    return kept, len(gone)
 
 
 def build_deliveries(written: Iterable[Written], with_kepub: bool) -> tuple[list[Delivery], list[str]]:
@@ -363,11 +379,12 @@ def load_unsent() -> list[Delivery]:
     return [Delivery(to, tuple(files)) for to, files in grouped.items()]
 
 
-def update_unsent(sent: Iterable[tuple[Recipient, Path]], failed: Iterable[tuple[Recipient, Path]]) -> None:
-    """The record of what is still to send: what was sent now is taken off, what failed is added."""
+def update_unsent(done: Iterable[tuple[Recipient, Path]], failed: Iterable[tuple[Recipient, Path]]) -> None:
+    """The record of what is still to send: what is done with (sent, or gone) is taken off, what
+    failed is added."""
     path = _state_file("unsent.json")
     rows = {(r["name"], r["address"], r["file"]): r for r in _read_json(path, [])}
-    for to, file in sent:
+    for to, file in done:
         rows.pop((to.name, to.address, str(file.absolute())), None)
     for to, file in failed:
         rows[(to.name, to.address, str(file.absolute()))] = {

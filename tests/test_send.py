@@ -383,6 +383,25 @@ def test_a_refused_recipient_fails_alone_and_is_sent_again_with_resend_failed(pr
     nothing = run(project, env, "send", "--resend-failed")
     assert nothing.returncode == 0 and "nothing failed last time" in nothing.stderr
     assert len(inbox.received) == 3
+    for folder in (env["XDG_STATE_HOME"], env["XDG_CONFIG_HOME"]):  # what is kept between runs
+        for kept in Path(folder).rglob("*"):
+            assert not kept.is_file() or PASSWORD not in kept.read_text(encoding="utf-8")
+
+
+def test_resend_failed_forgets_a_book_deleted_since(project: Path, env, inbox: Inbox):
+    inbox.refuse["alex@example.com"] = inbox.refuse["zoe@example.org"] = "550 5.1.1 no such mailbox"
+    assert run(project, env, "build", "--readers", "friends.toml", "--send").returncode == 1
+    (project / "dist" / "harbour-imagines-for-alex.epub").unlink()
+    inbox.refuse.clear()
+    result = run(project, env, "send", "--resend-failed")
+    assert result.returncode == 1
+    assert errors(result) == [
+        f"ebookify: error: Alex <alex@example.com>: {project / 'dist' / 'harbour-imagines-for-alex.epub'} not sent: "
+        "it is no longer there; build it again and send it"
+    ]
+    assert [r.rcpt_tos for r in inbox.received] == [["sam@kindle.com"], ["zoe@example.org"]]
+    again = run(project, env, "send", "--resend-failed")
+    assert again.returncode == 0 and "nothing failed last time" in again.stderr
 
 
 def test_a_busy_mailbox_is_tried_again_until_it_takes_the_mail(env, inbox: Inbox, tmp_path: Path):
