@@ -20,6 +20,8 @@ from . import __version__
 if TYPE_CHECKING:
     from .build import BuildOptions, BuildReport
     from .check import CheckReport
+    from .deliver import Output
+    from .mail import Settings as SmtpSettings
     from .model import Collection, Stats
 
 
@@ -292,7 +294,7 @@ def build(
         _send_built(report, mailing, kepub, dry_run)
 
 
-def _send_built(report: BuildReport, settings, kepub: bool, dry_run: bool) -> None:
+def _send_built(report: BuildReport, settings: SmtpSettings, kepub: bool, dry_run: bool) -> None:
     from .deliver import build_deliveries, run
 
     deliveries, notes = build_deliveries(report.written, kepub)
@@ -303,7 +305,7 @@ def _send_built(report: BuildReport, settings, kepub: bool, dry_run: bool) -> No
         raise typer.Exit(code)
 
 
-def _mail_output():
+def _mail_output() -> Output:
     from .deliver import Output
 
     return Output(say=typer.echo, tell=lambda level, message: typer.echo(_line(level, message), err=True))

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 
 from .errors import EbookifyError, one_line
 from .inputs import MB
-from .mail import Batch, Delivery, Recipient, Settings, kindle_hint, load_settings, message, plan
+from .mail import Batch, Delivery, Recipient, Settings, kindle_hint, load_settings, message, parse_recipient, plan
 from .model import Reader
 
 if TYPE_CHECKING:
@@ -56,8 +56,6 @@ def send_command(
     out: Output,
 ) -> int:
     """`ebookify send`: every book to every --to address, or what failed last time."""
-    from .mail import parse_recipient
-
     gone = 0  # files that failed last time and are no longer there
     if resend_failed:
         if books or to:
