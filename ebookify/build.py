@@ -305,7 +305,7 @@ def readers_for(options: BuildOptions) -> list[Reader]:
 
 def make_readers(names: Sequence[str], values: Mapping[str, str], profiles: Sequence[Reader] = ()) -> list[Reader]:
     values = check_values(values)
-    readers = {r.name: Reader(r.name, {**r.values, **values}, r.entry) for r in profiles}
+    readers = {r.name: replace(r, values={**r.values, **values}) for r in profiles}
     for name in names:
         checked = check_value(name, "the name")
         readers.setdefault(checked, Reader(checked, dict(values)))

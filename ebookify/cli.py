@@ -20,6 +20,8 @@ from . import __version__
 if TYPE_CHECKING:
     from .build import BuildOptions, BuildReport
     from .check import CheckReport
+    from .deliver import Output
+    from .mail import Settings as SmtpSettings
     from .model import Collection, Stats
 
 
@@ -240,11 +242,25 @@ def build(
             help="Your own stylesheet, added after ebookify's so that its rules win, e.g. --css mine.css.",
         ),
     ] = None,
+    send: Annotated[
+        bool,
+        typer.Option(
+            "--send",
+            help='Then e-mail each reader their own copy, to the email = "…" of their [[reader]] entry '
+            "(the KEPUB too with --kepub, never to a Kindle). The server is set as for ebookify send.",
+        ),
+    ] = False,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="With --send: build, then say who would get which file, sending nothing.")
+    ] = False,
 ) -> None:
     """Build the EPUB collection from every story file, e.g. ebookify build --name Sam."""
     from .build import build as run_build
 
+    mailing = None
     with _errors_as_one_line():
+        if dry_run and not send:
+            _fail("--dry-run goes with --send: ebookify build --readers friends.toml --send --dry-run")
         options = _options(
             name,
             settings,
@@ -263,12 +279,100 @@ def build(
             notes=notes,
             css=css,
         )
+        if send:  # the addresses and the server are checked before a build is made for nothing
+            from .build import readers_for
+            from .deliver import settings_for_build
+
+            mailing = settings_for_build(readers_for(options), dry_run)
         with _progress() as on_progress:
             report = run_build(options, on_progress=on_progress)
     for written in report.written:  # after the progress bar has gone, each on a line of its own
         typer.echo(str(written.path))
     _warn(report.warnings)
     typer.echo(_summary(report), err=True)
+    if mailing is not None:
+        _send_built(report, mailing, kepub, dry_run)
+
+
+def _send_built(report: BuildReport, settings: SmtpSettings, kepub: bool, dry_run: bool) -> None:
+    from .deliver import build_deliveries, run
+
+    deliveries, notes = build_deliveries(report.written, kepub)
+    _warn(tuple(notes))
+    with _errors_as_one_line():
+        code = run(deliveries, settings, dry_run, _mail_output())
+    if code:
+        raise typer.Exit(code)
+
+
+def _mail_output() -> Output:
+    from .deliver import Output
+
+    return Output(say=typer.echo, tell=lambda level, message: typer.echo(_line(level, message), err=True))
+
+
+@app.command(short_help="E-mail books to a Kindle or to friends.")
+def send(
+    books: Annotated[
+        list[Path] | None,
+        typer.Argument(metavar="[EPUB...]", readable=False, help="The books to send.", show_default=False),
+    ] = None,
+    to: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--to",
+            metavar="ADDRESS",
+            help='Who gets every book, repeatable: --to sam@kindle.com --to "Alex <alex@example.com>".',
+        ),
+    ] = None,
+    resend_failed: Annotated[
+        bool, typer.Option("--resend-failed", help="Send again only what was not sent last time.")
+    ] = False,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Say who would get which file, sending nothing.")] = False,
+    smtp_host: Annotated[
+        str | None, typer.Option("--smtp-host", metavar="HOST", help="Your provider's SMTP server: smtp.gmail.com.")
+    ] = None,
+    smtp_port: Annotated[
+        int | None, typer.Option("--smtp-port", metavar="N", help="Default: 465 with ssl, 587 with starttls.")
+    ] = None,
+    smtp_security: Annotated[
+        str | None, typer.Option("--smtp-security", metavar="ssl|starttls|none", help="Default: starttls.")
+    ] = None,
+    smtp_user: Annotated[
+        str | None,
+        typer.Option(
+            "--smtp-user",
+            metavar="LOGIN",
+            help="Your login. The password comes from EBOOKIFY_SMTP_PASSWORD or the keyring "
+            "(keyring set ebookify LOGIN), never from the command line.",
+        ),
+    ] = None,
+    smtp_from: Annotated[
+        str | None, typer.Option("--smtp-from", metavar="ADDRESS", help="The sender. Default: the login.")
+    ] = None,
+    smtp_size_limit: Annotated[
+        float | None,
+        typer.Option("--smtp-size-limit", metavar="MB", help="Largest e-mail your provider takes. Default: 25."),
+    ] = None,
+) -> None:
+    """E-mail books through your own SMTP account, one e-mail per address (several past
+    Send-to-Kindle's 25 files or 50 MB), e.g. ebookify send dist/*.epub --to sam@kindle.com.
+    Settings: [smtp] in the config.toml of your user config folder, EBOOKIFY_SMTP_* variables, these
+    options. Exits 1 if anyone did not get their books."""
+    from .deliver import send_command
+
+    options = {
+        "host": smtp_host,
+        "port": smtp_port,
+        "security": smtp_security,
+        "user": smtp_user,
+        "from": smtp_from,
+        "size_limit": smtp_size_limit,
+    }
+    with _errors_as_one_line():
+        code = send_command(books or [], to or [], resend_failed, dry_run, options, _mail_output())
+    if code:
+        raise typer.Exit(code)
 
 
 @app.command(short_help="Check the stories and placeholders without writing a book.")

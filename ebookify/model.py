@@ -193,6 +193,8 @@ class Reader:
     values: dict[str, str] = field(default_factory=dict)  # placeholder code -> value, e.g. "L/N"
     # Where a readers file defines this reader ("friends.toml:4"), for hints; None for --name.
     entry: str | None = field(default=None, compare=False)
+    # Where `ebookify build --send` mails this reader's copy (email = "sam@kindle.com"); None: nowhere.
+    email: str | None = field(default=None, compare=False)
 
 
 # The text a reader sees, besides a chapter's paragraphs: these fields of each chapter, and the

@@ -4,6 +4,7 @@
 name = "Sam"
 "L/N" = "Rivers"
 "E/C" = "green"
+email = "sam@kindle.com"   # optional: where `ebookify build --send` mails Sam's copy
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from pathlib import Path
 
 from .errors import EbookifyError
 from .inputs import MAX_READERS_BYTES, plain_error, read_regular
+from .mail import check_address
 from .model import Reader
 from .personalise import NAME, normalise_code
 from .validate import check_value
@@ -81,7 +83,7 @@ def _reader(path: Path, lines: list[str], table: dict, header: int) -> Reader:
     for key, value in table.items():
         if not isinstance(value, str):
             raise EbookifyError(f'{where(key)} the value of {key} must be text in quotes: "{key}" = "…"')
-        if key == "name":
+        if key in ("name", "email"):
             continue
         code = normalise_code(key)
         if code is None:
@@ -92,7 +94,9 @@ def _reader(path: Path, lines: list[str], table: dict, header: int) -> Reader:
             raise EbookifyError(f"{where(key)} {key!r} sets {code} again (first as {keys[code]!r})")
         keys[code] = key
         values[code] = check_value(value, f"{where(key)} {code}")
-    return Reader(check_value(table["name"], f"{where('name')} the name"), values, entry=f"{path}:{header}")
+    name = check_value(table["name"], f"{where('name')} the name")
+    address = check_address(table["email"], f"{where('email')} {name}'s email") if "email" in table else None
+    return Reader(name, values, entry=f"{path}:{header}", email=address)
 
 
 def _line_of(lines: list[str], key: str, start: int = 1) -> int:
