@@ -16,8 +16,9 @@ from .parse import read_chapter, read_story_bytes
 
 TEXT_SUFFIXES = (".txt",)  # Wattpad exports
 HTML_SUFFIXES = (".html", ".htm")  # AO3 downloads
-STORY_SUFFIXES = TEXT_SUFFIXES + HTML_SUFFIXES + MARKDOWN_SUFFIXES
-STORY_KINDS = ".txt, .md or .html"
+EPUB_SUFFIXES = (".epub",)  # AO3's, FanFicFare's, FicHub's, WebToEpub's and Wattpad downloaders' books
+STORY_SUFFIXES = TEXT_SUFFIXES + HTML_SUFFIXES + MARKDOWN_SUFFIXES + EPUB_SUFFIXES
+STORY_KINDS = ".txt, .md, .html or .epub"
 DEFAULT_TITLE = "Collected Stories"
 _DIGITS = re.compile(r"([0-9]+)")
 
@@ -93,7 +94,8 @@ def read_items(
     items: list[Chapter | Story] = []
     for done, path in enumerate(files, start=1):
         try:
-            items.append(read_item(path, warnings))
+            found = read_item(path, warnings)
+            items.extend(found) if isinstance(found, list) else items.append(found)
         except StoryError as exc:
             if errors is None:
                 raise
@@ -103,9 +105,13 @@ def read_items(
     return items
 
 
-def read_item(path: Path, warnings: list[str]) -> Chapter | Story:
-    """A Wattpad part (.txt), a story in Markdown (.md) or a whole AO3 work (.html); warnings about
-    the file are appended."""
+def read_item(path: Path, warnings: list[str]) -> Chapter | Story | list[Story]:
+    """A Wattpad part (.txt), a story in Markdown (.md), a whole AO3 work (.html) or the works of an
+    EPUB (.epub); warnings about the file are appended."""
+    if path.suffix.lower() in EPUB_SUFFIXES:
+        from .epubstory import read_epub  # lxml and bs4: only when there is an EPUB
+
+        return read_epub(path, str(path), warnings)
     if path.suffix.lower() in MARKDOWN_SUFFIXES:
         from .markdown import read_markdown  # bs4 and markdown-it: only when there is Markdown
 
