@@ -216,7 +216,9 @@ def _fanficfare_title_page(doc: Doc, fields: Fields, source: str, warnings: list
         fields.title = _clean(first.get_text()) if first is not None else _clean(heading.get_text())
         fields.authors = [_clean(a.get_text()) for a in heading.find_all("a", class_="authorlink")]
         link = heading.find("a", href=True)
-        fields.url = str(link["href"]) if link is not None and "authorlink" not in link.get_attribute_list("class") else None
+        fields.url = (
+            str(link["href"]) if link is not None and "authorlink" not in link.get_attribute_list("class") else None
+        )
     for label, value in _labelled_lines(doc.body):
         _fanficfare_field(label, value, fields, source, warnings)
 
@@ -299,7 +301,15 @@ def _fichub_introduction(doc: Doc, fields: Fields, source: str, warnings: list[s
     fields.summary = LINE_BREAK.join(summary) or None
 
 
-_FICHUB_LABELS = ("status", "published", "updated", "words", "chapters", "original source", "exported with the assistance of")
+_FICHUB_LABELS = (
+    "status",
+    "published",
+    "updated",
+    "words",
+    "chapters",
+    "original source",
+    "exported with the assistance of",
+)
 
 
 def _fichub_field(label: str, value: str, fields: Fields) -> None:

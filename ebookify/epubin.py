@@ -116,7 +116,9 @@ def open_package(data: bytes, source: str) -> Package:
 def _unpacked(archive: zipfile.ZipFile, source: str) -> tuple[dict[str, bytes], set[str]]:
     infos = archive.infolist()
     if len(infos) > MAX_ENTRIES:
-        raise StoryError(source, f"is refused: it holds {len(infos):,} files, more than an EPUB needs ({MAX_ENTRIES:,})")
+        raise StoryError(
+            source, f"is refused: it holds {len(infos):,} files, more than an EPUB needs ({MAX_ENTRIES:,})"
+        )
     for info in infos:
         _check_entry(info, source)
     if sum(info.file_size for info in infos) > MAX_UNPACKED:
@@ -153,7 +155,9 @@ def _check_entry(info: zipfile.ZipInfo, source: str) -> None:
 
 def _refuse_drm(entries: dict[str, bytes], source: str) -> None:
     if "META-INF/rights.xml" in entries:
-        raise StoryError(source, "is protected by DRM (it has META-INF/rights.xml): ebookify reads only EPUBs without DRM")
+        raise StoryError(
+            source, "is protected by DRM (it has META-INF/rights.xml): ebookify reads only EPUBs without DRM"
+        )
     encryption = entries.get("META-INF/encryption.xml")
     if encryption is None:
         return
@@ -161,10 +165,13 @@ def _refuse_drm(entries: dict[str, bytes], source: str) -> None:
         root = etree.fromstring(encryption, _XML)
     except etree.XMLSyntaxError:
         root = None
-    methods = [m.get("Algorithm", "") for m in root.iter(f"{{{NS['enc']}}}EncryptionMethod")] if root is not None else []
+    methods = (
+        [m.get("Algorithm", "") for m in root.iter(f"{{{NS['enc']}}}EncryptionMethod")] if root is not None else []
+    )
     if root is None or any(method not in _FONT_OBFUSCATION for method in methods):
         raise StoryError(
-            source, "is protected by DRM (META-INF/encryption.xml encrypts its content): ebookify reads only EPUBs without DRM"
+            source,
+            "is protected by DRM (META-INF/encryption.xml encrypts its content): ebookify reads only EPUBs without DRM",
         )
 
 
@@ -300,7 +307,10 @@ def _nav_titles(data: bytes, path: str) -> tuple[tuple[str, str], ...]:
         return ()
     folder = posixpath.dirname(path)
     for nav in root.iter(f"{{{NS['x']}}}nav"):
-        if nav.get(f"{{{NS['ops']}}}type", "").split() == ["toc"] or "toc" in nav.get(f"{{{NS['ops']}}}type", "").split():
+        if (
+            nav.get(f"{{{NS['ops']}}}type", "").split() == ["toc"]
+            or "toc" in nav.get(f"{{{NS['ops']}}}type", "").split()
+        ):
             return tuple(
                 (_joined(folder, a.get("href", "")), " ".join("".join(a.itertext()).split()))
                 for a in nav.iter(f"{{{NS['x']}}}a")

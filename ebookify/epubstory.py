@@ -24,10 +24,10 @@ from .epubin import Package, read_package
 from .errors import StoryError
 from .model import Block, BlockKind, Chapter, Story, WorkMeta
 from .parse import _XML_INVALID
-from .places import Repeated
 
 _HTML_TYPES = ("application/xhtml+xml", "text/html", "application/x-dtbook+xml")
 _HEADINGS = ("h1", "h2", "h3", "h4")
+_HIDDEN = ("script", "style", "title", "head")
 _AO3_BLOCKS = re.compile(r"^(preface|chapters|afterword)$")
 
 
@@ -74,7 +74,7 @@ def _documents(package: Package, warnings: list[str]) -> list[Doc]:
 
 def _visible_text(tag: Tag) -> str:
     """The words a page shows; a page that only holds a picture (a cover) shows none."""
-    for hidden in tag.find_all(["script", "style", "title", "head"]):
+    for hidden in tag.find_all(list(_HIDDEN)):
         hidden.extract()
     return _clean(tag.get_text())
 
@@ -109,7 +109,15 @@ def _story(tool: str, package: Package, front: list[Doc], docs: list[Doc], whole
     series = work.series[0][0] if work.series else None
     several = len(drafts) > 1
     parts = tuple(
-        Chapter(source, who, title, part=n if several else None, blocks=blocks, book=series, label=label if several else None)
+        Chapter(
+            source,
+            who,
+            title,
+            part=n if several else None,
+            blocks=tuple(blocks),
+            book=series,
+            label=label if several else None,
+        )
         for n, (label, blocks) in enumerate(drafts, start=1)
     )
     return Story(who, title, parts, series, work)
@@ -150,17 +158,13 @@ def _chapters(
     chapters: list[tuple[str, list[Block]]] = []
     for doc in docs:
         continues = has_toc and doc.title is None and chapters
-        before = len(warnings)
         heading = _leading_heading(doc, tool) if not continues else None
-        blocks = _blocks(tool, doc, source, warnings)
+        # A warning's line is a line of the document it is in, so the place names that document.
+        blocks = _blocks(tool, doc, f"{source} ({doc.path})", warnings)
         if continues:
             chapters[-1][1].extend(blocks)
         else:
             chapters.append((doc.title or heading or f"Chapter {len(chapters) + 1}", blocks))
-        number = len(chapters)
-        warnings[before:] = [
-            w.moved(chapter=number) if isinstance(w, Repeated) and w.noun == "images" else w for w in warnings[before:]
-        ]
     for title, blocks in chapters:
         if blocks and not any(b.kind is BlockKind.PARAGRAPH for b in blocks):
             warnings.append(f'{source}: the chapter "{title}" has no story text; it is left out')
@@ -188,9 +192,9 @@ def _text_before(body: Tag, heading: Tag) -> bool:
     for node in body.descendants:
         if node is heading:
             return False
-        if isinstance(node, NavigableString) and node.parent is not None and node.parent.name not in ("script", "style"):
-            if _clean(str(node)):
-                return True
+        shown = isinstance(node, NavigableString) and node.parent is not None and node.parent.name not in _HIDDEN
+        if shown and _clean(str(node)):
+            return True
     return False
 
 
@@ -214,7 +218,9 @@ def _notes(notes: Tag, source: str, warnings: list[str]) -> list[Block]:
         if label is not None:
             label.decompose()
         quote = notes
-    return [replace(b, kind=BlockKind.NOTE) for b in story_blocks(quote, source, warnings) if b.kind is BlockKind.PARAGRAPH]
+    return [
+        replace(b, kind=BlockKind.NOTE) for b in story_blocks(quote, source, warnings) if b.kind is BlockKind.PARAGRAPH
+    ]
 
 
 # -- AO3 -----------------------------------------------------------------------------------------
@@ -229,17 +235,23 @@ def _ao3_downloads(docs: list[Doc]) -> list[BeautifulSoup]:
             if any(_AO3_BLOCKS.match(str(p.get("id", ""))) for p in block.parents if isinstance(p, Tag)):
                 continue
             name = str(block["id"])
-            if name == "preface" and block.find("p", class_="message") is not None and works:
-                if works[-1].find(id="preface").find("p", class_="message") is not None:
-                    works.append(_empty_download())
-            if not works:
+            if not works or (name == "preface" and _opens_a_work(block) and _opens_a_work(_part(works[-1], "preface"))):
                 works.append(_empty_download())
-            target = works[-1].find(id=name)
-            for child in list(block.children):
-                target.append(child.extract())
+            _part(works[-1], name).extend([child.extract() for child in list(block.children)])
     for soup in works:
         _as_download(soup)
     return works
+
+
+def _part(download: BeautifulSoup, name: str) -> Tag:
+    found = download.find(id=name)
+    assert isinstance(found, Tag)  # _empty_download made it
+    return found
+
+
+def _opens_a_work(preface: Tag) -> bool:
+    """The part of a preface with AO3's message ("Posted originally on the Archive of Our Own at …")."""
+    return preface.find("p", class_="message") is not None
 
 
 def _empty_download() -> BeautifulSoup:
@@ -253,19 +265,29 @@ def _as_download(soup: BeautifulSoup) -> None:
     preface, chapters = soup.find(id="preface"), soup.find(id="chapters")
     title = preface.find("h1") if preface is not None else None
     if title is not None and title.parent is not None and title.parent is not preface:
-        title.parent["class"] = ["meta"]
-    previous: Tag | None = None
+        _classed(title.parent, "meta")
+    previous: Tag | None = None  # the chapter text read last, while no heading or notes came after it
     for child in list(chapters.find_all(True, recursive=False)) if chapters is not None else ():
-        classes = " ".join(child.get_attribute_list("class") or [])
-        if child.find(class_="heading") is not None:
-            child["class"], previous = ["meta", "group"], None
-        elif re.match(r"userstuff", classes):
-            if previous is not None:  # one chapter calibre split in two files: one text again
-                previous.extend(list(child.children))
-                child.decompose()
-                continue
-            child["class"], previous = ["userstuff"], child
-        elif str(child.get("id", "")).startswith("endnotes"):
-            child["class"], previous = ["meta"], None
-        elif not _clean(child.get_text()):
+        kind = _ao3_kind(child)
+        if kind == "userstuff" and previous is not None:  # one chapter calibre split in two files
+            previous.extend(list(child.children))
             child.decompose()
+        elif kind:
+            _classed(child, *kind.split())
+            previous = child if kind == "userstuff" else None
+        elif not _clean(child.get_text()):
+            child.decompose()  # calibre's page-break markers
+
+
+def _ao3_kind(child: Tag) -> str | None:
+    """What a child of #chapters was in AO3's download: a chapter's heading block, its text, its end notes."""
+    if child.find(class_="heading") is not None:
+        return "meta group"
+    if re.match(r"userstuff", " ".join(child.get_attribute_list("class") or [])):
+        return "userstuff"
+    return "meta" if str(child.get("id", "")).startswith("endnotes") else None
+
+
+def _classed(tag: Tag, *names: str) -> None:
+    """AO3's class names on `tag`, as the list bs4 gives a parsed class attribute."""
+    tag.attrs["class"] = list(names)  # type: ignore[assignment]  # bs4 types it as its own list class

@@ -182,3 +182,22 @@ def generated_names(root: Path) -> list[Path]:
     folder.mkdir()
     (folder / "s.txt").write_text(PROPERTY_STORY, encoding="utf-8")
     return written(BuildOptions(stories=folder, out_dir=root / "dist", names=GENERATED_NAMES))
+
+
+def epub_input_folder(root: Path) -> Path:
+    """Wattpad text, an AO3 download and an EPUB of every tool's shape (tests/epubmaker.py)."""
+    from epubmaker import SHAPES
+
+    folder = root / "stories"
+    folder.mkdir()
+    (folder / "01-wattpad.txt").write_text(story_text(), encoding="utf-8")
+    shutil.copy(FIXTURES / "multichapter.html", folder / "02-ao3.html")
+    for n, (shape, make) in enumerate(SHAPES.items(), start=3):
+        (folder / f"{n:02d}-{shape}.epub").write_bytes(make())
+    return folder
+
+
+@representative("epub-input")
+def epub_input(root: Path) -> list[Path]:
+    """EPUBs of every tool's shape with Wattpad text and AO3 HTML (test_epub_input)."""
+    return written(BuildOptions(stories=epub_input_folder(root), out_dir=root / "dist", names=("Sam",), kepub=True))
