@@ -174,7 +174,7 @@ def language_name(value: str | None) -> str | None:
     wanted = value.strip().split("-")[0].casefold()
     for name, tag in _AO3_LANGUAGES.items():
         if tag.casefold() == wanted:
-            return name.title() if name.isascii() else name
+            return name.title()  # the list is kept casefolded: "english" -> "English", "français" -> "Français"
     return value.strip()
 
 

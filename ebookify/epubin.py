@@ -16,6 +16,7 @@ import io
 import posixpath
 import stat
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import unquote
@@ -132,7 +133,7 @@ def _unpacked(archive: zipfile.ZipFile, source: str) -> tuple[dict[str, bytes], 
         try:
             with archive.open(info) as member:
                 data = member.read(left + 1)  # a size the archive lies about stops here
-        except (zipfile.BadZipFile, OSError, ValueError, NotImplementedError, EOFError):
+        except (zipfile.BadZipFile, zlib.error, OSError, ValueError, NotImplementedError, EOFError):
             damaged.add(info.filename)  # the chapter that needs it says so; the rest is read
             continue
         left -= len(data)
