@@ -40,6 +40,9 @@ NS = {
 }
 # Font obfuscation (IDPF's and Adobe's) hides fonts from copying, not the text: not DRM.
 _FONT_OBFUSCATION = {"http://www.idpf.org/2008/embedding", "http://ns.adobe.com/pdf/enc#RC"}
+# What zipfile raises for a damaged archive or entry: a bad header, a bad deflate stream, a bad
+# checksum, a version or method it does not know, data that ends too soon.
+_ZIP_ERRORS = (zipfile.BadZipFile, zlib.error, OSError, ValueError, NotImplementedError, EOFError, RuntimeError)
 _XML = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False, recover=False)
 
 
@@ -97,7 +100,7 @@ def open_package(data: bytes, source: str) -> Package:
     unencrypted EPUB."""
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
-    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+    except _ZIP_ERRORS as exc:
         raise StoryError(source, "is not an EPUB: it is not a zip archive") from exc
     with archive:
         entries, damaged = _unpacked(archive, source)
@@ -133,7 +136,7 @@ def _unpacked(archive: zipfile.ZipFile, source: str) -> tuple[dict[str, bytes], 
         try:
             with archive.open(info) as member:
                 data = member.read(left + 1)  # a size the archive lies about stops here
-        except (zipfile.BadZipFile, zlib.error, OSError, ValueError, NotImplementedError, EOFError):
+        except _ZIP_ERRORS:
             damaged.add(info.filename)  # the chapter that needs it says so; the rest is read
             continue
         left -= len(data)
