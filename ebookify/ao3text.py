@@ -105,9 +105,13 @@ _TEXT_ALIGN = re.compile(r"text-align\s*:\s*([a-z]+)", re.IGNORECASE)
 _EMPTY_MARKS = re.compile("|".join(f"{o}([ \u00a0]*){c}" for o, c in PAIRS.items()))
 
 
-def story_blocks(container: Tag, source: str, warnings: list[str]) -> list[Block]:
-    """The allow-listed story text of `container`: paragraphs with inline marks, scene breaks."""
-    reader = _Reader(source, warnings)
+def story_blocks(
+    container: Tag, source: str, warnings: list[str], images: Callable[[str], str | None] | None = None
+) -> list[Block]:
+    """The allow-listed story text of `container`: paragraphs with inline marks, scene breaks.
+    `images`, where the text's pictures are at hand (inside an EPUB), gives the file name under
+    which the book carries the picture at a src, or None; a picture it carries is a block of its own."""
+    reader = _Reader(source, warnings, images)
     reader.read(container)
     return _tidy_breaks(reader.blocks)
 
@@ -155,8 +159,8 @@ class _Paragraph:
 class _Reader:
     """One walk over a container: blocks out, with the state the walk is in."""
 
-    def __init__(self, source: str, warnings: list[str]) -> None:
-        self.source, self.warnings = source, warnings
+    def __init__(self, source: str, warnings: list[str], images: Callable[[str], str | None] | None = None) -> None:
+        self.source, self.warnings, self.images = source, warnings, images
         self.counter = count()
         self.blocks: list[Block] = []
         self.paragraph = _Paragraph()
@@ -291,6 +295,22 @@ class _Reader:
         src = _attribute(image, "src").strip()
         shown = src if not src.startswith("data:") else "an embedded data: image"
         description = _clean(_attribute(image, "alt")) or _clean(_attribute(image, "title"))
+        carried = self.images(src) if self.images is not None and self.table is None else None
+        if carried is not None:
+            self.end_block()
+            align = self.aligns[-1] if self.aligns else None
+            self.blocks.append(
+                Block(
+                    BlockKind.PARAGRAPH,
+                    description,
+                    image.sourceline or self.line,
+                    align,
+                    0,
+                    self.current_frames(),
+                    carried,
+                )
+            )
+            return
         kept = "; its description is kept" if description else ""
         tail = f"; left out, as ebookify does not fetch or embed images{kept}"
         # Placed at its line for now; the AO3 reader moves it to its chapter and paragraph.

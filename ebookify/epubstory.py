@@ -10,7 +10,9 @@ the download's shape and read by ao3.read_download, so both make the same book.
 
 from __future__ import annotations
 
+import posixpath
 import re
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
@@ -20,7 +22,8 @@ from .ao3 import read_download
 from .ao3text import _clean, story_blocks
 from .charset import decode_html
 from .epubfront import AO3, FANFICFARE, Doc, Fields, front_fields, is_front_matter, recognise, starts_a_work
-from .epubin import Package, read_package
+from .epubimages import fit_image
+from .epubin import Package, _joined, read_package
 from .errors import StoryError
 from .model import Block, BlockKind, Chapter, Story, WorkMeta
 from .parse import _XML_INVALID
@@ -29,6 +32,7 @@ _HTML_TYPES = ("application/xhtml+xml", "text/html", "application/x-dtbook+xml")
 _HEADINGS = ("h1", "h2", "h3", "h4")
 _HIDDEN = ("script", "style", "title", "head")
 _AO3_BLOCKS = re.compile(r"^(preface|chapters|afterword)$")
+_REMOTE = re.compile(r"^(?:[a-zA-Z][a-zA-Z0-9+.-]*:|//)")  # https:, data:, file:, a scheme-relative address
 
 
 def read_epub(path: Path, source: str, warnings: list[str]) -> list[Story]:
@@ -100,7 +104,8 @@ def _works(tool: str, docs: list[Doc]) -> list[tuple[list[Doc], list[Doc]]]:
 def _story(tool: str, package: Package, front: list[Doc], docs: list[Doc], whole: bool, warnings: list[str]) -> Story:
     source = package.source
     fields = front_fields(tool, front, package.meta, source, warnings, whole)
-    drafts = [draft for draft in _chapters(tool, docs, bool(package.toc), source, warnings) if draft[1]]
+    pictures = _Pictures(package, warnings)
+    drafts = [draft for draft in _chapters(tool, docs, bool(package.toc), pictures, warnings) if draft[1]]
     if not drafts:
         raise StoryError(source, "has no chapters with story text")
     work = _work_meta(fields, len(drafts))
@@ -120,7 +125,7 @@ def _story(tool: str, package: Package, front: list[Doc], docs: list[Doc], whole
         )
         for n, (label, blocks) in enumerate(drafts, start=1)
     )
-    return Story(who, title, parts, series, work)
+    return Story(who, title, parts, series, work, tuple(sorted(pictures.carried.items())))
 
 
 def _work_meta(fields: Fields, chapters: int) -> WorkMeta:
@@ -151,7 +156,7 @@ def _work_meta(fields: Fields, chapters: int) -> WorkMeta:
 
 
 def _chapters(
-    tool: str, docs: list[Doc], has_toc: bool, source: str, warnings: list[str]
+    tool: str, docs: list[Doc], has_toc: bool, pictures: _Pictures, warnings: list[str]
 ) -> list[tuple[str, list[Block]]]:
     """(title, blocks) of each chapter. With a table of contents, a document it does not list
     continues the chapter before it; without one, each document is a chapter."""
@@ -160,14 +165,14 @@ def _chapters(
         continues = has_toc and doc.title is None and chapters
         heading = _leading_heading(doc, tool) if not continues else None
         # A warning's line is a line of the document it is in, so the place names that document.
-        blocks = _blocks(tool, doc, f"{source} ({doc.path})", warnings)
+        blocks = _blocks(tool, doc, f"{pictures.source} ({doc.path})", warnings, pictures.finder(doc.path))
         if continues:
             chapters[-1][1].extend(blocks)
         else:
             chapters.append((doc.title or heading or f"Chapter {len(chapters) + 1}", blocks))
     for title, blocks in chapters:
         if blocks and not any(b.kind is BlockKind.PARAGRAPH for b in blocks):
-            warnings.append(f'{source}: the chapter "{title}" has no story text; it is left out')
+            warnings.append(f'{pictures.source}: the chapter "{title}" has no story text; it is left out')
     return [(title, blocks if any(b.kind is BlockKind.PARAGRAPH for b in blocks) else []) for title, blocks in chapters]
 
 
@@ -198,7 +203,9 @@ def _text_before(body: Tag, heading: Tag) -> bool:
     return False
 
 
-def _blocks(tool: str, doc: Doc, source: str, warnings: list[str]) -> list[Block]:
+def _blocks(
+    tool: str, doc: Doc, source: str, warnings: list[str], images: Callable[[str], str | None] | None = None
+) -> list[Block]:
     """A page's text through the allow-list; FanFicFare's chapter notes as authors' notes, before
     and after the text as the chapter has them."""
     head: list[Block] = []
@@ -207,7 +214,34 @@ def _blocks(tool: str, doc: Doc, source: str, warnings: list[str]) -> list[Block
         for notes in doc.body.find_all("div", class_="fff_chapter_notes"):
             classes = notes.get_attribute_list("class")
             (foot if "fff_foot_notes" in classes else head).extend(_notes(notes.extract(), source, warnings))
-    return head + story_blocks(doc.body, source, warnings) + foot
+    return head + story_blocks(doc.body, source, warnings, images) + foot
+
+
+class _Pictures:
+    """The pictures a work's chapters show from inside the EPUB, checked (epubimages.py) and
+    gathered for the book; a picture elsewhere (a web address) is left out with its description."""
+
+    def __init__(self, package: Package, warnings: list[str]) -> None:
+        self.package, self.warnings = package, warnings
+        self.source = package.source
+        self.carried: dict[str, bytes] = {}
+
+    def finder(self, page: str) -> Callable[[str], str | None]:
+        return lambda src: self.carry(page, src)
+
+    def carry(self, page: str, src: str) -> str | None:
+        if not src or _REMOTE.match(src):
+            return None
+        path = _joined(posixpath.dirname(page), src)
+        data = self.package.document(path)
+        if data is None:
+            return None
+        fitted = fit_image(data)
+        if isinstance(fitted, str):
+            self.warnings.append(f"{self.source}: the picture {path} {fitted}; its description is kept")
+            return None
+        name, self.carried[name] = fitted
+        return name
 
 
 def _notes(notes: Tag, source: str, warnings: list[str]) -> list[Block]:

@@ -20,11 +20,18 @@ XHTML = (
     ' xmlns:epub="http://www.idpf.org/2007/ops"><head><title>{title}</title>'
     "</head>\n<body{attrs}>\n{body}\n</body></html>"
 )
-# A 2×2 PNG, the smallest honest picture.
-PNG = bytes.fromhex(
-    "89504e470d0a1a0a0000000d49484452000000020000000208020000fdd49a73000000164944415478"
-    "9c63f8cfc0f09f81e13f03c37f0606060600001bf603fdb1e1bd5b0000000049454e44ae426082"
-)
+
+
+def picture(size: tuple[int, int] = (8, 6), kind: str = "PNG", mode: str = "RGB") -> bytes:
+    """A small picture made by Pillow (the same bytes every time)."""
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new(mode, size, (30, 90, 160) if mode == "RGB" else (30, 90, 160, 128)).save(out, kind)
+    return out.getvalue()
+
+
+PNG = picture()
 
 
 def package(files: dict[str, bytes | str], opf_path: str = "OEBPS/content.opf") -> bytes:
