@@ -387,7 +387,9 @@ def webtoepub_epub() -> bytes:
         "Part One: Squall",
     )
     chapter_2 = page(
-        '<div class="userstuff module"><h1>Part Two: Calm</h1><p>Then it was calm.</p></div>', "Part Two: Calm"
+        '<div class="userstuff module"><h1>Part Two: Calm</h1><p>Then it was calm.</p>'
+        '<p><img src="../Images/0002_gull.webp" alt="a gull on a post"/></p></div>',
+        "Part Two: Calm",
     )
     files: dict[str, bytes | str] = {
         "OEBPS/Text/Cover.xhtml": cover,
@@ -396,10 +398,12 @@ def webtoepub_epub() -> bytes:
         "OEBPS/Text/0002_Part_Two.xhtml": chapter_2,
         "OEBPS/Images/0000_cover.png": PNG,
         "OEBPS/Images/0001_map.png": PNG,
+        "OEBPS/Images/0002_gull.webp": picture((2400, 30), "WEBP"),  # re-encoded, and scaled down
     }
     items = [("cover", "Text/Cover.xhtml", HTML), ("info", "Text/0000_Information.xhtml", HTML)]
     items += [("c1", "Text/0001_Part_One.xhtml", HTML), ("c2", "Text/0002_Part_Two.xhtml", HTML)]
     items += [("img0", "Images/0000_cover.png", "image/png"), ("img1", "Images/0001_map.png", "image/png")]
+    items += [("img2", "Images/0002_gull.webp", "image/webp")]
     items += [("ncx", "toc.ncx", "application/x-dtbncx+xml")]
     metadata = (
         "<dc:title>Tidewrack</dc:title><dc:language>en</dc:language><dc:date>2024-02-02</dc:date>"
