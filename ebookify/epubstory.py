@@ -27,6 +27,7 @@ from .epubin import Package, _joined, read_package
 from .errors import StoryError
 from .model import Block, BlockKind, Chapter, Story, WorkMeta
 from .parse import _XML_INVALID
+from .places import Repeated
 
 _HTML_TYPES = ("application/xhtml+xml", "text/html", "application/x-dtbook+xml")
 _HEADINGS = ("h1", "h2", "h3", "h4")
@@ -164,12 +165,17 @@ def _chapters(
     for doc in docs:
         continues = has_toc and doc.title is None and chapters
         heading = _leading_heading(doc, tool) if not continues else None
-        # A warning's line is a line of the document it is in, so the place names that document.
-        blocks = _blocks(tool, doc, f"{pictures.source} ({doc.path})", warnings, pictures.finder(doc.path))
+        before = len(warnings)
+        blocks = _blocks(tool, doc, pictures.source, warnings, pictures.finder(doc.path))
         if continues:
             chapters[-1][1].extend(blocks)
         else:
             chapters.append((doc.title or heading or f"Chapter {len(chapters) + 1}", blocks))
+        # A line is a line of one of the book's files: the place names the chapter and that file.
+        warnings[before:] = [
+            w.moved(len(chapters), label=f"file {doc.path}") if isinstance(w, Repeated) and not w.place.in_work else w
+            for w in warnings[before:]
+        ]
     for title, blocks in chapters:
         if blocks and not any(b.kind is BlockKind.PARAGRAPH for b in blocks):
             warnings.append(f'{pictures.source}: the chapter "{title}" has no story text; it is left out')

@@ -181,7 +181,7 @@ def test_wattpad_downloader_tags_status_and_language_name(tmp_path):
     work = story.work
     assert work is not None and work.freeforms == ("romance", "summer", "y/n")
     assert work.chapters == (2, 2)  # <meta name="completed" content="1">
-    assert any("img.example.com" in w and "wattpad.epub (EPUB/1_1002.xhtml)" in w for w in warnings)
+    assert any("img.example.com" in w and "wattpad.epub, chapter 2, file EPUB/1_1002.xhtml" in w for w in warnings)
 
 
 def test_anthology_gives_each_work_its_story(tmp_path):

@@ -103,5 +103,5 @@ def test_chapter_pictures_in_the_book(tmp_path):
     said = "\n".join(report.warnings)
     assert "img/d.png is not a picture ebookify can carry" in said
     assert (
-        "4 images in" in said and "pictures.epub (OPS/text/c.xhtml)" in said
+        "4 images in" in said and "pictures.epub, first at chapter 1, file OPS/text/c.xhtml" in said
     )  # the web's, the lost, the SVG, the torn
