@@ -30,6 +30,7 @@ from .model import BlockKind
 AO3, FANFICFARE, FICHUB, WEBTOEPUB, WATTPAD, EPUB = "AO3", "FanFicFare", "FicHub", "WebToEpub", "Wattpad", "EPUB"
 _FRONT_NAMES = re.compile(r"(?:^|/)(?:cover|title_?page|title-page|titlepage|toc|nav|contents)\.x?html?$", re.I)
 _FRONT_TITLES = {"cover", "title page", "table of contents", "contents"}
+_FRONT_WORDS = 150
 _STATS = ("kudos", "comments", "hits", "bookmarks", "reviews", "favs", "favorites", "follows")
 _FFF_JUNK = re.compile(r"^(?:last update|fanfiction$|completed$|in-progress$)", re.I)
 
@@ -101,7 +102,7 @@ def is_front_matter(tool: str, doc: Doc) -> bool:
     """A page that is about the book, not of it: every tool's cover, title and contents pages,
     and each tool's own pages."""
     title = (doc.title or "").casefold()
-    if _FRONT_NAMES.search(doc.path) or title in _FRONT_TITLES:
+    if (_FRONT_NAMES.search(doc.path) or title in _FRONT_TITLES) and _short(doc):
         return True
     if tool == FANFICFARE:
         return bool({"fff_titlepage", "fff_logpage"} & set(doc.classes())) or doc.name() in (
@@ -116,8 +117,16 @@ def is_front_matter(tool: str, doc: Doc) -> bool:
 
 
 def is_information_page(doc: Doc) -> bool:
+    """WebToEpub's first page: "Information", then the story's address (a chapter that happens to
+    be called "Information" has no address line)."""
     heading = doc.body.find(["h1", "h2"])
-    return "information" in doc.name() or (heading is not None and _clean(heading.get_text()) == "Information")
+    titled = heading is not None and _clean(heading.get_text()) == "Information"
+    return titled and "table of contents url" in _clean(doc.body.get_text()).casefold()
+
+
+def _short(doc: Doc) -> bool:
+    """A cover, title or contents page says little; a chapter called "Cover" says more."""
+    return len(_clean(doc.body.get_text()).split()) <= _FRONT_WORDS
 
 
 def starts_a_work(tool: str, doc: Doc) -> bool:

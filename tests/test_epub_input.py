@@ -280,3 +280,27 @@ def test_epub_from_the_cli_with_wattpad_text(tmp_path):
     result = invoke(tmp_path, "build", "-n", "Sam", "-o", "out.epub")
     assert result.returncode == 0, result.stderr
     assert_sound_epub(tmp_path / "out.epub")
+
+
+def test_a_chapter_named_like_front_matter_stays_a_chapter(tmp_path):
+    """A title page is short: a chapter called "Cover" or "Contents", or a WebToEpub chapter called
+    "Information" without the address line, is a chapter."""
+    from epubmaker import HTML, NCX, ncx, opf, package, page
+
+    long = " ".join(["The rain kept on."] * 60)
+    files = {
+        "OEBPS/titlepage.xhtml": page("<h1>Undercover</h1><p>by someone</p>"),
+        "OEBPS/cover.xhtml": page(f"<h1>Cover</h1><p>{long}</p>"),
+        "OEBPS/ch2.xhtml": page("<h1>Information</h1><p>She had information.</p>"),
+    }
+    items = [("t", "titlepage.xhtml", HTML), ("c", "cover.xhtml", HTML), ("i", "ch2.xhtml", HTML), NCX]
+    metadata = (
+        "<dc:title>Undercover</dc:title><dc:language>en</dc:language><dc:identifier id='id'>u</dc:identifier>"
+        "<dc:contributor>[https://github.com/dteviot/WebToEpub] (ver. 1.0)</dc:contributor>"
+    )
+    files["OEBPS/content.opf"] = opf(metadata, items, ["t", "c", "i"])
+    files["OEBPS/toc.ncx"] = ncx(
+        [("Title Page", "titlepage.xhtml"), ("Cover", "cover.xhtml"), ("Information", "ch2.xhtml")]
+    )
+    (story,) = stories_of(tmp_path, "undercover", package(files))
+    assert [p.label for p in story.parts] == ["Cover", "Information"]
