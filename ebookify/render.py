@@ -23,6 +23,12 @@ TITLE_PAGE = "title.xhtml"
 CONTENTS_PAGE = "contents.xhtml"
 UNTITLED_BOOK = "Other Stories"
 IMAGES = "images"  # the folder of the pictures stories carry (an EPUB's own)
+# Only a book that carries pictures has their rules: every other book's stylesheet stays as it was.
+_FIGURE_CSS = b"""
+/* A picture a story carries (from an EPUB): on its own, never wider than the page. */
+div.figure { margin: 1em 0; text-align: center; text-indent: 0; }
+div.figure img { max-width: 100%; height: auto; }
+"""
 
 
 @dataclass(frozen=True)
@@ -102,10 +108,10 @@ def render(collection: Collection, edition: Edition, change: Callable[[str], str
         Landmark("toc", CONTENTS_PAGE, "Contents"),
         Landmark("text", pages[0].file_name, "Start of the stories"),
     )
-    css = (Path(__file__).parent / STYLESHEET).read_bytes()
+    images = {f"{IMAGES}/{name}": data for story in collection.stories for name, data in story.images}
+    css = (Path(__file__).parent / STYLESHEET).read_bytes() + (_FIGURE_CSS if images else b"")
     if edition.user_css:  # after ours, so that its rules win (the pandoc and calibre convention)
         css += b"\n/* Your own stylesheet (--css) */\n" + edition.user_css
-    images = {f"{IMAGES}/{name}": data for story in collection.stories for name, data in story.images}
     return Rendered(tuple(front + pages), tuple(toc), css, landmarks, tuple(sorted(images.items())))
 
 

@@ -4,7 +4,9 @@ The books are made by tests/epubmaker.py in each tool's shape, with made-up text
 
 from __future__ import annotations
 
+import io
 import re
+import zipfile
 import shutil
 from pathlib import Path
 
@@ -269,6 +271,8 @@ def test_built_twice_is_byte_identical(tmp_path):
     first = build(BuildOptions(stories=folder, out_dir=tmp_path / "one")).written[0].path.read_bytes()
     second = build(BuildOptions(stories=folder, out_dir=tmp_path / "two")).written[0].path.read_bytes()
     assert first == second
+    with zipfile.ZipFile(io.BytesIO(first)) as book:
+        assert b"div.figure" not in book.read("EPUB/style.css")  # no pictures, no rules for them
 
 
 def test_epub_from_the_cli_with_wattpad_text(tmp_path):

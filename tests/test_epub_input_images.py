@@ -4,6 +4,7 @@ reader can show them, scaled and written again when not; else left out with thei
 from __future__ import annotations
 
 import io
+import zipfile
 
 import pytest
 from conftest import assert_sound_epub, epub_opf, epub_pages
@@ -98,6 +99,8 @@ def test_chapter_pictures_in_the_book(tmp_path):
     text = "\n".join("".join(p.itertext()) for p in pages.values())
     for left in ("a remote boat", "a lost map", "a drawing", "a torn photo"):
         assert f"[Picture: {left}]" in text
+    with zipfile.ZipFile(path) as book:
+        assert b"div.figure img" in book.read("EPUB/style.css")  # a book with pictures has their rules
     manifest = [e.get("href") for e in epub_opf(path.read_bytes()).iterfind(".//{http://www.idpf.org/2007/opf}item")]
     assert f"images/{name}" in manifest
     said = "\n".join(report.warnings)
