@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import io
 import re
-import zipfile
 import shutil
+import zipfile
 from pathlib import Path
 
 import pytest
