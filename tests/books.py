@@ -197,7 +197,17 @@ def epub_input_folder(root: Path) -> Path:
     return folder
 
 
+def with_real_fanficfare(folder: Path) -> Path:
+    """The folder with a real FanFicFare EPUB added (test_epub_input_fanficfare)."""
+    from test_epub_input_fanficfare import fanficfare
+
+    made = fanficfare(folder.parent / "fanficfare", 2)
+    shutil.copy(made, folder / "20-fanficfare-real.epub")
+    return folder
+
+
 @representative("epub-input")
 def epub_input(root: Path) -> list[Path]:
     """EPUBs of every tool's shape with Wattpad text and AO3 HTML (test_epub_input)."""
-    return written(BuildOptions(stories=epub_input_folder(root), out_dir=root / "dist", names=("Sam",), kepub=True))
+    folder = with_real_fanficfare(epub_input_folder(root))
+    return written(BuildOptions(stories=folder, out_dir=root / "dist", names=("Sam",), kepub=True))
