@@ -308,3 +308,35 @@ def test_a_chapter_named_like_front_matter_stays_a_chapter(tmp_path):
     )
     (story,) = stories_of(tmp_path, "undercover", package(files))
     assert [p.label for p in story.parts] == ["Cover", "Information"]
+
+
+def test_any_epub_chapters_continued_subjects_and_collection(tmp_path):
+    """An EPUB from no known tool: the OPF's metadata (subjects unescaped once, EPUB 3's
+    belongs-to-collection), and a file the contents do not list continuing the chapter before it."""
+    from epubmaker import HTML, nav, opf, package, page
+
+    files = {
+        "OEBPS/a.xhtml": page("<h2>One</h2><p>First half.</p>"),
+        "OEBPS/b.xhtml": page("<p>Second half.</p>"),
+        "OEBPS/c.xhtml": page("<h2>Two</h2><p>The end.</p>"),
+        "OEBPS/nav.xhtml": nav([("One", "a.xhtml"), ("Two", "c.xhtml")]),
+    }
+    items = [("a", "a.xhtml", HTML), ("b", "b.xhtml", HTML), ("c", "c.xhtml", HTML), ("nav", "nav.xhtml", HTML)]
+    metadata = (
+        "<dc:title>Halves</dc:title><dc:language>de</dc:language><dc:identifier id='id'>h</dc:identifier>"
+        "<dc:creator>Ilse Brandt</dc:creator><dc:subject>Sturm &amp;amp; Drang</dc:subject>"
+        "<dc:subject>Kurz</dc:subject>"
+        "<meta property='belongs-to-collection' id='c1'>Zwei Teile</meta>"
+        "<meta refines='#c1' property='group-position'>4</meta>"
+        "<dc:description>Eins.\n\nZwei.</dc:description>"
+    )
+    files["OEBPS/content.opf"] = opf(metadata, items, ["a", "b", "c"], "3.0", None, {"nav": "nav"})
+    (story,) = stories_of(tmp_path, "halves", package(files))
+    assert [(p.label, [b.text for b in p.blocks]) for p in story.parts] == [
+        ("One", ["First half.", "Second half."]),
+        ("Two", ["The end."]),
+    ]
+    work = story.work
+    assert work is not None and work.freeforms == ("Sturm & Drang", "Kurz")
+    assert work.series == (("Zwei Teile", 4),) and work.language == "Deutsch" and work.authors == ("Ilse Brandt",)
+    assert (story.synopsis or "").split(LINE_BREAK) == ["Eins.", "Zwei."]
