@@ -171,8 +171,11 @@ def _from_opf(tool: str, meta: Meta, fields: Fields, source: str, warnings: list
         fields.add("freeforms", subjects + tags)
     if tool == WATTPAD and fields.status is None and meta.named.get("completed") in ("0", "1"):
         fields.status = "complete" if meta.named["completed"] == "1" else "in progress"
+    # A date without an event is the publication's (EPUB 3 has no events), but WebToEpub's is the
+    # day it packed the book, and calibre's 0101-01-01 is "not known".
     dated = dict(meta.dates)
-    fields.published = fields.published or _date((dated.get("publication") or "")[:10])
+    date = dated.get("publication") or (dated.get("") if tool != WEBTOEPUB else None) or ""
+    fields.published = fields.published or (_date(date[:10]) if not date.startswith("0") else None)
 
 
 def language_name(value: str | None) -> str | None:

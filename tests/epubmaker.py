@@ -445,6 +445,7 @@ def wattpad_epub() -> bytes:
         '<meta property="dcterms:modified">2024-12-10T15:21:46Z</meta><dc:identifier id="id">wp-1</dc:identifier>'
         '<dc:creator id="creator">saltandsea</dc:creator><dc:title>Pier Nights</dc:title>'
         "<dc:description>Summer at the pier.\nTwo strangers.</dc:description><dc:language>English</dc:language>"
+        "<dc:date>2024-06-01T10:00:00Z</dc:date>"
         '<meta name="tags" content="romance, summer, y/n"/>'
         '<meta name="mature" content="0"/><meta name="completed" content="1"/>'
         '<meta name="cover" content="cover-img"/>'

@@ -106,6 +106,8 @@ def test_each_tool_shape_reads_as_one_story(tmp_path, shape):
     assert (story.synopsis or "").split(LINE_BREAK) == summary  # paragraphs kept
     assert story.work.series == series and story.book == (series[0][0] if series else None)
     assert story.work.language == language
+    published = {"ao3": "2025-01-04", "fanficfare": "2025-03-01", "fichub": "2023-05-01", "wattpad": "2024-06-01"}
+    assert story.work.published == published.get(shape)  # WebToEpub's dc:date is the day it packed the book
     for _, _, notes, texts in outline(story):
         assert texts and not any(APPARATUS.search(text) for text in notes + texts)
 
@@ -183,6 +185,7 @@ def test_wattpad_downloader_tags_status_and_language_name(tmp_path):
     work = story.work
     assert work is not None and work.freeforms == ("romance", "summer", "y/n")
     assert work.chapters == (2, 2)  # <meta name="completed" content="1">
+    assert work.published == "2024-06-01"  # its dc:date, which names no event
     assert any("img.example.com" in w and "wattpad.epub, chapter 2, file EPUB/1_1002.xhtml" in w for w in warnings)
 
 
