@@ -339,16 +339,23 @@ def _fichub_field(label: str, value: str, fields: Fields) -> None:
 
 
 def _webtoepub_information(doc: Doc, fields: Fields, source: str, warnings: list[str]) -> None:
-    """'<h1>Information</h1>', '<p><b>Table of Contents URL:</b> address</p>', then what the site's
-    page said about the story: AO3-like tag lists (dt/dd) and the summary's text."""
-    for label, value in _labelled_lines(doc.body):
-        if label == "table of contents url":
-            fields.url = _clean(value.get_text()) or fields.url
-            value.decompose()
+    """'<h1>Information</h1>', '<p><b>Table of Contents URL: </b>address</p>', then what the site's
+    page said about the story: tag lists (dt/dd, as AO3's) and the summary's text."""
     for bold in doc.body.find_all("b"):
         if _clean(bold.get_text()).casefold().startswith("table of contents url"):
-            bold.parent.decompose() if bold.parent is not None and bold.parent.name == "p" else bold.decompose()
-    for dt in doc.body.find_all("dt"):
+            line = bold.parent if bold.parent is not None and bold.parent.name == "p" else bold
+            fields.url = _clean(line.get_text()).partition(":")[2].strip() or fields.url
+            line.decompose()
+    _take_tag_lists(doc.body, fields)
+    heading = doc.body.find(["h1", "h2"])
+    if heading is not None:
+        heading.decompose()
+    fields.summary = _summary_of(doc.body, source, warnings)
+
+
+def _take_tag_lists(body: Tag, fields: Fields) -> None:
+    """AO3's dt/dd tag lists (Rating, Fandom, Relationship, …) as fields, taken out of the page."""
+    for dt in body.find_all("dt"):
         dd = dt.find_next_sibling("dd")
         name = _TAG_FIELDS.get(_clean(dt.get_text()).rstrip(":").casefold())
         if dd is not None and name in ("rating", "language"):
@@ -358,7 +365,3 @@ def _webtoepub_information(doc: Doc, fields: Fields, source: str, warnings: list
         if dd is not None:
             dd.decompose()
         dt.decompose()
-    heading = doc.body.find(["h1", "h2"])
-    if heading is not None:
-        heading.decompose()
-    fields.summary = _summary_of(doc.body, source, warnings)

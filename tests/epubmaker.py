@@ -378,7 +378,8 @@ def webtoepub_epub() -> bytes:
     )
     information = page(
         "<h1>Information</h1><div><p><b>Table of Contents URL:</b> https://example.org/story/tidewrack</p></div>"
-        "<div><p>A sailor and a storm, told in two parts.</p><p>Y/N keeps the log.</p></div>",
+        "<div><dl><dt>Rating:</dt><dd><a>Mature</a></dd><dt>Fandom:</dt><dd><a>Storm Logs (Podcast)</a></dd></dl>"
+        "<p>A sailor and a storm, told in two parts.</p><p>Y/N keeps the log.</p></div>",
         "Information",
     )
     chapter_1 = page(

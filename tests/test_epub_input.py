@@ -179,6 +179,13 @@ def test_fichub_introduction_fields(tmp_path):
     assert outline(story)[0][3] == ["The lamp turned and turned.", "Dawn."]  # the <h2> title is the chapter's, not text
 
 
+def test_webtoepub_information_page_fields(tmp_path):
+    (story,) = stories_of(tmp_path, "webtoepub", SHAPES["webtoepub"]())
+    work = story.work
+    assert work is not None and work.url == "https://example.org/story/tidewrack"  # the page's address line
+    assert (work.rating, work.fandoms) == ("Mature", ("Storm Logs (Podcast)",))
+
+
 def test_wattpad_downloader_tags_status_and_language_name(tmp_path):
     warnings: list[str] = []
     (story,) = stories_of(tmp_path, "wattpad", wattpad_epub(), warnings)
