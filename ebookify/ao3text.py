@@ -3,7 +3,8 @@
 What carries meaning is kept, as data, never as markup: paragraphs with italics, bold, strike,
 underline, superscript, subscript and line breaks as inline marks (marks.py); alignment; headings;
 block quotes; numbered and bulleted lists with their numbers; simple tables (text only in the
-cells); scene breaks; and, for a picture ebookify does not embed, its description. Everything else
+cells); scene breaks; a picture the book carries (one inside an EPUB, found by `images`) as a
+block of its own; and, for a picture ebookify does not embed, its description. Everything else
 (scripts, styles, frames, forms, links, attributes) is dropped, its text kept where it has any, so
 nothing active can reach the page: render.py writes all the markup from these blocks.
 

@@ -1,6 +1,6 @@
 """An EPUB a reader already has -> its package: the OPF's metadata, the spine in reading order,
 the table of contents' titles, and the documents' bytes. Nothing here knows about stories:
-epubfront.py reads the pages.
+epubstory.py and epubfront.py read the pages.
 
 An EPUB is a zip archive from anywhere, so it is opened as hostile input: the number of entries and
 their unpacked size are bounded before anything is unpacked (a zip bomb claims little and unpacks
