@@ -3,7 +3,8 @@
 What carries meaning is kept, as data, never as markup: paragraphs with italics, bold, strike,
 underline, superscript, subscript and line breaks as inline marks (marks.py); alignment; headings;
 block quotes; numbered and bulleted lists with their numbers; simple tables (text only in the
-cells); scene breaks; and, for a picture ebookify does not embed, its description. Everything else
+cells); scene breaks; a picture the book carries (one inside an EPUB, found by `images`) as a
+block of its own; and, for a picture ebookify does not embed, its description. Everything else
 (scripts, styles, frames, forms, links, attributes) is dropped, its text kept where it has any, so
 nothing active can reach the page: render.py writes all the markup from these blocks.
 
@@ -105,10 +106,14 @@ _TEXT_ALIGN = re.compile(r"text-align\s*:\s*([a-z]+)", re.IGNORECASE)
 _EMPTY_MARKS = re.compile("|".join(f"{o}([ \u00a0]*){c}" for o, c in PAIRS.items()))
 
 
-def story_blocks(container: Tag, source: str) -> tuple[list[Block], list[str]]:
+def story_blocks(
+    container: Tag, source: str, images: Callable[[str], str | None] | None = None
+) -> tuple[list[Block], list[str]]:
     """The allow-listed story text of `container` (paragraphs with inline marks, scene breaks), and
-    warnings about what it holds that a book cannot show (an image from the web)."""
-    reader = _Reader(source)
+    warnings about what it holds that a book cannot show (an image from the web). `images`, where
+    the text's pictures are at hand (inside an EPUB), gives the file name under which the book
+    carries the picture at a src, or None; a picture it carries is a block of its own."""
+    reader = _Reader(source, images)
     reader.read(container)
     return _tidy_breaks(reader.blocks), reader.warnings
 
@@ -156,8 +161,8 @@ class _Paragraph:
 class _Reader:
     """One walk over a container: blocks out, with the state the walk is in."""
 
-    def __init__(self, source: str) -> None:
-        self.source = source
+    def __init__(self, source: str, images: Callable[[str], str | None] | None = None) -> None:
+        self.source, self.images = source, images
         self.warnings: list[str] = []
         self.counter = count()
         self.blocks: list[Block] = []
@@ -293,6 +298,22 @@ class _Reader:
         src = _attribute(image, "src").strip()
         shown = src if not src.startswith("data:") else "an embedded data: image"
         description = _clean(_attribute(image, "alt")) or _clean(_attribute(image, "title"))
+        carried = self.images(src) if self.images is not None and self.table is None else None
+        if carried is not None:
+            self.end_block()
+            align = self.aligns[-1] if self.aligns else None
+            self.blocks.append(
+                Block(
+                    BlockKind.PARAGRAPH,
+                    description,
+                    image.sourceline or self.line,
+                    align,
+                    0,
+                    self.current_frames(),
+                    carried,
+                )
+            )
+            return
         kept = "; its description is kept" if description else ""
         tail = f"; left out, as ebookify does not fetch or embed images{kept}"
         # Placed at its line for now; the AO3 reader moves it to its chapter and paragraph.

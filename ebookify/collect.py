@@ -17,8 +17,9 @@ from .parse import read_chapter, read_story_bytes
 
 TEXT_SUFFIXES = (".txt",)  # Wattpad exports
 HTML_SUFFIXES = (".html", ".htm")  # AO3 downloads
-STORY_SUFFIXES = TEXT_SUFFIXES + HTML_SUFFIXES + MARKDOWN_SUFFIXES
-STORY_KINDS = ".txt, .md or .html"
+EPUB_SUFFIXES = (".epub",)  # AO3's, FanFicFare's, FicHub's, WebToEpub's and Wattpad downloaders' books
+STORY_SUFFIXES = TEXT_SUFFIXES + HTML_SUFFIXES + MARKDOWN_SUFFIXES + EPUB_SUFFIXES
+STORY_KINDS = ".txt, .md, .html or .epub"
 DEFAULT_TITLE = "Collected Stories"
 _DIGITS = re.compile(r"([0-9]+)")
 
@@ -105,8 +106,8 @@ def read_items(
     errors: list[str] = []
     for done, path in enumerate(files, start=1):
         try:
-            item, said = read_item(path)
-            items.append(item)
+            found, said = read_item(path)
+            items.extend(found) if isinstance(found, list) else items.append(found)
             warnings += said
         except StoryError as exc:
             if not keep_going:
@@ -117,9 +118,13 @@ def read_items(
     return Reading(items, tuple(warnings), tuple(errors))
 
 
-def read_item(path: Path) -> tuple[Chapter | Story, list[str]]:
-    """A Wattpad part (.txt), a story in Markdown (.md) or a whole AO3 work (.html), and what it
-    holds that the book cannot show."""
+def read_item(path: Path) -> tuple[Chapter | Story | list[Story], list[str]]:
+    """A Wattpad part (.txt), a story in Markdown (.md), a whole AO3 work (.html) or the works of an
+    EPUB (.epub), and what it holds that the book cannot show."""
+    if path.suffix.lower() in EPUB_SUFFIXES:
+        from .epubstory import read_epub  # lxml and bs4: only when there is an EPUB
+
+        return read_epub(path, str(path))
     if path.suffix.lower() in MARKDOWN_SUFFIXES:
         from .markdown import read_markdown  # bs4 and markdown-it: only when there is Markdown
 

@@ -74,6 +74,9 @@ def package_files(rendered: Rendered, meta: Metadata, cover: CoverImage) -> dict
         if b"<svg" in page.xhtml:  # EPUB 3 asks for the page's manifest entry to say it holds SVG
             item.properties = ["svg"]
         book.add_item(item)
+    for name, data in rendered.images:  # the pictures stories carry, checked when read (epubimages.py)
+        uid = "image-" + name.rsplit("/", 1)[-1].rsplit(".", 1)[0]
+        book.add_item(epub.EpubItem(uid=uid, file_name=name, media_type=image_type(name), content=data))
     nav = epub.EpubNav(title="Contents")
     nav.add_link(href=STYLESHEET, rel="stylesheet", type="text/css")
     book.add_item(nav)
@@ -180,6 +183,10 @@ def _ncx_depth(ncx: bytes) -> bytes:
     )
     root.find(".//n:meta[@name='dtb:depth']", ns).set("content", str(depth))
     return etree.tostring(root, xml_declaration=True, encoding="utf-8")
+
+
+def image_type(name: str) -> str:
+    return {"png": "image/png", "gif": "image/gif"}.get(name.rsplit(".", 1)[-1], "image/jpeg")
 
 
 def _item_id(file_name: str) -> str:

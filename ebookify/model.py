@@ -52,13 +52,16 @@ class Block:
     align: str | None = None  # one of ALIGNMENTS where the source set one
     heading: int = 0  # a heading inside the story text: its level in the source (1-6); else 0
     frames: tuple[Frame, ...] = ()  # the containers it sits in, outermost first
+    # A picture shown in its place: its file name among the story's images; the text is then
+    # the picture's description (its alt text), not words of the story.
+    image: str = ""
 
     @property
     def centered(self) -> bool:
         return self.align == "center"
 
     def with_text(self, text: str) -> Block:
-        return Block(self.kind, text, self.line, self.align, self.heading, self.frames)
+        return Block(self.kind, text, self.line, self.align, self.heading, self.frames, self.image)
 
 
 SCENE_BREAK = Block(BlockKind.BREAK)
@@ -93,7 +96,7 @@ class Chapter:
 
     @property
     def words(self) -> int:
-        return sum(count_words(plain(b.text)) for b in self.blocks if b.kind is BlockKind.PARAGRAPH)
+        return sum(count_words(plain(b.text)) for b in self.blocks if b.kind is BlockKind.PARAGRAPH and not b.image)
 
 
 @dataclass(frozen=True)
@@ -138,6 +141,7 @@ class Story:
     parts: tuple[Chapter, ...]
     book: str | None = None  # the Wattpad book, or the AO3 series
     work: WorkMeta | None = None  # set for AO3 works
+    images: tuple[tuple[str, bytes], ...] = ()  # (file name, bytes) of the pictures its blocks show
 
     @property
     def multipart(self) -> bool:

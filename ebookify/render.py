@@ -22,6 +22,13 @@ COVER_PAGE = "cover.xhtml"
 TITLE_PAGE = "title.xhtml"
 CONTENTS_PAGE = "contents.xhtml"
 UNTITLED_BOOK = "Other Stories"
+IMAGES = "images"  # the folder of the pictures stories carry (an EPUB's own)
+# Only a book that carries pictures has their rules: every other book's stylesheet stays as it was.
+_FIGURE_CSS = b"""
+/* A picture a story carries (from an EPUB): on its own, never wider than the page. */
+div.figure { margin: 1em 0; text-align: center; text-indent: 0; }
+div.figure img { max-width: 100%; height: auto; }
+"""
 
 
 @dataclass(frozen=True)
@@ -53,6 +60,7 @@ class Rendered:
     toc: tuple[TocEntry, ...]
     css: bytes
     landmarks: tuple[Landmark, ...]
+    images: tuple[tuple[str, bytes], ...] = ()  # (path in the book, bytes) of the pictures pages show
 
 
 @dataclass(frozen=True)
@@ -100,10 +108,11 @@ def render(collection: Collection, edition: Edition, change: Callable[[str], str
         Landmark("toc", CONTENTS_PAGE, "Contents"),
         Landmark("text", pages[0].file_name, "Start of the stories"),
     )
-    css = (Path(__file__).parent / STYLESHEET).read_bytes()
+    images = {f"{IMAGES}/{name}": data for story in collection.stories for name, data in story.images}
+    css = (Path(__file__).parent / STYLESHEET).read_bytes() + (_FIGURE_CSS if images else b"")
     if edition.user_css:  # after ours, so that its rules win (the pandoc and calibre convention)
         css += b"\n/* Your own stylesheet (--css) */\n" + edition.user_css
-    return Rendered(tuple(front + pages), tuple(toc), css, landmarks)
+    return Rendered(tuple(front + pages), tuple(toc), css, landmarks, tuple(sorted(images.items())))
 
 
 def _language(story: Story, edition: Edition) -> str:
@@ -352,6 +361,9 @@ class _Flow:
         return "<li>" if item.number == counted else f'<li value="{item.number}">'
 
     def block(self, block: Block, note: bool) -> str:
+        if block.image:
+            image = f'<img src="{IMAGES}/{_attr(block.image)}" alt="{_attr(plain(block.text))}"/>'
+            return f"<div{_classes('figure', block.align)}>{image}</div>"
         text = _text(block.text)
         if block.frames and block.frames[-1].kind is FrameKind.CELL:
             return text

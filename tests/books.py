@@ -182,3 +182,32 @@ def generated_names(root: Path) -> list[Path]:
     folder.mkdir()
     (folder / "s.txt").write_text(PROPERTY_STORY, encoding="utf-8")
     return written(BuildOptions(stories=folder, out_dir=root / "dist", names=GENERATED_NAMES))
+
+
+def epub_input_folder(root: Path) -> Path:
+    """Wattpad text, an AO3 download and an EPUB of every tool's shape (tests/epubmaker.py)."""
+    from epubmaker import SHAPES
+
+    folder = root / "stories"
+    folder.mkdir()
+    (folder / "01-wattpad.txt").write_text(story_text(), encoding="utf-8")
+    shutil.copy(FIXTURES / "multichapter.html", folder / "02-ao3.html")
+    for n, (shape, make) in enumerate(SHAPES.items(), start=3):
+        (folder / f"{n:02d}-{shape}.epub").write_bytes(make())
+    return folder
+
+
+def with_real_fanficfare(folder: Path) -> Path:
+    """The folder with a real FanFicFare EPUB added (test_epub_input_fanficfare)."""
+    from test_epub_input_fanficfare import fanficfare
+
+    made = fanficfare(folder.parent / "fanficfare", 2)
+    shutil.copy(made, folder / "20-fanficfare-real.epub")
+    return folder
+
+
+@representative("epub-input")
+def epub_input(root: Path) -> list[Path]:
+    """EPUBs of every tool's shape with Wattpad text and AO3 HTML (test_epub_input)."""
+    folder = with_real_fanficfare(epub_input_folder(root))
+    return written(BuildOptions(stories=folder, out_dir=root / "dist", names=("Sam",), kepub=True))

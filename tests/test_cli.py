@@ -36,7 +36,7 @@ ERRORS = [
     (
         {"notes.rtf": "hi", "cover.jpg": "x"},
         ["--name", "Sam"],
-        "the stories folder stories has no story files (.txt, .md or .html)",
+        "the stories folder stories has no story files (.txt, .md, .html or .epub)",
     ),
     ({"001.txt": GOOD, "002.txt": ""}, ["--name", "Sam"], "stories/002.txt is empty"),
     (

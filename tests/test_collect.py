@@ -30,8 +30,8 @@ def test_story_files_skips_hidden_and_other_files(stories):
     ("files", "message"),
     [
         (None, "the stories folder {folder} does not exist"),
-        ({}, "the stories folder {folder} has no story files (.txt, .md or .html)"),
-        ({"a.rtf": "x", "b.docx": "y"}, "the stories folder {folder} has no story files (.txt, .md or .html)"),
+        ({}, "the stories folder {folder} has no story files (.txt, .md, .html or .epub)"),
+        ({"a.rtf": "x", "b.docx": "y"}, "the stories folder {folder} has no story files (.txt, .md, .html or .epub)"),
     ],
 )
 def test_story_folder_errors(tmp_path, stories, files, message):
@@ -147,4 +147,4 @@ def test_system_clutter_is_skipped_silently_other_files_with_a_note(tmp_path):
         (folder / name).write_text("x", encoding="utf-8")
     files, notes = story_files(folder)
     assert [p.name for p in files] == ["01.txt"]
-    assert notes == (f"skipped {folder / 'cover.jpg'}: not a story file (.txt, .md or .html)",)
+    assert notes == (f"skipped {folder / 'cover.jpg'}: not a story file (.txt, .md, .html or .epub)",)

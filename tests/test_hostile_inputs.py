@@ -366,7 +366,9 @@ def test_superscript_file_name_without_suffix_is_a_note(project):
     (project / "stories" / "²").write_text(GOOD)
     result = run(project, "build", "-n", "Sam", "-o", "out.epub")
     assert result.returncode == 0
-    assert "ebookify: warning: skipped stories/²: not a story file (.txt, .md or .html)\n" in result.stderr.decode()
+    assert (
+        "ebookify: warning: skipped stories/²: not a story file (.txt, .md, .html or .epub)\n" in result.stderr.decode()
+    )
 
 
 def test_the_last_second_of_9999_is_a_valid_date(project):

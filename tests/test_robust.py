@@ -116,7 +116,7 @@ def test_stray_files_are_skipped_with_a_note_and_clutter_silently(tmp_path, stor
     stories({"1.txt": story_text(), name: b"\x89PNG\x00\x00 not a story"})
     result = run(tmp_path, "build", "-n", "Sam")
     assert result.returncode == 0, result.stderr
-    note = f"ebookify: warning: skipped stories/{name}: not a story file (.txt, .md or .html)\n"
+    note = f"ebookify: warning: skipped stories/{name}: not a story file (.txt, .md, .html or .epub)\n"
     clutter = name.startswith(".") or name == "Thumbs.db"  # left by the OS, not by the user: no note
     assert (note in result.stderr) != clutter
     assert name not in result.stderr or not clutter
