@@ -19,6 +19,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from .pages import plain_page
 
 MAX_QUERY_BYTES = 4096  # a name and ten values of 100 characters each, percent-encoded, fit
+MAX_HEADER_BYTES = 16 * 1024  # a browser's headers, cookies included, are a few hundred bytes
 ACCESS_FIELD = "access"  # /?access=CODE: the address printed (and in the QR code) logs a phone in
 COOKIE = "ebookify_access"
 _CODE_LETTERS = "abcdefghjkmnpqrstuvwxyz23456789"  # none that look alike (l, 1, o, 0, i)
@@ -92,6 +93,8 @@ class Guard:
             )
         if headers.get("content-length", "0") != "0" or "transfer-encoding" in headers:
             return plain_page(413, "A request to this server has no body.")
+        if sum(len(name) + len(value) for name, value in scope["headers"]) > MAX_HEADER_BYTES:
+            return plain_page(431, "The request's headers are too large.")
         if len(scope["query_string"]) > MAX_QUERY_BYTES or len(scope.get("raw_path") or b"") > 1024:
             return plain_page(414, "That address is too long.")
         if self.code and not self.allowed(headers, scope):

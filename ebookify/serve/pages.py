@@ -27,6 +27,7 @@ _REASONS = {
     413: "Too large",
     414: "Too long",
     429: "Too many requests",
+    431: "Too large",
     500: "Something went wrong",
     503: "Busy",
 }
