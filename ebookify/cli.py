@@ -349,14 +349,25 @@ def serve(
             help="The access code to ask for (default: one made up and printed when --host is not this computer).",
         ),
     ] = None,
+    rate_limit: Annotated[
+        int,
+        typer.Option(
+            "--rate-limit",
+            metavar="N",
+            min=0,
+            help="Requests one address may make a minute (pages, feeds and books alike); 0: no limit.",
+        ),
+    ] = 300,
 ) -> None:
     """Share the collection from this computer: each friend opens the page, types their name and
     downloads their own copy (EPUB or Kobo); e-reader apps browse /opds. E.g. ebookify serve --host 0.0.0.0."""
+    from .serve.guard import RateLimit
     from .serve.run import serve as run_serve
 
     with _errors_as_one_line():
         options = _options(None, None, readers, stories, title, covers=covers)
-        run_serve(options, host, port, password, say=typer.echo)
+        rate = RateLimit(burst=rate_limit, per_second=rate_limit / 60) if rate_limit else None
+        run_serve(options, host, port, password, rate, say=typer.echo)
 
 
 def _options(name, settings, readers, stories, title, **more) -> BuildOptions:

@@ -123,7 +123,7 @@ async def failed(request: Request, exc: Exception) -> Response:
     return plain_page(500, "Something went wrong on the server; the terminal running ebookify may say more.")
 
 
-def create_app(library: Library, copies: Copies, access_code: str | None, rate: RateLimit) -> Guard:
+def create_app(library: Library, copies: Copies, access_code: str | None, rate: RateLimit | None) -> Guard:
     routes = [
         Route("/", page),
         Route("/book", book),

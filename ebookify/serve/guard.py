@@ -62,7 +62,7 @@ class RateLimit:
 class Guard:
     """ASGI middleware in front of the whole application."""
 
-    def __init__(self, app: ASGIApp, access_code: str | None, rate: RateLimit) -> None:
+    def __init__(self, app: ASGIApp, access_code: str | None, rate: RateLimit | None) -> None:
         self.app = app
         self.code = access_code
         self.token = hashlib.sha256(f"ebookify-access:{access_code}".encode()).hexdigest() if access_code else None
@@ -85,7 +85,7 @@ class Guard:
     def refusal(self, scope: Scope):
         headers = Headers(scope=scope)
         client = scope["client"][0] if scope.get("client") else "unknown"
-        if not self.rate.allow(client):
+        if self.rate is not None and not self.rate.allow(client):
             return plain_page(429, "Too many requests from this address; wait a minute and try again.")
         if scope["method"] not in ("GET", "HEAD"):
             return plain_page(

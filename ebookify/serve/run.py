@@ -59,7 +59,7 @@ def serve(
     host: str = DEFAULT_HOST,
     port: int = DEFAULT_PORT,
     password: str | None = None,
-    rate: RateLimit | None = None,
+    rate: RateLimit | None = None,  # None: no limit
     say: Callable[[str], None] = print,
 ) -> None:
     import uvicorn
@@ -72,7 +72,7 @@ def serve(
     library = load_library(options)
     listening = _listen(host, port)  # before the workers: a port in use fails at once
     copies = Copies(library, _cores())
-    app = create_app(library, copies, code, rate or RateLimit())
+    app = create_app(library, copies, code, rate)
     url = address_to_open(host, listening.getsockname()[1])  # --port 0: the port the system chose
     config = uvicorn.Config(
         app,
