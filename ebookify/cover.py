@@ -141,7 +141,7 @@ def _palette(title: str) -> tuple[tuple[int, int, int], ...]:
     return _PALETTES[hashlib.sha256(title.encode()).digest()[0] % len(_PALETTES)]
 
 
-@lru_cache(maxsize=4)
+@lru_cache(maxsize=2)  # 12 MB a picture: a server shares one collection, a build one title
 def _jacket(title: str):
     """The cover without its dedication: drawn once for a collection, copied for each reader."""
     from PIL import Image, ImageDraw
