@@ -4,6 +4,7 @@ Written with lxml, so that no title or name can break the XML."""
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, datetime
 from urllib.parse import urlencode
 
@@ -31,6 +32,11 @@ ACQUIRE = "http://opds-spec.org/acquisition"
 STARTED = datetime.now(UTC).replace(microsecond=0)  # when the stories were read: every feed's "updated"
 
 
+def _derived_id(library: Library, what: str) -> str:
+    """A feed's own id, lasting as long as the collection's: a UUID made from the book's and `what`."""
+    return "urn:uuid:" + str(uuid.uuid5(uuid.NAMESPACE_URL, f"{library.identifier(Reader())}#{what}"))
+
+
 def _element(parent: etree._Element, tag: str, text: str | None = None, **attributes: str) -> etree._Element:
     element = etree.SubElement(parent, tag, attributes)
     element.text = text
@@ -55,10 +61,10 @@ def _link(parent: etree._Element, rel: str, href: str, kind: str, title: str | N
 
 
 def navigation(library: Library) -> etree._Element:
-    root = _feed(library, library.identifier(Reader()) + ":catalog", library.title, "/opds", NAVIGATION)
+    root = _feed(library, _derived_id(library, "catalog"), library.title, "/opds", NAVIGATION)
     entry = _element(root, f"{{{ATOM}}}entry")
     _element(entry, f"{{{ATOM}}}title", f"{library.title}: every copy")
-    _element(entry, f"{{{ATOM}}}id", library.identifier(Reader()) + ":copies")
+    _element(entry, f"{{{ATOM}}}id", _derived_id(library, "copies"))
     _element(entry, f"{{{ATOM}}}updated", STARTED.isoformat())
     _element(entry, f"{{{ATOM}}}content", "The neutral edition and a copy for each reader.", type="text")
     _link(entry, "subsection", "/opds/books", ACQUISITION)
@@ -110,7 +116,7 @@ async def catalog(request: Request) -> Response:
 async def books(request: Request) -> Response:
     library: Library = request.app.state.shelf.library
     readers = [Reader(), *library.profiles]
-    feed_id = library.identifier(Reader()) + ":copies"
+    feed_id = _derived_id(library, "copies")
     return _xml(acquisition(library, readers, f"{library.title}: every copy", "/opds/books", feed_id), ACQUISITION)
 
 
@@ -122,7 +128,7 @@ async def search(request: Request) -> Response:
     except EbookifyError as exc:
         return plain_page(400, f"Search for a name: {exc}.")
     self_href = "/opds/search?" + urlencode({"q": query})
-    feed_id = library.identifier(reader) + ":search"
+    feed_id = _derived_id(library, f"search:{reader.name}")
     return _xml(acquisition(library, [reader], f"{library.title} for {reader.name}", self_href, feed_id), ACQUISITION)
 
 
