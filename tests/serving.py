@@ -48,6 +48,7 @@ class Server:
     port: int
     output: list[str]  # what it printed before it was ready
     root: Path  # the folder it was started in: stories/, covers/, friends.toml
+    pid: int
 
     def get(
         self, path: str, headers: dict[str, str] | None = None, method: str = "GET", body: bytes | None = None
@@ -85,7 +86,7 @@ def serving(root: Path, *options: str) -> Iterator[Server]:
     output: list[str] = []
     try:
         url = _wait_for_address(process, output)
-        yield Server(url, int(url.rsplit(":", 1)[1].strip("/")), output, root)
+        yield Server(url, int(url.rsplit(":", 1)[1].strip("/")), output, root, process.pid)
     finally:
         process.send_signal(signal.SIGINT)
         try:

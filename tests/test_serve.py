@@ -292,3 +292,21 @@ def test_a_flood_from_one_client_is_turned_away(tmp_path):
         statuses = [server.get("/page.css").status for _ in range(320)]
         assert statuses[:290] == [200] * 290
         assert statuses[-1] == 429
+
+
+def test_a_killed_worker_is_replaced(tmp_path):
+    """A worker killed mid-way (out of memory, a stray signal) costs one request, not the server."""
+    import os
+    import signal
+
+    with serving(sample_root(tmp_path)) as server:
+        assert server.book(name="Before").status == 200
+        workers = [int(pid) for pid in Path(f"/proc/{server.pid}/task/{server.pid}/children").read_text().split()]
+        assert workers
+        for pid in workers:
+            os.kill(pid, signal.SIGKILL)
+        time.sleep(0.5)
+        failed = server.book(name="During")
+        assert failed.status == 500 and "has been replaced" in failed.text
+        after = server.book(name="After")
+        assert after.status == 200 and b"After" in zipfile.ZipFile(io.BytesIO(after.body)).read("EPUB/title.xhtml")

@@ -8,8 +8,10 @@ import os
 import signal
 from collections import OrderedDict
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures.process import BrokenProcessPool as BrokenExecutor
 from multiprocessing import get_context
 
+from ..errors import EbookifyError
 from ..forked import can_fork
 from ..model import Reader
 from .library import Library, make_copy
@@ -52,7 +54,7 @@ class Copies:
         pool = ProcessPoolExecutor(self.workers, mp_context=get_context("fork"), initializer=_quiet_worker)
         # With fork, the pool starts all its workers at the first task: make that now, from this
         # thread, before the server's threads exist.
-        pool.submit(os.getpid).result()
+        pool.submit(os.getpid).result(timeout=60)
         return pool
 
     async def make(self, reader: Reader, kind: str) -> bytes:
@@ -64,13 +66,18 @@ class Copies:
             return await asyncio.shield(self.making[key])
         if len(self.making) >= self.waiting:
             raise Busy
-        loop = asyncio.get_running_loop()
-        future = loop.run_in_executor(self.executor, _make_in_worker, reader.name, dict(reader.values), kind)
-        self.making[key] = future
+        loop, executor = asyncio.get_running_loop(), self.executor
         try:
+            future = loop.run_in_executor(executor, _make_in_worker, reader.name, dict(reader.values), kind)
+            self.making[key] = future
             data = await asyncio.shield(future)
+        except BrokenExecutor as exc:  # a worker was killed (out of memory, a stray signal)
+            if self.executor is executor:  # not yet replaced by another request that saw it break
+                executor.shutdown(wait=False, cancel_futures=True)
+                self.executor = self._executor()
+            raise EbookifyError("a worker making copies stopped; it has been replaced, try again") from exc
         finally:
-            del self.making[key]
+            self.making.pop(key, None)
         self._keep(key, data)
         return data
 
