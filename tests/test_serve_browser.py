@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -126,3 +127,21 @@ def test_a_bad_name_comes_back_as_a_plain_page(browser, server):
     page.get_by_role("link", name="Back to the collection").click()
     assert page.title() == "Saltmarsh Imagines"
     context.close()
+
+
+def test_without_the_access_code_a_friend_is_asked_for_it(browser, tmp_path):
+    with serving(sample_root(tmp_path / "private"), "--password", "lantern") as server:
+        context = browser.new_context(java_script_enabled=False, accept_downloads=True)
+        page = context.new_page()
+        response = page.goto(server.url)
+        assert response.status == 401 and "Saltmarsh" not in page.content()
+        page.get_by_label("Access code").fill("wrong")
+        page.get_by_role("button", name="Open").click()
+        assert page.get_by_role("heading").inner_text() == "Access code needed"
+        page.get_by_label("Access code").fill("lantern")
+        page.get_by_role("button", name="Open").click()
+        assert page.title() == "Saltmarsh Imagines" and "access" not in page.url
+        page.get_by_label("Your name (Y/N)").fill("Pell")
+        book = download(page, "Download EPUB", tmp_path)
+        assert b"Pell" in zipfile.ZipFile(book).read("EPUB/title.xhtml")
+        context.close()

@@ -20,6 +20,7 @@ from .pages import plain_page
 
 MAX_QUERY_BYTES = 4096  # a name and ten values of 100 characters each, percent-encoded, fit
 MAX_HEADER_BYTES = 16 * 1024  # a browser's headers, cookies included, are a few hundred bytes
+PUBLIC = frozenset({"/page.css"})  # the stylesheet of the page that asks for the code: nothing of the collection
 ACCESS_FIELD = "access"  # /?access=CODE: the address printed (and in the QR code) logs a phone in
 COOKIE = "ebookify_access"
 _CODE_LETTERS = "abcdefghjkmnpqrstuvwxyz23456789"  # none that look alike (l, 1, o, 0, i)
@@ -97,14 +98,14 @@ class Guard:
             return plain_page(431, "The request's headers are too large.")
         if len(scope["query_string"]) > MAX_QUERY_BYTES or len(scope.get("raw_path") or b"") > 1024:
             return plain_page(414, "That address is too long.")
-        if self.code and not self.allowed(headers, scope):
-            return plain_page(
-                401,
-                "This collection is private: open the address with the access code that ebookify printed, "
-                "or give the code as the password (any user name).",
-                {"WWW-Authenticate": 'Basic realm="ebookify", charset="UTF-8"'},
-                access_form=True,
+        if self.code and scope["path"] not in PUBLIC and not self.allowed(headers, scope):
+            # The first page asks in a form of its own; feeds and books ask as OPDS apps expect.
+            challenge = {} if scope["path"] == "/" else {"WWW-Authenticate": 'Basic realm="ebookify", charset="UTF-8"'}
+            message = (
+                "This collection is private: type the access code that ebookify printed, or open the "
+                "address it printed. E-reader apps: any user name, the code as the password."
             )
+            return plain_page(401, message, challenge, access_form=True)
         return None
 
     def allowed(self, headers: Headers, scope: Scope) -> bool:
