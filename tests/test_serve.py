@@ -279,6 +279,10 @@ def test_a_password_is_asked_of_every_page_feed_and_download(tmp_path):
         assert "tide" not in cookie and "HttpOnly" in door.headers["set-cookie"]
         assert server.get("/", {"Cookie": cookie}).status == 200
         assert server.get("/", {"Cookie": cookie + "0"}).status == 401
+        for forged in ("ebookify_access=é", "ebookify_access", "=;;=", "ebookify_access=" + "a" * 4000):
+            assert server.get("/", {"Cookie": forged.encode("utf-8").decode("latin-1")}).status == 401, forged
+        assert server.get("/opds", {"Authorization": "Basic %%%"}).status == 401
+        assert server.get("/opds", {"Authorization": "Basic " + "//79/g=="}).status == 401  # not UTF-8
 
 
 def test_off_loopback_a_code_is_made_up_and_printed(tmp_path):

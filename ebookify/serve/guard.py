@@ -111,7 +111,7 @@ class Guard:
     def allowed(self, headers: Headers, scope: Scope) -> bool:
         assert self.code is not None and self.token is not None
         cookies = dict(part.strip().partition("=")[::2] for part in headers.get("cookie", "").split(";"))
-        if hmac.compare_digest(cookies.get(COOKIE, ""), self.token):
+        if hmac.compare_digest(cookies.get(COOKIE, "").encode(), self.token.encode()):  # bytes: any cookie
             return True
         query = dict(parse_qsl(scope["query_string"].decode("latin-1")))
         if hmac.compare_digest(query.get(ACCESS_FIELD, "").encode(), self.code.encode()):
