@@ -3,15 +3,19 @@ it, names checked as the CLI checks them, and what a stranger or a flood gets.""
 
 from __future__ import annotations
 
+import html
 import io
 import re
 import time
 import zipfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from urllib.parse import urlencode
 
 import pytest
 from conftest import assert_zip_structure, epub_pages, invoke, page_text
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from serving import Server, basic, sample_root, serving
 
 from ebookify.serve.guard import RateLimit, is_loopback
@@ -317,3 +321,36 @@ def test_a_killed_worker_is_replaced(tmp_path):
         assert failed.status == 500 and "has been replaced" in failed.text
         after = server.book(name="After")
         assert after.status == 200 and b"After" in zipfile.ZipFile(io.BytesIO(after.body)).read("EPUB/title.xhtml")
+
+
+@pytest.fixture(scope="module")
+def unlimited(tmp_path_factory) -> Server:
+    with serving(sample_root(tmp_path_factory.mktemp("unlimited")), "--rate-limit", "0") as running:
+        yield running
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(name=st.text(max_size=120), last=st.text(max_size=30))
+def test_any_name_is_a_book_with_that_name_or_a_plain_refusal(unlimited, name, last):
+    from ebookify.errors import EbookifyError
+    from ebookify.validate import check_value
+
+    answer = unlimited.book(name=name, **{"L/N": last})
+    try:
+        expected = check_value(name, "the name")
+        if last:
+            check_value(last, "the value")
+    except EbookifyError:
+        assert answer.status == 400, answer.body[:200]
+        return
+    assert answer.status == 200, answer.body[:200]
+    title_page = zipfile.ZipFile(io.BytesIO(answer.body)).read("EPUB/title.xhtml").decode()
+    assert html.escape(expected, quote=False) in title_page
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(query=st.lists(st.tuples(st.text(max_size=12), st.text(max_size=12)), max_size=5))
+def test_any_query_is_answered_in_words_never_a_crash(unlimited, query):
+    answer = unlimited.get("/book?" + urlencode(query))
+    assert answer.status in (200, 400), answer.body[:200]
+    assert answer.headers["content-type"] in ("text/html; charset=utf-8", "application/epub+zip")
