@@ -12,8 +12,8 @@ from pathlib import Path
 
 from .book import BookSettings, prepare
 from .collect import collect, read_items, story_files
-from .cover import find_cover, load_cover
-from .epub import book_identity, package_files, zip_files
+from .cover import CoverImage, find_cover, load_cover
+from .epub import Metadata, book_identity, package_files, zip_files
 from .errors import EbookifyError, OptionError
 from .forked import can_fork, in_order
 from .inputs import MB, plain_error, read_regular
@@ -201,14 +201,16 @@ def _readers_books(job: _Job, index: int) -> list[Made]:
     """One reader's books, zipped and checked against Send-to-Kindle's rules."""
     reader, path = job.readers[index]
     rendered, meta, cover, tally = prepare(job.editions[reader.name is not None], reader, job.settings)
-    books = [(path, package_files(rendered, meta, cover))]
-    if job.options.kepub:
-        books.append((kepub_path(path), package_files(kepub_rendered(rendered), meta, cover)))
-    made = []
-    for book_path, entries in books:
-        data = zip_files(entries)
-        made.append(Made(book_path, reader, tally, data, checked_for_kindle(entries, len(data), book_path)))
-    return made
+    books = [(path, rendered)] + ([(kepub_path(path), kepub_rendered(rendered))] if job.options.kepub else [])
+    return [Made(book_path, reader, tally, *packaged(pages, meta, cover, book_path)) for book_path, pages in books]
+
+
+def packaged(rendered: Rendered, meta: Metadata, cover: CoverImage, path: Path) -> tuple[bytes, tuple[str, ...]]:
+    """A rendered copy zipped as the book written to `path`, and the Send-to-Kindle rules it
+    breaks that only warn (one it would be refused for is an error)."""
+    entries = package_files(rendered, meta, cover)
+    data = zip_files(entries)
+    return data, checked_for_kindle(entries, len(data), path)
 
 
 def inputs(options: BuildOptions, files: Sequence[Path], collection: Collection) -> dict[Path, str]:

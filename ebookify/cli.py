@@ -427,6 +427,53 @@ def lint(
         raise typer.Exit(1)
 
 
+@app.command(short_help="Share the collection: a web page and an OPDS catalog for e-readers.")
+def serve(
+    readers: ReadersFile = None,
+    stories: Stories = Path("stories"),
+    covers: Annotated[
+        Path, typer.Option("--covers", metavar="DIR", readable=False, help="Folder of cover images, as for build.")
+    ] = Path("covers"),
+    title: Title = None,
+    host: Annotated[
+        str,
+        typer.Option(
+            "--host",
+            metavar="ADDRESS",
+            help="Where to listen. The default, 127.0.0.1, is this computer only; --host 0.0.0.0 lets "
+            "phones and e-readers on your network in, with an access code.",
+        ),
+    ] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", metavar="N", min=0, max=65535, help="The port to listen on.")] = 8000,
+    password: Annotated[
+        str | None,
+        typer.Option(
+            "--password",
+            metavar="CODE",
+            help="The access code to ask for (default: one made up and printed when --host is not this computer).",
+        ),
+    ] = None,
+    rate_limit: Annotated[
+        int,
+        typer.Option(
+            "--rate-limit",
+            metavar="N",
+            min=0,
+            help="Requests one address may make a minute (pages, feeds and books alike); 0: no limit.",
+        ),
+    ] = 300,
+) -> None:
+    """Share the collection from this computer: each friend opens the page, types their name and
+    downloads their own copy (EPUB or Kobo); e-reader apps browse /opds. E.g. ebookify serve --host 0.0.0.0."""
+    from .serve.guard import RateLimit
+    from .serve.run import serve as run_serve
+
+    with _errors_as_one_line():
+        options = _options(None, None, readers, stories, title, covers=covers)
+        rate = RateLimit(burst=rate_limit, per_second=rate_limit / 60) if rate_limit else None
+        run_serve(options, host, port, password, rate, say=typer.echo)
+
+
 def _options(name, settings, readers, stories, title, **more) -> BuildOptions:
     from .build import BuildOptions
 

@@ -122,9 +122,31 @@ def generate_cover(title: str, dedication: str | None) -> CoverImage:
     lines of even length, a small ornament, and the dedication in italics. A line the typeface has
     no letters for (Chinese, Arabic…) is left out of the picture rather than drawn as boxes; the
     title page still says it."""
+    from PIL import ImageDraw
+
+    image = _jacket(title).copy()  # every reader's cover of a collection differs by the dedication alone
+    if dedication:
+        draw = ImageDraw.Draw(image)
+        font = _font(104, italic=True)
+        text = _shorten(draw, dedication, font, image.width - 400)
+        if drawable(text, font):
+            ink = _palette(title)[1]
+            draw.text((image.width / 2, image.height * 0.74), text, font=font, fill=ink, anchor="mm")
+    out = io.BytesIO()
+    image.save(out, "JPEG", quality=88)
+    return CoverImage(out.getvalue(), "image/jpeg", "cover.jpg")
+
+
+def _palette(title: str) -> tuple[tuple[int, int, int], ...]:
+    return _PALETTES[hashlib.sha256(title.encode()).digest()[0] % len(_PALETTES)]
+
+
+@lru_cache(maxsize=2)  # 12 MB a picture: a server shares one collection, a build one title
+def _jacket(title: str):
+    """The cover without its dedication: drawn once for a collection, copied for each reader."""
     from PIL import Image, ImageDraw
 
-    ground, ink, accent = _PALETTES[hashlib.sha256(title.encode()).digest()[0] % len(_PALETTES)]
+    ground, ink, accent = _palette(title)
     image = Image.new("RGB", SIZE, ground)
     draw = ImageDraw.Draw(image)
     width, height = SIZE
@@ -139,14 +161,7 @@ def generate_cover(title: str, dedication: str | None) -> CoverImage:
     if lines:
         _ornament(draw, (width / 2, top - 150), accent)
     _ornament(draw, (width / 2, top + line_height * len(lines) + 110 if lines else height * 0.42), accent)
-    if dedication:
-        font = _font(104, italic=True)
-        text = _shorten(draw, dedication, font, width - 400)
-        if drawable(text, font):
-            draw.text((width / 2, height * 0.74), text, font=font, fill=ink, anchor="mm")
-    out = io.BytesIO()
-    image.save(out, "JPEG", quality=88)
-    return CoverImage(out.getvalue(), "image/jpeg", "cover.jpg")
+    return image
 
 
 def _ornament(draw, centre: tuple[float, float], colour: tuple[int, int, int]) -> None:
