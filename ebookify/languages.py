@@ -133,7 +133,7 @@ _JOINERS = re.compile("['’‘-]")  # "one-word" and "one's" are one word each
 def count_words(text: str) -> int:
     """Words separated by spaces, and in scripts written without them (Chinese, Japanese, Thai)
     each character a word, as AO3 counts them: "你好，world" is three words."""
-    if not _PER_CHARACTER_RE.search(text):
+    if text.isascii() or not _PER_CHARACTER_RE.search(text):
         return len(text.split())
     return sum(
         len(_WORD.findall(_JOINERS.sub("", token))) if _PER_CHARACTER_RE.search(token) else 1 for token in text.split()

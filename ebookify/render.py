@@ -301,11 +301,15 @@ class _Flow:
 
     def run(self, blocks: Iterable[Block], note: bool) -> str:
         out: list[str] = []
-        for block in blocks:
-            out += self.enter(block)
-            out.append(self.block(block, note))
+        run = list(blocks)
+        for block, text in zip(run, _texts([block.text for block in run]), strict=True):
+            if block.frames or self.open:
+                out += self.enter(block)
+            out.append(self.block(block, note, text))
         out += self.close_to(0)
-        return _CELL_EDGES.sub(r"\1", ("" if note else "\n").join(out))
+        markup = ("" if note else "\n").join(out)
+        # Story text is escaped, so only a cell's own tags can close one.
+        return _CELL_EDGES.sub(r"\1", markup) if "</t" in markup else markup
 
     def enter(self, block: Block) -> list[str]:
         """Close the frames this block is not in, open the ones it is newly in."""
@@ -351,8 +355,13 @@ class _Flow:
         self.next_number[numbered.key] = item.number + 1
         return "<li>" if item.number == counted else f'<li value="{item.number}">'
 
-    def block(self, block: Block, note: bool) -> str:
-        text = _text(block.text)
+    def block(self, block: Block, note: bool, text: str) -> str:
+        """The block's markup around `text`, its text as XHTML."""
+        if not (block.frames or block.heading or block.align):  # a plain paragraph, most of a book
+            first = self.after_break and not note
+            if not note:
+                self.after_break = False
+            return f'<p class="first">{text}</p>' if first else f"<p>{text}</p>"
         if block.frames and block.frames[-1].kind is FrameKind.CELL:
             return text
         if block.heading:
@@ -472,6 +481,14 @@ def _page(file_name: str, title: str, lang: str, body: str, body_type: str) -> P
 def _text(text: str) -> str:
     """Story text as XHTML: escaped, then its inline marks (italics, bold, line breaks) as tags."""
     return to_xhtml(escape(text, quote=False))
+
+
+def _texts(texts: list[str]) -> list[str]:
+    """_text for each of many: escaped and marked up in one go, joined by a line break that
+    neither step reads across (a text holding one is done alone)."""
+    if len(texts) < 2 or any("\n" in text for text in texts):
+        return [_text(text) for text in texts]
+    return _text("\n".join(texts)).split("\n")
 
 
 def _attr(text: str) -> str:
