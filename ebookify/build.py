@@ -26,7 +26,7 @@ from .places import collapse
 from .readers import load_readers
 from .render import Rendered
 from .survey import Found, placeholders
-from .typography import typeset, typeset_all
+from .typography import typeset, typeset_chapters
 from .validate import check_language, check_value
 from .write import refuse_unsafe_outputs, staged
 
@@ -167,8 +167,12 @@ def inputs(options: BuildOptions, files: Sequence[Path], collection: Collection)
 
 
 def typeset_collection(items: list[Chapter | Story], title: str | None, warnings: list[str]) -> Collection:
-    """The collection every reader's copy starts from: grouped, and typeset once."""
-    return map_text(collect(items, title, warnings), typeset, typeset_all)
+    """The collection every reader's copy starts from: grouped, and typeset once (the paragraphs
+    of all chapters at once, on all cores, then each chapter's taken as map_text asks)."""
+    collection = collect(items, title, warnings)
+    chapters = [[block.text for block in chapter.blocks] for chapter in collection.chapters]
+    typeset_texts = dict(zip(map(tuple, chapters), typeset_chapters(chapters), strict=True))
+    return map_text(collection, typeset, lambda texts: typeset_texts[tuple(texts)])
 
 
 def edition_of(collection: Collection, options: BuildOptions, personal: bool) -> Collection:

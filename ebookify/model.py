@@ -57,6 +57,10 @@ class Block:
     def centered(self) -> bool:
         return self.align == "center"
 
+    @cached_property  # counted once: a block is shared by every copy whose text it does not change
+    def words(self) -> int:
+        return count_words(plain(self.text))
+
     def with_text(self, text: str) -> Block:
         return Block(self.kind, text, self.line, self.align, self.heading, self.frames)
 
@@ -91,11 +95,9 @@ class Chapter:
     book_line: int | None = None  # the footer's line
     label: str | None = None  # its own heading (AO3's "Chapter 2: The Lighthouse"), else "Part N"
 
-    @cached_property  # counted once per chapter: the contents, title page and summary all ask
+    @property
     def words(self) -> int:
-        # One count over the paragraphs joined by spaces: the same words as counting each (a
-        # space never joins two), in one call instead of thousands.
-        return count_words(plain(" ".join(b.text for b in self.blocks if b.kind is BlockKind.PARAGRAPH)))
+        return sum(b.words for b in self.blocks if b.kind is BlockKind.PARAGRAPH)
 
 
 @dataclass(frozen=True)

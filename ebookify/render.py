@@ -69,24 +69,48 @@ class Edition:
     user_css: bytes = b""  # --css: the reader's own stylesheet, after ours
 
 
-def render(collection: Collection, edition: Edition, change: Callable[[str], str] | None = None) -> Rendered:
+@dataclass(frozen=True)
+class StoryJob:
+    """One story to render: where it goes in the book, and how."""
+
+    story: Story
+    stem: str  # its pages' file names start so: "story-007"
+    lang: str
+    level: int  # its heading's level
+
+
+RenderedStory = tuple[list[Page], TocEntry]
+
+
+def render(
+    collection: Collection,
+    edition: Edition,
+    change: Callable[[str], str] | None = None,
+    render_stories: Callable[[list[StoryJob]], list[RenderedStory]] | None = None,
+) -> Rendered:
     """Cover, title page and contents, then (for several Wattpad books) a page a book, then the stories.
     `change` (personalisation) is applied to each story as it is rendered, so that no whole
-    changed copy of the collection is ever held."""
+    changed copy of the collection is ever held. `render_stories`, if given, renders the stories
+    (as render_story does each, in order): on all cores, say."""
     change = change or (lambda text: text)
     pages: list[Page] = []
     toc: list[TocEntry] = []
     several_books = len(collection.books) > 1
     level = 2 if several_books else 1  # story heading level: under a book heading, or on its own
     story_numbers = count(1)
+    jobs = [
+        StoryJob(story, f"story-{next(story_numbers):03d}", _language(story, edition), level)
+        for book in collection.books
+        for story in book.stories
+    ]
+    made = iter(render_stories(jobs) if render_stories else [render_story(job, change) for job in jobs])
     for book_no, book in enumerate(collection.books, start=1):
         if several_books:
             book_page = _book_page(book.title and change(book.title), f"book-{book_no:02d}.xhtml", edition.language)
             pages.append(book_page)
         entries: list[TocEntry] = []
-        for story in book.stories:
-            stem = f"story-{next(story_numbers):03d}"
-            story_pages, entry = _story(map_story(story, change), stem, _language(story, edition), level)
+        for _ in book.stories:
+            story_pages, entry = next(made)
             pages += story_pages
             entries.append(entry)
         if several_books:
@@ -104,6 +128,11 @@ def render(collection: Collection, edition: Edition, change: Callable[[str], str
     if edition.user_css:  # after ours, so that its rules win (the pandoc and calibre convention)
         css += b"\n/* Your own stylesheet (--css) */\n" + edition.user_css
     return Rendered(tuple(front + pages), tuple(toc), css, landmarks)
+
+
+def render_story(job: StoryJob, change: Callable[[str], str]) -> RenderedStory:
+    """One story's pages and contents entry, personalised by `change`."""
+    return _story(map_story(job.story, change), job.stem, job.lang, job.level)
 
 
 def _language(story: Story, edition: Edition) -> str:

@@ -62,9 +62,9 @@ def _texts(chapter: Chapter, story: Story) -> Iterator[tuple[str, Place]]:
         yield chapter.label, at(chapter.title_line, "heading")
     if chapter.synopsis:
         yield chapter.synopsis, at(chapter.synopsis_line or chapter.title_line, "summary")
-    for block, place in block_places(chapter, work):
-        if block.text:
-            yield block.text, place
+    # Only a text with a slash can hold a placeholder: the others need no place.
+    for block, place in block_places(chapter, work, lambda block: "/" in block.text):
+        yield block.text, place
     if chapter.book and chapter.book_line:
         yield chapter.book, at(chapter.book_line, "series")
 
