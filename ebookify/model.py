@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from enum import Enum
 from functools import cached_property
@@ -57,12 +57,12 @@ class Block:
     def centered(self) -> bool:
         return self.align == "center"
 
-    @cached_property  # counted once: a block is shared by every copy whose text it does not change
-    def words(self) -> int:
-        return count_words(plain(self.text))
-
     def with_text(self, text: str) -> Block:
-        return Block(self.kind, text, self.line, self.align, self.heading, self.frames)
+        # A copy of its fields with the new text: a frozen dataclass's __init__ sets each field
+        # through object.__setattr__, which costs more than the typesetting of a short paragraph.
+        block = object.__new__(Block)
+        block.__dict__.update(self.__dict__, text=text)
+        return block
 
 
 SCENE_BREAK = Block(BlockKind.BREAK)
@@ -95,9 +95,24 @@ class Chapter:
     book_line: int | None = None  # the footer's line
     label: str | None = None  # its own heading (AO3's "Chapter 2: The Lighthouse"), else "Part N"
 
-    @property
+    @cached_property  # counted once: the contents, the title page and the summary all ask
     def words(self) -> int:
-        return sum(b.words for b in self.blocks if b.kind is BlockKind.PARAGRAPH)
+        return _count_paragraphs(self.blocks)
+
+    def carry_words(self, changed: Chapter) -> Chapter:
+        """`changed` (this chapter with some blocks' text changed), with its word count worked out
+        from this one's, if it is known: only the paragraphs that changed are counted again."""
+        if "words" in self.__dict__:
+            pairs = [(old, new) for old, new in zip(self.blocks, changed.blocks, strict=True) if old is not new]
+            before, after = _count_paragraphs([old for old, _ in pairs]), _count_paragraphs([new for _, new in pairs])
+            changed.__dict__["words"] = self.words - before + after  # where cached_property keeps it
+        return changed
+
+
+def _count_paragraphs(blocks: Iterable[Block]) -> int:
+    # One count over the paragraphs joined by spaces: the same words as counting each (a space
+    # never joins two), in one call instead of thousands; so counts of paragraphs add up.
+    return count_words(plain(" ".join(b.text for b in blocks if b.kind is BlockKind.PARAGRAPH)))
 
 
 @dataclass(frozen=True)
@@ -223,7 +238,7 @@ def map_story(
 
     def chapter(c: Chapter) -> Chapter:
         texts = paragraphs([b.text for b in c.blocks])
-        return replace(
+        changed = replace(
             c,
             who=change(c.who),
             title=change(c.title),
@@ -233,6 +248,7 @@ def map_story(
             book=change(c.book) if c.book else c.book,
             label=change(c.label) if c.label else c.label,
         )
+        return c.carry_words(changed)
 
     parts = tuple(chapter(p) for p in story.parts)
     book = story.book and change(story.book)
@@ -261,7 +277,7 @@ def keep_blocks(collection: Collection, keep: Callable[[Block], bool]) -> Collec
         )
 
     def story(s: Story) -> Story:
-        return replace(s, parts=tuple(replace(p, blocks=blocks(p)) for p in s.parts))
+        return replace(s, parts=tuple(_with_blocks(p, blocks(p)) for p in s.parts))
 
     books = tuple(replace(b, stories=tuple(story(s) for s in b.stories)) for b in collection.books)
     return replace(collection, books=books)
@@ -273,7 +289,8 @@ def map_notes(collection: Collection, change: Callable[[str], str]) -> Collectio
 
     def chapter(c: Chapter) -> Chapter:
         blocks = tuple(replace(b, text=change(b.text)) if b.kind is BlockKind.NOTE else b for b in c.blocks)
-        return replace(c, blocks=blocks, synopsis=c.synopsis and change(c.synopsis))
+        synopsis = c.synopsis and change(c.synopsis)
+        return _with_blocks(c, blocks) if synopsis == c.synopsis else replace(c, blocks=blocks, synopsis=synopsis)
 
     def story(s: Story) -> Story:
         work = s.work and replace(s.work, summary=s.work.summary and change(s.work.summary))
@@ -281,3 +298,9 @@ def map_notes(collection: Collection, change: Callable[[str], str]) -> Collectio
 
     books = tuple(replace(b, stories=tuple(story(s) for s in b.stories)) for b in collection.books)
     return replace(collection, books=books)
+
+
+def _with_blocks(chapter: Chapter, blocks: tuple[Block, ...]) -> Chapter:
+    """The chapter with these blocks: itself if they are its own, so that what it has worked out
+    once (its word count) is shared by every edition that leaves it as it is."""
+    return chapter if blocks == chapter.blocks else replace(chapter, blocks=blocks)

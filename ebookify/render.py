@@ -103,6 +103,8 @@ def render(
         for book in collection.books
         for story in book.stories
     ]
+    # The title page counts the words first, so that each story's copy counts only what it changes.
+    title_page = _title_page(edition, collection)
     made = iter(render_stories(jobs) if render_stories else [render_story(job, change) for job in jobs])
     for book_no, book in enumerate(collection.books, start=1):
         if several_books:
@@ -118,7 +120,7 @@ def render(
             toc.append(TocEntry(book_page.title, book_page.file_name, tuple(entries), length=length))
         else:
             toc += entries
-    front = [_cover_page(edition), _title_page(edition, collection), _contents_page(toc, edition.language)]
+    front = [_cover_page(edition), title_page, _contents_page(toc, edition.language)]
     landmarks = (
         Landmark("cover", COVER_PAGE, "Cover"),
         Landmark("toc", CONTENTS_PAGE, "Contents"),
