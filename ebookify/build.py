@@ -19,14 +19,14 @@ from .forked import can_fork, in_order
 from .inputs import MB, plain_error, read_regular
 from .lint import lint_files
 from .metadata import DEFAULT_AUTHOR, book_identifier, file_as, language_warnings
-from .model import BlockKind, Chapter, Collection, Reader, Story, keep_blocks, map_notes, map_text
+from .model import BlockKind, Chapter, Collection, Reader, Story, keep_blocks, map_notes, map_paragraphs, map_text
 from .naming import distinct_suffix, kepub_path, output_paths
 from .personalise import Tally, explains_placeholders, mark_fandom_shorthand, reader_values
 from .places import collapse
 from .readers import load_readers
 from .render import Rendered
 from .survey import Found, placeholders
-from .typography import typeset, typeset_chapters
+from .typography import typeset, typeset_all, typeset_chapters
 from .validate import check_language, check_value
 from .write import refuse_unsafe_outputs, staged
 
@@ -81,9 +81,11 @@ def build(
     files = story_files(options.stories, file_warnings)
     steps = len(files) + len(readers) + 2
     progress = on_progress or (lambda done, total, doing: None)
-    items = read_items(files, file_warnings, on_read=lambda done: progress(done, steps, "reading"))
+    # Each file's paragraphs typeset as it is read: the text as read never all in memory at once.
+    on_read = lambda done: progress(done, steps, "reading")  # noqa: E731
+    items = read_items(files, file_warnings, on_read=on_read, then=lambda item: map_paragraphs(item, typeset_all))
     progress(len(files), steps, "typesetting")
-    collection = typeset_collection(items, title, file_warnings)
+    collection = typeset_collection(items, title, file_warnings, paragraphs_typeset=True)
     paths = output_paths(options, collection.title, readers, distinct_suffix(collection, options))
     refuse_unsafe_outputs(paths + [kepub_path(p) for p in paths if options.kepub], inputs(options, files, collection))
     # Each kind of copy (personalised, neutral) drops its own notes: made once, shared by readers.
@@ -166,10 +168,15 @@ def inputs(options: BuildOptions, files: Sequence[Path], collection: Collection)
     }
 
 
-def typeset_collection(items: list[Chapter | Story], title: str | None, warnings: list[str]) -> Collection:
+def typeset_collection(
+    items: list[Chapter | Story], title: str | None, warnings: list[str], paragraphs_typeset: bool = False
+) -> Collection:
     """The collection every reader's copy starts from: grouped, and typeset once (the paragraphs
-    of all chapters at once, on all cores, then each chapter's taken as map_text asks)."""
+    of all chapters at once, on all cores, then each chapter's taken as map_text asks; or, with
+    `paragraphs_typeset`, left as they are: map_paragraphs typeset them as they were read)."""
     collection = collect(items, title, warnings)
+    if paragraphs_typeset:
+        return map_text(collection, typeset, lambda texts: texts)
     chapters = [[block.text for block in chapter.blocks] for chapter in collection.chapters]
     typeset_texts = dict(zip(map(tuple, chapters), typeset_chapters(chapters), strict=True))
     return map_text(collection, typeset, lambda texts: typeset_texts[tuple(texts)])

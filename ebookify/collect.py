@@ -87,13 +87,16 @@ def read_items(
     warnings: list[str],
     errors: list[str] | None = None,
     on_read: Callable[[int], None] | None = None,
+    then: Callable[[Chapter | Story], Chapter | Story] | None = None,
 ) -> list[Chapter | Story]:
     """Every file read, in order. With `errors`, a broken file is listed there and skipped (the
-    dry run reports them all); without, the first one stops the build."""
+    dry run reports them all); without, the first one stops the build. `then` is applied to each
+    as it is read (so that its text as read need not outlive it)."""
     items: list[Chapter | Story] = []
     for done, path in enumerate(files, start=1):
         try:
-            items.append(read_item(path, warnings))
+            item = read_item(path, warnings)
+            items.append(then(item) if then else item)
         except StoryError as exc:
             if errors is None:
                 raise

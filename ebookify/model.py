@@ -58,11 +58,7 @@ class Block:
         return self.align == "center"
 
     def with_text(self, text: str) -> Block:
-        # A copy of its fields with the new text: a frozen dataclass's __init__ sets each field
-        # through object.__setattr__, which costs more than the typesetting of a short paragraph.
-        block = object.__new__(Block)
-        block.__dict__.update(self.__dict__, text=text)
-        return block
+        return Block(self.kind, text, self.line, self.align, self.heading, self.frames)
 
 
 SCENE_BREAK = Block(BlockKind.BREAK)
@@ -226,6 +222,20 @@ def map_text(
         for b in collection.books
     )
     return replace(collection, title=change(collection.title), books=books)
+
+
+def map_paragraphs(item: Chapter | Story, change_all: Callable[[list[str]], list[str]]) -> Chapter | Story:
+    """A chapter, or each chapter of a story, with `change_all` applied to its blocks' texts at once."""
+    if isinstance(item, Story):
+        return replace(item, parts=tuple(_chapter_paragraphs(part, change_all) for part in item.parts))
+    return _chapter_paragraphs(item, change_all)
+
+
+def _chapter_paragraphs(chapter: Chapter, change_all: Callable[[list[str]], list[str]]) -> Chapter:
+    texts = change_all([b.text for b in chapter.blocks])
+    return _with_blocks(
+        chapter, tuple(b if t is b.text else b.with_text(t) for b, t in zip(chapter.blocks, texts, strict=True))
+    )
 
 
 def map_story(
