@@ -2,7 +2,7 @@
 
     python bench/run.py                        # everything, printed as tables (takes a while at 5M)
     python bench/run.py --sizes 60k,1M --runs 3
-    python bench/run.py --corpus reference     # the reference corpus, when ../shared/bench is there
+    python bench/run.py --corpus reference     # the reference corpus, when shared/bench is beside the project
     python bench/run.py --check                # also exit 1 if any bar below is missed
 
 See bench/README.md for what each number means. Needs a Unix (os.wait4) and ebookify installed
@@ -76,7 +76,7 @@ MANY_READERS = READERS + tuple((f"{n} {i}", ln, ec) for i in range(2, 6) for n, 
 HERE = Path(__file__).resolve().parent
 GENERATE = HERE / "generate.py"
 FLOOR = HERE / "floor.py"
-# The reference floor and corpus generator (../shared/bench/README.md), when they are beside the
+# The reference floor and corpus generator (bench/README.md, "The reference floor"), when they are beside the
 # project: found from here, never required.
 REFERENCE = HERE.parent.parent / "shared" / "bench"
 
@@ -219,7 +219,7 @@ class SizeResult:
     runs: int
     floor: Series
     ebookify: Series
-    reference: Series | None  # the reference floor, when ../shared/bench is there
+    reference: Series | None  # the reference floor, when its folder is there
     said: str  # what ebookify printed on stderr in its first run
 
 
