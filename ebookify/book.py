@@ -110,7 +110,7 @@ def _render_stories(jobs: list[StoryJob], change: Callable[[str], str], tally: T
 
     def counted(job: StoryJob) -> tuple[RenderedStory, Counter[str], Counter[str]]:
         replaced, missing = Counter(tally.replaced), Counter(tally.missing)
-        made = render_story(job, change)
+        made = render_story(job, change, _only_with_a_slash(change))
         added = (tally.replaced - replaced, tally.missing - missing)
         tally.replaced, tally.missing = replaced, missing  # as before: the caller adds what it did
         return made, *added
@@ -121,6 +121,12 @@ def _render_stories(jobs: list[StoryJob], change: Callable[[str], str], tally: T
         tally.missing.update(missing)
         made.append(story)
     return made
+
+
+def _only_with_a_slash(change: Callable[[str], str]) -> Callable[[list[str]], list[str]]:
+    """`change` for many paragraphs, called only for those with a slash: personalise() leaves any
+    other as it is, and most paragraphs of a book hold no placeholder."""
+    return lambda texts: [change(text) if "/" in text else text for text in texts]
 
 
 def _story_size(job: StoryJob) -> int:

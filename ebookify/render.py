@@ -132,9 +132,12 @@ def render(
     return Rendered(tuple(front + pages), tuple(toc), css, landmarks)
 
 
-def render_story(job: StoryJob, change: Callable[[str], str]) -> RenderedStory:
-    """One story's pages and contents entry, personalised by `change`."""
-    return _story(map_story(job.story, change), job.stem, job.lang, job.level)
+def render_story(
+    job: StoryJob, change: Callable[[str], str], change_all: Callable[[list[str]], list[str]] | None = None
+) -> RenderedStory:
+    """One story's pages and contents entry, personalised by `change` (and its paragraphs by
+    `change_all`, if given: map_story)."""
+    return _story(map_story(job.story, change, change_all), job.stem, job.lang, job.level)
 
 
 def _language(story: Story, edition: Edition) -> str:
