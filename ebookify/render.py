@@ -501,15 +501,16 @@ def _page(file_name: str, title: str, lang: str, body: str, body_type: str) -> P
     if body_type in _DIVISIONS:
         body = f'<section epub:type="{body_type}" role="{_DIVISIONS[body_type]}">\n{body}</section>\n'
         body_type = "bodymatter"
-    xhtml = (
+    head = (
         '<?xml version="1.0" encoding="utf-8"?>\n<!DOCTYPE html>\n'
         '<html xmlns="http://www.w3.org/1999/xhtml" xmlns:epub="http://www.idpf.org/2007/ops"'
         f' lang="{_attr(lang)}" xml:lang="{_attr(lang)}">\n'
         f"<head>\n<title>{_text(title)}</title>\n"
         f'<link rel="stylesheet" type="text/css" href="{STYLESHEET}"/>\n</head>\n'
-        f'<body epub:type="{body_type}">\n{body}</body>\n</html>\n'
+        f'<body epub:type="{body_type}">\n'
     )
-    return Page(file_name, title, xhtml.encode("utf-8"))
+    # Encoded in parts: no second copy of a long body as one string.
+    return Page(file_name, title, b"".join((head.encode(), body.encode(), b"</body>\n</html>\n")))
 
 
 def _text(text: str) -> str:
@@ -522,7 +523,16 @@ def _texts(texts: list[str]) -> list[str]:
     neither step reads across (a text holding one is done alone)."""
     if len(texts) < 2 or any("\n" in text for text in texts):
         return [_text(text) for text in texts]
+    if len(texts) > _TEXTS_AT_ONCE:  # a 50 MB story is one run: a few copies of it would not fit
+        return [
+            marked
+            for start in range(0, len(texts), _TEXTS_AT_ONCE)
+            for marked in _texts(texts[start : start + _TEXTS_AT_ONCE])
+        ]
     return _text("\n".join(texts)).split("\n")
+
+
+_TEXTS_AT_ONCE = 2_000  # paragraphs: some 200 KB of text
 
 
 def _attr(text: str) -> str:

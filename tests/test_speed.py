@@ -103,3 +103,29 @@ def test_the_floor_fills_each_form():
     text = "Y/N, (y/n) and [Y/n]: {Y/N}'s. Not xY/N, Y/Ns or and/n. Y/N"
     assert FLOOR.fill(text, "Sam") == "Sam, Sam and Sam: Sam's. Not xY/N, Y/Ns or and/n. Sam"
     assert re.search("Y/N", FLOOR.fill("Y/N" * 3, "S")) is not None  # glued together: no placeholder
+
+
+TYPESET_CASES = [
+    '"Hi," she said -- once...',
+    "'Cause it's Y/N's 5'10\" coat - see?",
+    "B- Kylo 'wait' and 'Verse",
+    "“Already curled,” he said.",
+    "x" * 50,
+]
+
+
+def test_typesetting_and_marking_up_in_small_batches_changes_nothing(monkeypatch):
+    """A 50 MB story is typeset, escaped and counted some paragraphs at a time, so that no step
+    holds copies of the whole: the result is the same as in one go."""
+    from ebookify import model, render
+
+    texts = TYPESET_CASES * 7
+    whole = typography.typeset_all(texts)
+    blocks = [Block(BlockKind.PARAGRAPH, text) for text in whole]
+    words, marked = model._count_paragraphs(blocks), render._texts(whole)
+    monkeypatch.setattr(typography, "_BATCH_CHARACTERS", 60)
+    monkeypatch.setattr(model, "_COUNTED_AT_ONCE", 3)
+    monkeypatch.setattr(render, "_TEXTS_AT_ONCE", 4)
+    assert typography.typeset_all(texts) == whole == [typography.typeset(text) for text in texts]
+    assert model._count_paragraphs(blocks) == words
+    assert render._texts(whole) == marked == [render._text(text) for text in whole]
