@@ -2,10 +2,12 @@
 
     python bench/run.py                        # everything, printed as tables (takes a while at 5M)
     python bench/run.py --sizes 60k,1M --runs 3
+    python bench/run.py --corpus reference     # the reference corpus, when shared/bench is beside the project
     python bench/run.py --check                # also exit 1 if any bar below is missed
 
 See bench/README.md for what each number means. Needs a Unix (os.wait4) and ebookify installed
-in this Python (`pip install -e .`).
+in this Python (`pip install -e .`). When a folder `shared/bench` stands beside the project's
+folder (the reference floor, bench/README.md), its floor is timed too, as one more column.
 """
 
 from __future__ import annotations
@@ -36,19 +38,22 @@ BARS = (
     Bar("time 60k", "60k words: ebookify time / floor time", 4.0, "×"),
     Bar("time 1M", "1M words: ebookify time / floor time", 3.0, "×"),
     Bar("time 5M", "5M words: ebookify time / floor time", 3.0, "×"),
-    Bar("memory 5M", "5M words: ebookify peak memory", 250.0, "MB"),
-    Bar("readers", "1M words: 10 readers / 1 reader time", 5.0, "×"),
-    Bar("help", "ebookify --help / python -c 'import typer'", 1.5, "×"),
+    Bar("memory 5M", "5M words: ebookify peak memory", 150.0, "MB"),
+    Bar("memory big", "one 50 MB story file: ebookify peak memory", 300.0, "MB"),
+    Bar("readers", "1M words: 10 readers / 1 reader time", 3.0, "×"),
+    Bar("help", "ebookify --help / python -c 'import typer'", 1.3, "×"),
 )
 
-# name: (files, words per file, default runs)
+# name: (files, words per file, default runs, the reference corpus's name for the same size)
 SIZES = {
-    "2k": (2, 1_000, 5),
-    "60k": (20, 3_000, 5),
-    "1M": (200, 5_000, 5),
-    "5M": (1_000, 5_000, 3),
+    "2k": (2, 1_000, 5, "tiny"),
+    "60k": (20, 3_000, 5, "small"),
+    "1M": (200, 5_000, 5, "medium"),
+    "5M": (1_000, 5_000, 3, "large"),
 }
 READERS_SIZE = "1M"
+READER_COUNTS = (1, 10, 50)  # the 10-reader bar is 10 against 1
+BIG_WORDS = 9_000_000  # one story file of about 50 MB
 HELP_RUNS = 10
 SEED = 0
 NAME = "Sam"
@@ -65,10 +70,31 @@ READERS = (
     ("Noor", "Haddad", "amber"),
     ("Lena", "Fischer", "grey-blue"),
 )
+# 50 readers: those ten, then forty more named after them ("Sam 2" …), each a book of their own.
+MANY_READERS = READERS + tuple((f"{n} {i}", ln, ec) for i in range(2, 6) for n, ln, ec in READERS)
 
 HERE = Path(__file__).resolve().parent
 GENERATE = HERE / "generate.py"
 FLOOR = HERE / "floor.py"
+# The reference floor and corpus generator (bench/README.md, "The reference floor"), when they are beside the
+# project: found from here, never required.
+REFERENCE = HERE.parent.parent / "shared" / "bench"
+
+
+@dataclass(frozen=True)
+class Corpus:
+    """Where the story folders come from, and the reference floor to time, if there is one."""
+
+    generator: Path | None  # the reference corpus's gen_corpus.py; None for generate.py
+    reference_floor: Path | None
+
+    @property
+    def name(self) -> str:
+        return "project" if self.generator is None else "reference"
+
+
+# Byte-code caches as an installed program has them (a developer's shell may turn them off).
+CHILD_ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
 
 
 @dataclass
@@ -105,7 +131,7 @@ def run(cmd: list[str], cwd: Path) -> Sample:
     """Run one command to the end; its own wall time and peak memory (from os.wait4)."""
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         start = time.perf_counter()
-        proc = subprocess.Popen(cmd, cwd=cwd, stdin=subprocess.DEVNULL, stdout=out, stderr=err)
+        proc = subprocess.Popen(cmd, cwd=cwd, stdin=subprocess.DEVNULL, stdout=out, stderr=err, env=CHILD_ENV)
         _, status, usage = os.wait4(proc.pid, 0)
         wall = time.perf_counter() - start
         proc.returncode = code = os.waitstatus_to_exitcode(status)  # reaped: Popen must not wait again
@@ -119,8 +145,11 @@ def run(cmd: list[str], cwd: Path) -> Sample:
 
 def interleaved(commands: dict[str, list[str]], runs: int, cwd: Path, what: str) -> dict[str, Series]:
     """Run each command `runs` times, taking turns (a, b, a, b, ...), so that drift in the
-    machine's speed hits all of them alike. Stops early if one fails."""
+    machine's speed hits all of them alike, after one untimed run of each (byte-code and page
+    caches). Stops early if one fails."""
     series = {label: Series(label) for label in commands}
+    for cmd in commands.values():
+        run(cmd, cwd)
     for i in range(1, runs + 1):
         times = []
         for label, cmd in commands.items():
@@ -138,11 +167,24 @@ def progress(line: str) -> None:
     print(line, file=sys.stderr, flush=True)
 
 
-def generate(folder: Path, size: str) -> Path:
-    files, words, _ = SIZES[size]
+def generate(folder: Path, size: str, corpus: Corpus) -> Path:
+    files, words, _, reference_size = SIZES[size]
     if not folder.exists():
-        progress(f"generating {size}: {files} files × {words:,} words")
-        cmd = [sys.executable, str(GENERATE), str(folder), "--files", str(files), "--words-per-file", str(words)]
+        progress(f"generating {size} ({corpus.name} corpus): {files} files × {words:,} words")
+        if corpus.generator is not None:
+            cmd = [sys.executable, str(corpus.generator), "--size", reference_size, "--out", str(folder)]
+            subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        else:
+            cmd = [sys.executable, str(GENERATE), str(folder), "--files", str(files), "--words-per-file", str(words)]
+            subprocess.run([*cmd, "--seed", str(SEED)], check=True, stderr=subprocess.DEVNULL)
+    return folder
+
+
+def big_story(folder: Path) -> Path:
+    """One story file of about 50 MB (generate.py's text, one file)."""
+    if not folder.exists():
+        progress(f"generating one story file of {BIG_WORDS:,} words")
+        cmd = [sys.executable, str(GENERATE), str(folder), "--files", "1", "--words-per-file", str(BIG_WORDS)]
         subprocess.run([*cmd, "--seed", str(SEED)], check=True, stderr=subprocess.DEVNULL)
     return folder
 
@@ -177,6 +219,7 @@ class SizeResult:
     runs: int
     floor: Series
     ebookify: Series
+    reference: Series | None  # the reference floor, when its folder is there
     said: str  # what ebookify printed on stderr in its first run
 
 
@@ -188,32 +231,53 @@ class PairResult:
     other: Series
 
 
-def bench_size(size: str, runs: int, tmp: Path, covers: Path) -> SizeResult:
-    stories = generate(tmp / f"stories-{size}", size)
+@dataclass
+class ReadersResult:
+    runs: int
+    series: dict[int, Series]  # readers -> their build
+
+
+def bench_size(size: str, runs: int, tmp: Path, covers: Path, corpus: Corpus) -> SizeResult:
+    stories = generate(tmp / f"stories-{corpus.name}-{size}", size, corpus)
     out = tmp / f"out-{size}"
     commands = {
         "floor": [sys.executable, str(FLOOR), str(stories), str(out / "floor.epub"), "--name", NAME],
         "ebookify": ebookify_build(stories, out / "ebookify", covers, "--name", NAME),
     }
-    progress(f"{size}: floor vs ebookify, {runs} runs each")
+    if corpus.reference_floor is not None:
+        floor = str(corpus.reference_floor)
+        commands["reference"] = [sys.executable, floor, str(stories), str(out / "reference.epub"), NAME]
+    progress(f"{size}: {' vs '.join(commands)}, {runs} runs each")
     series = interleaved(commands, runs, tmp, size)
     for s in series.values():
         s.out_size = written_size(s)
+    reference = series.get("reference")
+    if reference is not None:
+        reference.out_size = (out / "reference.epub").stat().st_size if (out / "reference.epub").exists() else None
     said = series["ebookify"].samples[0].stderr if series["ebookify"].samples else ""
-    return SizeResult(size, runs, series["floor"], series["ebookify"], said)
+    return SizeResult(size, runs, series["floor"], series["ebookify"], reference, said)
 
 
-def bench_readers(runs: int, tmp: Path, covers: Path) -> PairResult:
-    stories = generate(tmp / f"stories-{READERS_SIZE}", READERS_SIZE)
-    one = readers_toml(tmp / "readers-1.toml", READERS[:1])
-    ten = readers_toml(tmp / "readers-10.toml", READERS)
-    commands = {
-        "1 reader": ebookify_build(stories, tmp / "out-readers-1", covers, "--readers", one),
-        "10 readers": ebookify_build(stories, tmp / "out-readers-10", covers, "--readers", ten),
-    }
-    progress(f"readers: 1 vs 10 readers at {READERS_SIZE}, {runs} runs each")
+def bench_readers(runs: int, tmp: Path, covers: Path, corpus: Corpus) -> ReadersResult:
+    stories = generate(tmp / f"stories-{corpus.name}-{READERS_SIZE}", READERS_SIZE, corpus)
+    commands = {}
+    for n in READER_COUNTS:
+        toml = readers_toml(tmp / f"readers-{n}.toml", MANY_READERS[:n])
+        commands[f"{n} readers"] = ebookify_build(stories, tmp / f"out-readers-{n}", covers, "--readers", toml)
+    progress(f"readers: {', '.join(map(str, READER_COUNTS))} readers at {READERS_SIZE}, {runs} runs each")
     series = interleaved(commands, runs, tmp, "readers")
-    return PairResult("readers", runs, series["1 reader"], series["10 readers"])
+    return ReadersResult(runs, {n: series[f"{n} readers"] for n in READER_COUNTS})
+
+
+def bench_big(tmp: Path, covers: Path) -> Series:
+    """One 50 MB story file, built once: its peak memory (and time)."""
+    stories = big_story(tmp / "stories-big")
+    progress(f"big: one story file of {BIG_WORDS:,} words, 1 run")
+    cmd = ebookify_build(stories, tmp / "out-big", covers, "--name", NAME)
+    series = Series("big")
+    series.samples.append(run(cmd, tmp))
+    series.out_size = sum(p.stat().st_size for p in (tmp / "out-big").glob("*.epub"))
+    return series
 
 
 def bench_help(tmp: Path) -> PairResult:
@@ -222,8 +286,6 @@ def bench_help(tmp: Path) -> PairResult:
         "ebookify --help": ebookify("--help"),
     }
     progress(f"help: ebookify --help vs python -c 'import typer', {HELP_RUNS} runs each (after one warm-up)")
-    for cmd in commands.values():
-        run(cmd, tmp)  # warm-up: byte-code caches and the page cache
     series = interleaved(commands, HELP_RUNS, tmp, "help")
     return PairResult("help", HELP_RUNS, series["import typer"], series["ebookify --help"])
 
@@ -261,52 +323,73 @@ def table(header: list[str], rows: list[list[str]], right: set[int]) -> str:
     return "\n".join([line(header), line(["-" * w for w in widths]), *(line(r) for r in rows)])
 
 
-def report(sizes: list[SizeResult], pairs: list[PairResult]) -> tuple[str, bool, bool]:
-    """The tables; whether every measured bar is met; whether any run failed."""
-    measured: dict[str, float | None] = {}
-    lines = []
-    header = ["size", "files × words", "runs", "floor s", "ebookify s", "ratio", "floor MB", "ebookify MB"]
-    header += ["floor out", "ebookify out"]
+@dataclass
+class Results:
+    sizes: list[SizeResult]
+    readers: ReadersResult | None = None
+    big: Series | None = None
+    help: PairResult | None = None
+
+
+def ratio_cell(x: float | None) -> str:
+    return "-" if x is None else f"{x:.2f}×"
+
+
+def size_table(sizes: list[SizeResult], measured: dict[str, float | None]) -> list[str]:
+    reference = any(r.reference is not None for r in sizes)
+    header = ["size", "files × words", "runs", "floor s", "ebookify s", "ratio"]
+    header += ["reference s", "ratio to ref", "floor/ref"] if reference else []
+    header += ["floor MB", "ebookify MB", "floor out", "ebookify out"]
     rows = []
     for r in sizes:
-        files, words, _ = SIZES[r.size]
+        files, words, _, _ = SIZES[r.size]
         x = ratio(r.floor, r.ebookify)
         measured[f"time {r.size}"] = x
         measured[f"memory {r.size}"] = None if r.ebookify.failed else r.ebookify.peak / 1e6
-        rows.append(
-            [
-                r.size,
-                f"{files:,} × {words:,}",
-                str(r.runs),
-                seconds(r.floor),
-                seconds(r.ebookify),
-                "-" if x is None else f"{x:.2f}×",
-                megabytes(r.floor.peak),
-                megabytes(r.ebookify.peak),
-                file_size(r.floor.out_size),
-                file_size(r.ebookify.out_size),
-            ]
-        )
-    if rows:
-        lines += ["Story folders: median wall time, peak memory (max RSS), book size", ""]
-        lines += [table(header, rows, right={1, 2, 3, 4, 5, 6, 7, 8, 9}), ""]
-    if pairs:
-        prow = []
-        for p in pairs:
-            x = ratio(p.base, p.other)
-            measured[p.label] = x
-            what = f"{READERS_SIZE} words, --readers" if p.label == "readers" else "start-up"
-            prow.append(
-                [
-                    what,
-                    str(p.runs),
-                    f"{p.base.label} {seconds(p.base)}",
-                    f"{p.other.label} {seconds(p.other)}",
-                    "-" if x is None else f"{x:.2f}×",
-                ]
-            )
-        lines += ["Other comparisons: median wall time in seconds", ""]
-        lines += [table(["what", "runs", "base s", "compared s", "ratio"], prow, right={1, 4}), ""]
+        row = [r.size, f"{files:,} × {words:,}", str(r.runs), seconds(r.floor), seconds(r.ebookify), ratio_cell(x)]
+        if reference:
+            ref = r.reference
+            row += ["-", "-", "-"] if ref is None else [seconds(ref)]
+            if ref is not None:
+                row += [ratio_cell(ratio(ref, r.ebookify)), ratio_cell(ratio(ref, r.floor))]
+        row += [megabytes(r.floor.peak), megabytes(r.ebookify.peak)]
+        rows.append([*row, file_size(r.floor.out_size), file_size(r.ebookify.out_size)])
+    if not rows:
+        return []
+    lines = ["Story folders: median wall time, peak memory (max RSS), book size", ""]
+    return [*lines, table(header, rows, right=set(range(1, len(header)))), ""]
+
+
+def readers_table(result: ReadersResult, measured: dict[str, float | None]) -> list[str]:
+    one = result.series[READER_COUNTS[0]]
+    rows = []
+    for n, series in result.series.items():
+        x = ratio(one, series)
+        if n == 10:
+            measured["readers"] = x
+        rows.append([f"{n}", str(result.runs), seconds(series), ratio_cell(x), megabytes(series.peak)])
+    lines = [f"Readers at {READERS_SIZE} words (--readers, a book each): median wall time, peak memory", ""]
+    return [*lines, table(["readers", "runs", "s", "to 1 reader", "peak MB"], rows, right={0, 1, 2, 3, 4}), ""]
+
+
+def other_table(results: Results, measured: dict[str, float | None]) -> list[str]:
+    rows = []
+    if results.big is not None:
+        big = results.big
+        measured["memory big"] = None if big.failed else big.peak / 1e6
+        rows.append(["one 50 MB story file", "1", seconds(big), "-", megabytes(big.peak)])
+    if results.help is not None:
+        h = results.help
+        x = ratio(h.base, h.other)
+        measured["help"] = x
+        rows.append(["ebookify --help", str(h.runs), seconds(h.other), f"{ratio_cell(x)} import typer", "-"])
+    if not rows:
+        return []
+    lines = ["Other comparisons: median wall time, peak memory", ""]
+    return [*lines, table(["what", "runs", "s", "ratio", "peak MB"], rows, right={1, 2, 4}), ""]
+
+
+def bar_table(measured: dict[str, float | None]) -> tuple[list[str], bool]:
     brows, ok = [], True
     for bar in BARS:
         limit = f"≤ {bar.limit:g}{bar.unit if bar.unit == '×' else ' ' + bar.unit}"
@@ -322,14 +405,34 @@ def report(sizes: list[SizeResult], pairs: list[PairResult]) -> tuple[str, bool,
             met = value <= bar.limit
             ok = ok and met
             brows.append([bar.what, shown, limit, "met" if met else "MISSED"])
-    lines += ["Bars", "", table(["bar", "measured", "limit", "result"], brows, right={1, 2})]
-    failures = [(f"{r.size} {s.label}", s) for r in sizes for s in (r.floor, r.ebookify) if s.failed]
-    failures += [(f"{p.label}: {s.label}", s) for p in pairs for s in (p.base, p.other) if s.failed]
-    for what, s in failures:
-        sample = s.failed
+    return ["Bars", "", table(["bar", "measured", "limit", "result"], brows, right={1, 2})], ok
+
+
+def all_series(results: Results) -> list[tuple[str, Series]]:
+    found = [(f"{r.size} {s.label}", s) for r in results.sizes for s in (r.floor, r.ebookify, r.reference) if s]
+    if results.readers:
+        found += [(f"readers: {s.label}", s) for s in results.readers.series.values()]
+    if results.big:
+        found.append(("one 50 MB story file", results.big))
+    if results.help:
+        found += [(f"help: {s.label}", s) for s in (results.help.base, results.help.other)]
+    return found
+
+
+def report(results: Results) -> tuple[str, bool, bool]:
+    """The tables; whether every measured bar is met; whether any run failed."""
+    measured: dict[str, float | None] = {}
+    lines = size_table(results.sizes, measured)
+    if results.readers:
+        lines += readers_table(results.readers, measured)
+    lines += other_table(results, measured)
+    bars, ok = bar_table(measured)
+    lines += bars
+    failures = [(what, sample) for what, s in all_series(results) if (sample := s.failed) is not None]
+    for what, sample in failures:
         tail = "\n    ".join(sample.stderr.strip().splitlines()[-15:])
         lines += ["", f"{what} failed with exit code {sample.code}:", f"    {tail}"]
-    said = [(r.size, r.said.strip()) for r in sizes if r.said.strip()]
+    said = [(r.size, r.said.strip()) for r in results.sizes if r.said.strip()]
     if said:
         lines += ["", "What ebookify printed on standard error (first run of each size):"]
         for size, text in said:
@@ -341,7 +444,21 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Time ebookify against the floor; see bench/README.md.")
     parser.add_argument("--sizes", default=",".join(SIZES), help=f"comma-separated, from {', '.join(SIZES)} (all)")
     parser.add_argument("--runs", type=int, help="timed runs of each command (default 5, and 3 at 5M)")
-    parser.add_argument("--no-readers", action="store_true", help=f"skip the 10-readers build at {READERS_SIZE}")
+    parser.add_argument(
+        "--corpus",
+        choices=("project", "reference"),
+        default="project",
+        help="the stories: bench/generate.py's, or the reference corpus (gen_corpus.py in --reference)",
+    )
+    parser.add_argument(
+        "--reference",
+        type=Path,
+        default=REFERENCE,
+        metavar="DIR",
+        help="the reference floor's folder (floor.py, gen_corpus.py); default: shared/bench beside the project",
+    )
+    parser.add_argument("--no-readers", action="store_true", help=f"skip the 1/10/50-reader builds at {READERS_SIZE}")
+    parser.add_argument("--no-big", action="store_true", help="skip the one 50 MB story file")
     parser.add_argument("--no-help", action="store_true", help="skip ebookify --help vs import typer")
     parser.add_argument("--check", action="store_true", help="exit 1 if any bar is missed")
     args = parser.parse_args(argv)
@@ -351,6 +468,12 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"unknown size {', '.join(unknown)}; choose from {', '.join(SIZES)}")
     if args.runs is not None and args.runs < 1:
         parser.error("--runs must be 1 or more")
+    generator, reference_floor = args.reference / "gen_corpus.py", args.reference / "floor.py"
+    if args.corpus == "reference" and not generator.is_file():
+        parser.error(f"--corpus reference: no {generator}")
+    corpus = Corpus(
+        generator if args.corpus == "reference" else None, reference_floor if reference_floor.is_file() else None
+    )
 
     try:
         version = metadata.version("ebookify")
@@ -359,20 +482,23 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     print(
         f"ebookify {version} benchmark: Python {platform.python_version()}, {platform.system()} "
-        f"{platform.machine()}, {os.cpu_count()} CPUs, {time.strftime('%Y-%m-%d %H:%M')}",
+        f"{platform.machine()}, {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f}, "
+        f"{corpus.name} corpus, reference floor {'timed' if corpus.reference_floor else 'not found'}, "
+        f"{time.strftime('%Y-%m-%d %H:%M')}",
         flush=True,
     )
     with tempfile.TemporaryDirectory(prefix="ebookify-bench-") as name:
         tmp = Path(name)
         covers = tmp / "covers"
         covers.mkdir()
-        results = [bench_size(s, args.runs or SIZES[s][2], tmp, covers) for s in sizes]
-        pairs = []
+        results = Results([bench_size(s, args.runs or SIZES[s][2], tmp, covers, corpus) for s in sizes])
         if not args.no_readers:
-            pairs.append(bench_readers(args.runs or SIZES[READERS_SIZE][2], tmp, covers))
+            results.readers = bench_readers(args.runs or SIZES[READERS_SIZE][2], tmp, covers, corpus)
+        if not args.no_big:
+            results.big = bench_big(tmp, covers)
         if not args.no_help:
-            pairs.append(bench_help(tmp))
-    text, met, failed = report(results, pairs)
+            results.help = bench_help(tmp)
+    text, met, failed = report(results)
     print()
     print(text)
     if failed:  # nothing was measured there: never a pass

@@ -97,17 +97,22 @@ class Reading:
 
 
 def read_items(
-    files: Sequence[Path], keep_going: bool = False, on_read: Callable[[int], None] | None = None
+    files: Sequence[Path],
+    keep_going: bool = False,
+    on_read: Callable[[int], None] | None = None,
+    then: Callable[[Chapter | Story], Chapter | Story] | None = None,
 ) -> Reading:
     """Every file read, in order. With `keep_going`, a broken file is an error listed and skipped
-    (the dry run reports them all); without, the first one stops the build."""
+    (the dry run reports them all); without, the first one stops the build. `then` is applied to
+    each story or part as it is read (so that its text as read need not outlive it)."""
     items: list[Chapter | Story] = []
     warnings: list[str] = []
     errors: list[str] = []
     for done, path in enumerate(files, start=1):
         try:
             found, said = read_item(path)
-            items.extend(found) if isinstance(found, list) else items.append(found)
+            for item in found if isinstance(found, list) else [found]:
+                items.append(then(item) if then else item)
             warnings += said
         except StoryError as exc:
             if not keep_going:

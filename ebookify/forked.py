@@ -12,7 +12,7 @@ import pickle
 import signal
 import sys
 import traceback
-from collections.abc import Callable, Generator
+from collections.abc import Callable, Generator, Sequence
 from contextlib import suppress
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -22,6 +22,8 @@ if TYPE_CHECKING:
     from multiprocessing.connection import Connection
 
 T = TypeVar("T")
+R = TypeVar("R")
+_in_worker = False  # set in a worker process: its own work stays on its core
 
 
 def can_fork() -> bool:
@@ -54,6 +56,38 @@ def in_order(work: Callable[[int], T], count: int, workers: int) -> Generator[T,
             receiver.close()
 
 
+def mapped(work: Callable[[T], R], items: Sequence[T], size: Callable[[T], int], enough: int) -> list[R]:
+    """[work(item) for item in items], on all cores when the items' total `size` reaches `enough`
+    (below it, starting the workers costs more than it saves). Each worker takes a run of items
+    of about equal size, so that only their results cross back."""
+    workers = min(len(items), os.cpu_count() or 1)
+    sizes = [size(item) for item in items]
+    # In a worker already (one reader's copy among several), the cores are taken: no more workers.
+    if workers < 2 or not can_fork() or _in_worker or sum(sizes) < enough:
+        return [work(item) for item in items]
+    runs = _runs(sizes, workers * 2)  # two runs a worker: one slow run is made up by the others
+
+    def run_of(index: int) -> list[R]:
+        start, end = runs[index]
+        return [work(item) for item in items[start:end]]
+
+    return [result for results in in_order(run_of, len(runs), workers) for result in results]
+
+
+def _runs(sizes: list[int], count: int) -> list[tuple[int, int]]:
+    """(start, end) of `count` or fewer runs of consecutive items, each about total/count in size."""
+    total, start, filled = sum(sizes), 0, 0
+    runs: list[tuple[int, int]] = []
+    for index, item_size in enumerate(sizes):
+        filled += item_size
+        if filled * count >= total * (len(runs) + 1) and index + 1 > start:
+            runs.append((start, index + 1))
+            start = index + 1
+    if start < len(sizes):
+        runs.append((start, len(sizes)))
+    return runs
+
+
 def _received(pid: int, receiver: Connection) -> Any:
     try:
         ok, value = receiver.recv()
@@ -73,6 +107,8 @@ def _end(pid: int) -> None:
 def _serve(work: Callable[[int], object], indices: range, sender: Connection, parent: int) -> None:
     """In the worker: make each result and send it, or the error that stopped it; never return
     into the parent's stack (os._exit, no atexit, no flushing of the parent's buffers)."""
+    global _in_worker
+    _in_worker = True
     try:
         _quiet(parent)
         for index in indices:

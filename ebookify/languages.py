@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import cache
 
 DEFAULT_LANGUAGE = "en"
 
@@ -125,22 +126,39 @@ _PER_CHARACTER = _HAN + _KANA + _THAI
 _MARKS = (
     "\u0300-\u036f\u0483-\u0489\u0591-\u05c7\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed\u0900-\u0963\u0966-\u0dff"
 )
-_PER_CHARACTER_RE = re.compile(f"[{_PER_CHARACTER}]")
-_WORD = re.compile(rf"[{_PER_CHARACTER}]|(?:(?![{_PER_CHARACTER}])[\w{_MARKS}])+")
+# Compiling these long classes costs tens of milliseconds a start: a build compiles them only when
+# a text holds a character that may be in them (any past Thai's first, which a coarse class of two
+# ranges, quick to compile, finds as fast).
+_MAYBE_PER_CHARACTER = re.compile("[\u0e01-\u0e5b\u2e80-\U0003134f]")
+
+
+@cache
+def _per_character_re() -> re.Pattern[str]:
+    return re.compile(f"[{_PER_CHARACTER}]")
+
+
+@cache
+def _word_re() -> re.Pattern[str]:
+    return re.compile(rf"[{_PER_CHARACTER}]|(?:(?![{_PER_CHARACTER}])[\w{_MARKS}])+")
+
+
 _JOINERS = re.compile("['’‘-]")  # "one-word" and "one's" are one word each
 
 
 def count_words(text: str) -> int:
     """Words separated by spaces, and in scripts written without them (Chinese, Japanese, Thai)
     each character a word, as AO3 counts them: "你好，world" is three words."""
-    if not _PER_CHARACTER_RE.search(text):
+    if text.isascii() or not _MAYBE_PER_CHARACTER.search(text) or not _per_character_re().search(text):
         return len(text.split())
+    per_character, word = _per_character_re(), _word_re()
     return sum(
-        len(_WORD.findall(_JOINERS.sub("", token))) if _PER_CHARACTER_RE.search(token) else 1 for token in text.split()
+        len(word.findall(_JOINERS.sub("", token))) if per_character.search(token) else 1 for token in text.split()
     )
 
 
-_HAN_OR_HANGUL = re.compile(f"([{_HAN}\uac00-\ud7af])")
+@cache
+def _han_or_hangul() -> re.Pattern[str]:
+    return re.compile(f"([{_HAN}\uac00-\ud7af])")
 
 
 def transliterated(text: str) -> str:
@@ -148,6 +166,5 @@ def transliterated(text: str) -> str:
     Han and Hangul syllables are spaced, as anyascii runs them together."""
     from anyascii import anyascii
 
-    return "".join(
-        f" {anyascii(p)} " if _HAN_OR_HANGUL.fullmatch(p) else anyascii(p) for p in _HAN_OR_HANGUL.split(text)
-    )
+    han_or_hangul = _han_or_hangul()
+    return "".join(f" {anyascii(p)} " if han_or_hangul.fullmatch(p) else anyascii(p) for p in han_or_hangul.split(text))

@@ -49,7 +49,8 @@ _TAGS |= {PAIRS[opening]: f"</{name}>" for opening, name in _ELEMENTS.items()}
 
 
 def has_marks(text: str) -> bool:
-    return MARK.search(text) is not None
+    # isascii() is a flag Python keeps on every string: most paragraphs are answered without a scan.
+    return not text.isascii() and MARK.search(text) is not None
 
 
 def plain(text: str) -> str:

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from enum import Enum
+from functools import cached_property
 from typing import Any
 
 from .languages import count_words
@@ -94,9 +95,31 @@ class Chapter:
     book_line: int | None = None  # the footer's line
     label: str | None = None  # its own heading (AO3's "Chapter 2: The Lighthouse"), else "Part N"
 
-    @property
+    @cached_property  # counted once: the contents, the title page and the summary all ask
     def words(self) -> int:
-        return sum(count_words(plain(b.text)) for b in self.blocks if b.kind is BlockKind.PARAGRAPH and not b.image)
+        return _count_paragraphs(self.blocks)
+
+    def carry_words(self, changed: Chapter) -> Chapter:
+        """`changed` (this chapter with some blocks' text changed), with its word count worked out
+        from this one's, if it is known: only the paragraphs that changed are counted again."""
+        if "words" in self.__dict__:
+            pairs = [(old, new) for old, new in zip(self.blocks, changed.blocks, strict=True) if old is not new]
+            before, after = _count_paragraphs([old for old, _ in pairs]), _count_paragraphs([new for _, new in pairs])
+            changed.__dict__["words"] = self.words - before + after  # where cached_property keeps it
+        return changed
+
+
+def _count_paragraphs(blocks: Iterable[Block]) -> int:
+    # One count over many paragraphs joined by spaces: the same words as counting each (a space
+    # never joins two), in one call instead of thousands; so counts of paragraphs add up. A few
+    # thousand at a time: counting splits into a string a word, 500 MB for a 50 MB story at once.
+    texts = [b.text for b in blocks if b.kind is BlockKind.PARAGRAPH and not b.image]  # a picture's words are its alt
+    return sum(
+        count_words(plain(" ".join(texts[i : i + _COUNTED_AT_ONCE]))) for i in range(0, len(texts), _COUNTED_AT_ONCE)
+    )
+
+
+_COUNTED_AT_ONCE = 2_000  # paragraphs
 
 
 @dataclass(frozen=True)
@@ -227,6 +250,20 @@ def map_text(
     return replace(collection, title=change(collection.title), books=books)
 
 
+def map_paragraphs(item: Chapter | Story, change_all: Callable[[list[str]], list[str]]) -> Chapter | Story:
+    """A chapter, or each chapter of a story, with `change_all` applied to its blocks' texts at once."""
+    if isinstance(item, Story):
+        return replace(item, parts=tuple(_chapter_paragraphs(part, change_all) for part in item.parts))
+    return _chapter_paragraphs(item, change_all)
+
+
+def _chapter_paragraphs(chapter: Chapter, change_all: Callable[[list[str]], list[str]]) -> Chapter:
+    texts = change_all([b.text for b in chapter.blocks])
+    return _with_blocks(
+        chapter, tuple(b if t is b.text else b.with_text(t) for b, t in zip(chapter.blocks, texts, strict=True))
+    )
+
+
 def map_story(
     story: Story, change: Callable[[str], str], change_all: Callable[[list[str]], list[str]] | None = None
 ) -> Story:
@@ -240,7 +277,7 @@ def map_story(
         # Most paragraphs hold no placeholder and come back as they were: keep those blocks.
         blocks = tuple(b if t is b.text else b.with_text(t) for b, t in zip(c.blocks, texts, strict=True))
         changed: dict[str, Any] = {name: change(text) for name, text in chapter_texts(c, story).items()}
-        return replace(c, blocks=blocks, **changed)
+        return c.carry_words(replace(c, blocks=blocks, **changed))
 
     parts = tuple(chapter(p) for p in story.parts)
     book = story.book and change(story.book)
@@ -268,7 +305,7 @@ def keep_blocks(collection: Collection, keep: Callable[[Block], bool]) -> Collec
         )
 
     def story(s: Story) -> Story:
-        return replace(s, parts=tuple(replace(p, blocks=blocks(p)) for p in s.parts))
+        return replace(s, parts=tuple(_with_blocks(p, blocks(p)) for p in s.parts))
 
     books = tuple(replace(b, stories=tuple(story(s) for s in b.stories)) for b in collection.books)
     return replace(collection, books=books)
@@ -280,7 +317,8 @@ def map_notes(collection: Collection, change: Callable[[str], str]) -> Collectio
 
     def chapter(c: Chapter) -> Chapter:
         blocks = tuple(replace(b, text=change(b.text)) if b.kind is BlockKind.NOTE else b for b in c.blocks)
-        return replace(c, blocks=blocks, synopsis=c.synopsis and change(c.synopsis))
+        synopsis = c.synopsis and change(c.synopsis)
+        return _with_blocks(c, blocks) if synopsis == c.synopsis else replace(c, blocks=blocks, synopsis=synopsis)
 
     def story(s: Story) -> Story:
         work = s.work and replace(s.work, summary=s.work.summary and change(s.work.summary))
@@ -288,3 +326,9 @@ def map_notes(collection: Collection, change: Callable[[str], str]) -> Collectio
 
     books = tuple(replace(b, stories=tuple(story(s) for s in b.stories)) for b in collection.books)
     return replace(collection, books=books)
+
+
+def _with_blocks(chapter: Chapter, blocks: tuple[Block, ...]) -> Chapter:
+    """The chapter with these blocks: itself if they are its own, so that what it has worked out
+    once (its word count) is shared by every edition that leaves it as it is."""
+    return chapter if blocks == chapter.blocks else replace(chapter, blocks=blocks)

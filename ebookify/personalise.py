@@ -6,6 +6,7 @@ import re
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cache
 
 from .marks import AS_WRITTEN
 
@@ -174,7 +175,13 @@ _LEGEND_MEANING = re.compile(
     rf"|(?:\s*+(?::|-+>?|–|—)|\s++stands\s++for)\s*+[(\[{{]?{_MARKS}{_MEANING_WORDS}){_CLAUSE_END}",
     re.IGNORECASE,
 )
-_LEGEND = re.compile(rf"(?:{_PLACEHOLDER.pattern}){_LEGEND_MEANING.pattern}", re.IGNORECASE)
+
+
+@cache  # compiled only for a build with notes to look at: it takes tens of milliseconds
+def _legend() -> re.Pattern[str]:
+    return re.compile(rf"(?:{_PLACEHOLDER.pattern}){_LEGEND_MEANING.pattern}", re.IGNORECASE)
+
+
 # A note's own label before its legend ("A/N:", "Key -").
 _NOTE_LABEL = re.compile(r"^\s*+[(\[]?\s*+(?:a/n|author[’']?s\s+notes?|notes?|key|guide|legend)\s*+[:\-–—]\s*+", re.I)
 _BETWEEN_CLAUSES = re.compile(r"(?:[\s,;.!?)\]}•|&]++|\band\b)*+")
@@ -184,7 +191,7 @@ def explains_placeholders(text: str) -> bool:
     """Whether a note does nothing but define placeholders ("Y/N = your name, (E/C) - eye colour").
     In a personalised copy such a note is left out: it would explain codes the reader never sees."""
     body = _NOTE_LABEL.sub("", plain_text(text))
-    rest = _LEGEND.sub("", body)
+    rest = _legend().sub("", body)
     return rest != body and _BETWEEN_CLAUSES.fullmatch(rest) is not None
 
 

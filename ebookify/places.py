@@ -8,7 +8,7 @@ in the book.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 
 from .model import Block, BlockKind, Chapter
@@ -39,9 +39,12 @@ class Place:
         return f"{self.source}, {self.within}" if self.in_work else f"{self.source}:{self.line}"
 
 
-def block_places(chapter: Chapter, work: bool) -> list[tuple[Block, Place]]:
+def block_places(
+    chapter: Chapter, work: bool, wanted: Callable[[Block], bool] | None = None
+) -> list[tuple[Block, Place]]:
     """Each text block of a chapter with its place: its line in a Wattpad part; in an AO3 work,
-    its number among the chapter's story paragraphs, or among its notes."""
+    its number among the chapter's story paragraphs, or among its notes. With `wanted`, only the
+    blocks it accepts (counted among all the others): places for a few, without making them all."""
     counts = {True: 0, False: 0}
     placed = []
     for block in chapter.blocks:
@@ -49,6 +52,8 @@ def block_places(chapter: Chapter, work: bool) -> list[tuple[Block, Place]]:
             continue
         note = block.kind is BlockKind.NOTE
         counts[note] += 1
+        if wanted is not None and not wanted(block):
+            continue
         place = Place(chapter.source, block.line, chapter.part, counts[note], note) if work else None
         placed.append((block, place or Place(chapter.source, block.line)))
     return placed

@@ -77,24 +77,50 @@ class Edition:
     user_css: bytes = b""  # --css: the reader's own stylesheet, after ours
 
 
-def render(collection: Collection, edition: Edition, change: Callable[[str], str] | None = None) -> Rendered:
+@dataclass(frozen=True)
+class StoryJob:
+    """One story to render: where it goes in the book, and how."""
+
+    story: Story
+    stem: str  # its pages' file names start so: "story-007"
+    lang: str
+    level: int  # its heading's level
+
+
+RenderedStory = tuple[list[Page], TocEntry]
+
+
+def render(
+    collection: Collection,
+    edition: Edition,
+    change: Callable[[str], str] | None = None,
+    render_stories: Callable[[list[StoryJob]], list[RenderedStory]] | None = None,
+) -> Rendered:
     """Cover, title page and contents, then (for several Wattpad books) a page a book, then the stories.
     `change` (personalisation) is applied to each story as it is rendered, so that no whole
-    changed copy of the collection is ever held."""
+    changed copy of the collection is ever held. `render_stories`, if given, renders the stories
+    (as render_story does each, in order): on all cores, say."""
     change = change or (lambda text: text)
     pages: list[Page] = []
     toc: list[TocEntry] = []
     several_books = len(collection.books) > 1
     level = 2 if several_books else 1  # story heading level: under a book heading, or on its own
     story_numbers = count(1)
+    jobs = [
+        StoryJob(story, f"story-{next(story_numbers):03d}", _language(story, edition), level)
+        for book in collection.books
+        for story in book.stories
+    ]
+    # The title page counts the words first, so that each story's copy counts only what it changes.
+    title_page = _title_page(edition, collection)
+    made = iter(render_stories(jobs) if render_stories else [render_story(job, change) for job in jobs])
     for book_no, book in enumerate(collection.books, start=1):
         if several_books:
             book_page = _book_page(book.title and change(book.title), f"book-{book_no:02d}.xhtml", edition.language)
             pages.append(book_page)
         entries: list[TocEntry] = []
-        for story in book.stories:
-            stem = f"story-{next(story_numbers):03d}"
-            story_pages, entry = _story(map_story(story, change), stem, _language(story, edition), level)
+        for _ in book.stories:
+            story_pages, entry = next(made)
             pages += story_pages
             entries.append(entry)
         if several_books:
@@ -102,7 +128,7 @@ def render(collection: Collection, edition: Edition, change: Callable[[str], str
             toc.append(TocEntry(book_page.title, book_page.file_name, tuple(entries), length=length))
         else:
             toc += entries
-    front = [_cover_page(edition), _title_page(edition, collection), _contents_page(toc, edition.language)]
+    front = [_cover_page(edition), title_page, _contents_page(toc, edition.language)]
     landmarks = (
         Landmark("cover", COVER_PAGE, "Cover"),
         Landmark("toc", CONTENTS_PAGE, "Contents"),
@@ -113,6 +139,14 @@ def render(collection: Collection, edition: Edition, change: Callable[[str], str
     if edition.user_css:  # after ours, so that its rules win (the pandoc and calibre convention)
         css += b"\n/* Your own stylesheet (--css) */\n" + edition.user_css
     return Rendered(tuple(front + pages), tuple(toc), css, landmarks, tuple(sorted(images.items())))
+
+
+def render_story(
+    job: StoryJob, change: Callable[[str], str], change_all: Callable[[list[str]], list[str]] | None = None
+) -> RenderedStory:
+    """One story's pages and contents entry, personalised by `change` (and its paragraphs by
+    `change_all`, if given: map_story)."""
+    return _story(map_story(job.story, change, change_all), job.stem, job.lang, job.level)
 
 
 def _language(story: Story, edition: Edition) -> str:
@@ -310,11 +344,15 @@ class _Flow:
 
     def run(self, blocks: Iterable[Block], note: bool) -> str:
         out: list[str] = []
-        for block in blocks:
-            out += self.enter(block)
-            out.append(self.block(block, note))
+        run = list(blocks)
+        for block, text in zip(run, _texts([block.text for block in run]), strict=True):
+            if block.frames or self.open:
+                out += self.enter(block)
+            out.append(self.block(block, note, text))
         out += self.close_to(0)
-        return _CELL_EDGES.sub(r"\1", ("" if note else "\n").join(out))
+        markup = ("" if note else "\n").join(out)
+        # Story text is escaped, so only a cell's own tags can close one.
+        return _CELL_EDGES.sub(r"\1", markup) if "</t" in markup else markup
 
     def enter(self, block: Block) -> list[str]:
         """Close the frames this block is not in, open the ones it is newly in."""
@@ -360,11 +398,16 @@ class _Flow:
         self.next_number[numbered.key] = item.number + 1
         return "<li>" if item.number == counted else f'<li value="{item.number}">'
 
-    def block(self, block: Block, note: bool) -> str:
+    def block(self, block: Block, note: bool, text: str) -> str:
+        """The block's markup around `text`, its text as XHTML."""
         if block.image:
             image = f'<img src="{IMAGES}/{_attr(block.image)}" alt="{_attr(plain(block.text))}"/>'
             return f"<div{_classes('figure', block.align)}>{image}</div>"
-        text = _text(block.text)
+        if not (block.frames or block.heading or block.align):  # a plain paragraph, most of a book
+            first = self.after_break and not note
+            if not note:
+                self.after_break = False
+            return f'<p class="first">{text}</p>' if first else f"<p>{text}</p>"
         if block.frames and block.frames[-1].kind is FrameKind.CELL:
             return text
         if block.heading:
@@ -470,20 +513,38 @@ def _page(file_name: str, title: str, lang: str, body: str, body_type: str) -> P
     if body_type in _DIVISIONS:
         body = f'<section epub:type="{body_type}" role="{_DIVISIONS[body_type]}">\n{body}</section>\n'
         body_type = "bodymatter"
-    xhtml = (
+    head = (
         '<?xml version="1.0" encoding="utf-8"?>\n<!DOCTYPE html>\n'
         '<html xmlns="http://www.w3.org/1999/xhtml" xmlns:epub="http://www.idpf.org/2007/ops"'
         f' lang="{_attr(lang)}" xml:lang="{_attr(lang)}">\n'
         f"<head>\n<title>{_text(title)}</title>\n"
         f'<link rel="stylesheet" type="text/css" href="{STYLESHEET}"/>\n</head>\n'
-        f'<body epub:type="{body_type}">\n{body}</body>\n</html>\n'
+        f'<body epub:type="{body_type}">\n'
     )
-    return Page(file_name, title, xhtml.encode("utf-8"))
+    # Encoded in parts: no second copy of a long body as one string.
+    return Page(file_name, title, b"".join((head.encode(), body.encode(), b"</body>\n</html>\n")))
 
 
 def _text(text: str) -> str:
     """Story text as XHTML: escaped, then its inline marks (italics, bold, line breaks) as tags."""
     return to_xhtml(escape(text, quote=False))
+
+
+def _texts(texts: list[str]) -> list[str]:
+    """_text for each of many: escaped and marked up in one go, joined by a line break that
+    neither step reads across (a text holding one is done alone)."""
+    if len(texts) < 2 or any("\n" in text for text in texts):
+        return [_text(text) for text in texts]
+    if len(texts) > _TEXTS_AT_ONCE:  # a 50 MB story is one run: a few copies of it would not fit
+        return [
+            marked
+            for start in range(0, len(texts), _TEXTS_AT_ONCE)
+            for marked in _texts(texts[start : start + _TEXTS_AT_ONCE])
+        ]
+    return _text("\n".join(texts)).split("\n")
+
+
+_TEXTS_AT_ONCE = 2_000  # paragraphs: some 200 KB of text
 
 
 def _attr(text: str) -> str:

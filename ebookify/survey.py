@@ -57,9 +57,9 @@ def _texts(chapter: Chapter, story: Story) -> Iterator[tuple[str, Place]]:
         if name != "book" and not (name == "title" and story.work is not None):
             line = chapter.synopsis_line if name == "synopsis" else None
             yield text, at(line or chapter.title_line, _LABELS[name])
-    for block, place in block_places(chapter, work):
-        if block.text:
-            yield block.text, place
+    # Only a text with a slash can hold a placeholder: the others need no place.
+    for block, place in block_places(chapter, work, lambda block: "/" in block.text):
+        yield block.text, place
     if "book" in texts and chapter.book_line:  # a Wattpad footer; an AO3 series is the work's, not the text's
         yield texts["book"], at(chapter.book_line, "series")
 

@@ -201,12 +201,31 @@ def typeset_all(texts: list[str]) -> list[str]:
     plain = [i for i, text in enumerate(texts) if "\n" not in text and not has_marks(text)]
     batched = set(plain)
     out = [text if i in batched else typeset(text) for i, text in enumerate(texts)]
-    results = _apply_rules("\n".join(texts[i] for i in plain)).split("\n")
-    if len(results) != len(plain):  # cannot happen; but if a rule ever did cross a line, be right, not fast
-        return [typeset(text) for text in texts]
-    for i, result in zip(plain, results, strict=True):
-        out[i] = result
+    for batch in _batches(plain, texts):
+        results = _apply_rules("\n".join(texts[i] for i in batch)).split("\n")
+        if len(results) != len(batch):  # cannot happen; but if a rule ever did cross a line, be right, not fast
+            return [typeset(text) for text in texts]
+        for i, result in zip(batch, results, strict=True):
+            out[i] = result
     return out
+
+
+_BATCH_CHARACTERS = 1_000_000  # a story file of 50 MB is typeset a megabyte at a time, not all at once
+
+
+def _batches(indices: list[int], texts: list[str]) -> Iterator[list[int]]:
+    """The indices in runs of about _BATCH_CHARACTERS of text each: each rule's copy of a run is
+    small, where one of a whole 50 MB file (as UCS-2 once a curly quote is in it) took 100 MB."""
+    batch: list[int] = []
+    size = 0
+    for i in indices:
+        batch.append(i)
+        size += len(texts[i]) + 1
+        if size >= _BATCH_CHARACTERS:
+            yield batch
+            batch, size = [], 0
+    if batch:
+        yield batch
 
 
 def _typeset_around_marks(text: str) -> str:

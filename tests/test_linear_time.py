@@ -1,5 +1,5 @@
 """Hostile runs (60,000 spaces, dots, quotes, capitals) give the right result. That they are also
-quick is measured by bench/text_growth.py, not asserted here: a timing bar in a test fails on a busy
+quick is measured by bench/growth.py, not asserted here: a timing bar in a test fails on a busy
 machine. A quadratic step would still show here as a test that takes minutes."""
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from ebookify.typography import typeset
 SPACES = " " * 60_000
 
 
-# Hostile whitespace and runs: the result is right (bench/text_growth.py measures that it is quick).
+# Hostile whitespace and runs: the result is right (bench/growth.py measures that it is quick).
 def test_a_huge_run_of_spaces_before_a_dash_elsewhere() -> None:
     text = "It was" + " " * 60_000 + "over. Then -- silence."
     assert typeset(text) == "It was" + " " * 60_000 + "over. Then—silence."
