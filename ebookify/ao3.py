@@ -122,7 +122,7 @@ class _Draft:
     blocks: list[Block] = field(default_factory=list)
     end_notes: list[Block] = field(default_factory=list)
 
-    def to_chapter(self, source: str, who: str, title: str, several: bool, book: str | None) -> Chapter:
+    def to_chapter(self, source: str, who: str, title: str, several: bool, group: str | None) -> Chapter:
         blocks = tuple(self.start_notes + self.blocks + self.end_notes)
         if not any(b.kind is BlockKind.PARAGRAPH for b in blocks):
             raise StoryError(source, f"has no story text in chapter {self.number}", self.line)
@@ -133,7 +133,7 @@ class _Draft:
             part=self.number if several else None,
             synopsis=self.summary,
             blocks=blocks,
-            book=book,
+            group=group,
             title_line=self.line,
             label=_chapter_label(self.heading, self.number) if several else None,
         )

@@ -246,7 +246,7 @@ def book_settings(options: BuildOptions, collection: Collection) -> tuple[BookSe
     series = check_option("series", options.series) if options.series is not None else None
     if options.series_index is not None and options.series_index < 1:
         raise OptionError("series_index", f"{options.series_index} must be 1 or more")
-    cover_path, notes = find_cover(options.covers, collection.title, *(b.title for b in collection.books if b.title))
+    cover_path, notes = find_cover(options.covers, collection.title, *(g.title for g in collection.groups if g.title))
     settings = BookSettings(
         language=check_language(options.language) if options.language is not None else None,
         author=check_option("author", options.author) if options.author is not None else None,

@@ -84,7 +84,7 @@ def _story_json(story: Story) -> dict:
     return {
         "title": story.title,
         "who": story.who,
-        "book": story.book,
+        "book": story.group,  # as a reader names it: the Wattpad book, or the AO3 series
         "authors": list(story.work.authors) if story.work else [],
         "language": story_language(story),  # None: not said (Wattpad), or a name ebookify does not know
         "words": story.words,

@@ -12,7 +12,7 @@ from pathlib import Path
 from .errors import EbookifyError, StoryError
 from .inputs import real_folder, reason, skip_reason
 from .markdown import MARKDOWN_SUFFIXES
-from .model import Book, Chapter, Collection, Story
+from .model import Chapter, Collection, Group, Story
 from .parse import read_chapter, read_story_bytes
 
 TEXT_SUFFIXES = (".txt",)  # Wattpad exports
@@ -143,10 +143,10 @@ def read_item(path: Path) -> tuple[Chapter | Story | list[Story], list[str]]:
 
 def collect(items: list[Chapter | Story], title: str | None = None, warnings: Sequence[str] = ()) -> Collection:
     """Group Wattpad parts (in file order, with AO3 works among them) into stories, stories into
-    books: Wattpad books, and AO3 series."""
+    groups: Wattpad books, and AO3 series."""
     stories, grouping = group_stories(items)
-    books = group_books(stories)
-    return Collection(title or default_title(books), books, tuple(warnings) + tuple(grouping))
+    groups = gather_groups(stories)
+    return Collection(title or default_title(groups), groups, tuple(warnings) + tuple(grouping))
 
 
 def group_stories(items: list[Chapter | Story]) -> tuple[list[Story], list[str]]:
@@ -166,7 +166,7 @@ def group_stories(items: list[Chapter | Story]) -> tuple[list[Story], list[str]]
         warnings += _part_warnings([c for _, c in members])
     placed.sort(key=lambda pc: pc[0])
     stories = [
-        parts if isinstance(parts, Story) else Story(parts[0].who, parts[0].title, tuple(parts), _book_of(parts))
+        parts if isinstance(parts, Story) else Story(parts[0].who, parts[0].title, tuple(parts), _group_of(parts))
         for _, parts in placed
     ]
     return stories, warnings
@@ -179,8 +179,8 @@ def _story_key(chapter: Chapter) -> tuple[str, str]:
     return fold(chapter.who), fold(chapter.title)
 
 
-def _book_of(parts: list[Chapter]) -> str | None:
-    return next((p.book for p in parts if p.book), None)
+def _group_of(parts: list[Chapter]) -> str | None:
+    return next((p.group for p in parts if p.group), None)
 
 
 def _part_warnings(parts: list[Chapter]) -> list[str]:
@@ -212,22 +212,21 @@ def _gaps(found: list[int], expected: int) -> list[tuple[int, int]]:
     return gaps
 
 
-def group_books(stories: list[Story]) -> tuple[Book, ...]:
-    """Stories by Wattpad book or AO3 series, books in order of first appearance.
+def gather_groups(stories: list[Story]) -> tuple[Group, ...]:
+    """Stories by Wattpad book or AO3 series, groups in order of first appearance.
 
-    Wattpad stories whose files lost their footer join the only book when there is one; beside
-    several books, or beside AO3 works outside any series, they form a book of their own with
-    no title.
+    Wattpad stories whose files lost their footer join the only group when there is one; beside
+    several, or beside AO3 works outside any series, they form a group of their own with no title.
     """
-    titles = list(dict.fromkeys(s.book for s in stories if s.book))
-    loose_works = any(s.book is None and s.work is not None for s in stories)
+    titles = list(dict.fromkeys(s.group for s in stories if s.group))
+    loose_works = any(s.group is None and s.work is not None for s in stories)
     if len(titles) <= 1 and not (titles and loose_works):
         title = titles[0] if titles else None
-        return (Book(title, series_order(title, stories)),)
-    by_book: dict[str | None, list[Story]] = {}  # in order of first appearance; one pass, not one per book
+        return (Group(title, series_order(title, stories)),)
+    by_group: dict[str | None, list[Story]] = {}  # in order of first appearance; one pass, not one per group
     for story in stories:
-        by_book.setdefault(story.book, []).append(story)
-    return tuple(Book(title, series_order(title, members)) for title, members in by_book.items())
+        by_group.setdefault(story.group, []).append(story)
+    return tuple(Group(title, series_order(title, members)) for title, members in by_group.items())
 
 
 def series_order(series: str | None, stories: list[Story]) -> tuple[Story, ...]:
@@ -241,14 +240,14 @@ def series_order(series: str | None, stories: list[Story]) -> tuple[Story, ...]:
     return tuple(sorted(stories, key=position)) if series else tuple(stories)
 
 
-def default_title(books: tuple[Book, ...]) -> str:
+def default_title(groups: tuple[Group, ...]) -> str:
     """A lone story's own title (a book of one work is that work, even inside a series); the
-    book's title if there is one book; two or three joined; else a plain default."""
-    titles = [b.title for b in books if b.title]
-    lone = [s for b in books for s in b.stories]
+    group's title if there is one group; two or three joined; else a plain default."""
+    titles = [g.title for g in groups if g.title]
+    lone = [s for g in groups for s in g.stories]
     if len(lone) == 1:
         return lone[0].title
-    if len(titles) < len(books):  # stories outside any book: no book's title covers them
+    if len(titles) < len(groups):  # stories outside any group: no group's title covers them
         return DEFAULT_TITLE
     if len(titles) == 1:
         return titles[0]

@@ -125,7 +125,7 @@ def _story(tool: str, package: Package, front: list[Doc], docs: list[Doc], whole
             title,
             part=n if several else None,
             blocks=tuple(blocks),
-            book=series,
+            group=series,
             label=label if several else None,
         )
         for n, (label, blocks) in enumerate(drafts, start=1)

@@ -117,9 +117,9 @@ def series_of(collection: Collection) -> tuple[str | None, int | None]:
     stories = collection.stories
     if len(stories) == 1 and stories[0].work is not None:
         return stories[0].work.series[0] if stories[0].work.series else (None, None)
-    books = [b.title for b in collection.books if b.title]
-    if len(books) == 1 and not all(s.work for s in stories):
-        return books[0], None
+    groups = [g.title for g in collection.groups if g.title]
+    if len(groups) == 1 and not all(s.work for s in stories):
+        return groups[0], None
     return None, None
 
 

@@ -1,4 +1,8 @@
-"""The book as data: frozen dataclasses that every stage reads and none mutates."""
+"""The stories as data: frozen dataclasses that every stage reads and none mutates.
+
+"Book" in ebookify's code always means an EPUB (one reader's copy). The stories that were
+published together, a Wattpad book or an AO3 series, are a Group; a Story and a Chapter name
+theirs in `group`."""
 
 from __future__ import annotations
 
@@ -89,10 +93,10 @@ class Chapter:
     stats: Stats | None = None
     synopsis: str | None = None
     blocks: tuple[Block, ...] = ()
-    book: str | None = None  # the Wattpad book title from the footer
+    group: str | None = None  # the title of its group, as its file says: a Wattpad book's footer, an AO3 series
     title_line: int = 1
     synopsis_line: int | None = None
-    book_line: int | None = None  # the footer's line
+    group_line: int | None = None  # the line of the Wattpad footer that names it
     label: str | None = None  # its own heading (AO3's "Chapter 2: The Lighthouse"), else "Part N"
 
     @cached_property  # counted once: the contents, the title page and the summary all ask
@@ -162,7 +166,7 @@ class Story:
     who: str
     title: str
     parts: tuple[Chapter, ...]
-    book: str | None = None  # the Wattpad book, or the AO3 series
+    group: str | None = None  # the title of its Group: the Wattpad book, or the AO3 series
     work: WorkMeta | None = None  # set for AO3 works
     images: tuple[tuple[str, bytes], ...] = ()  # (file name, bytes) of the pictures its blocks show
 
@@ -190,8 +194,9 @@ class Story:
 
 
 @dataclass(frozen=True)
-class Book:
-    """A Wattpad book (the collection a story was posted in)."""
+class Group:
+    """Stories published together: one Wattpad book, or one AO3 series (in the collection's
+    order); title None for the stories that are in neither."""
 
     title: str | None
     stories: tuple[Story, ...]
@@ -200,12 +205,12 @@ class Book:
 @dataclass(frozen=True)
 class Collection:
     title: str
-    books: tuple[Book, ...]
+    groups: tuple[Group, ...]
     warnings: tuple[str, ...] = ()
 
     @property
     def stories(self) -> tuple[Story, ...]:
-        return tuple(s for b in self.books for s in b.stories)
+        return tuple(s for g in self.groups for s in g.stories)
 
     @property
     def chapters(self) -> tuple[Chapter, ...]:
@@ -225,9 +230,9 @@ class Reader:
 
 
 # The text a reader sees, besides a chapter's paragraphs: these fields of each chapter, and the
-# story's own title, who, book and (an AO3 work's) summary. An AO3 work's "who" is its tags, which
+# story's own title, who, group and (an AO3 work's) summary. An AO3 work's "who" is its tags, which
 # are metadata: neither personalised nor surveyed. map_story changes these; survey lists them.
-CHAPTER_TEXTS = ("who", "title", "label", "synopsis", "book")
+CHAPTER_TEXTS = ("who", "title", "label", "synopsis", "group")
 
 
 def chapter_texts(chapter: Chapter, story: Story) -> dict[str, str]:
@@ -243,11 +248,11 @@ def map_text(
 ) -> Collection:
     """The same collection with `change` applied to every piece of reader-facing text.
     `change_all`, if given, does the same to a chapter's paragraphs at once (faster in bulk)."""
-    books = tuple(
-        Book(change(b.title) if b.title else None, tuple(map_story(s, change, change_all) for s in b.stories))
-        for b in collection.books
+    groups = tuple(
+        Group(change(g.title) if g.title else None, tuple(map_story(s, change, change_all) for s in g.stories))
+        for g in collection.groups
     )
-    return replace(collection, title=change(collection.title), books=books)
+    return replace(collection, title=change(collection.title), groups=groups)
 
 
 def map_paragraphs(item: Chapter | Story, change_all: Callable[[list[str]], list[str]]) -> Chapter | Story:
@@ -280,11 +285,11 @@ def map_story(
         return c.carry_words(replace(c, blocks=blocks, **changed))
 
     parts = tuple(chapter(p) for p in story.parts)
-    book = story.book and change(story.book)
+    group = story.group and change(story.group)
     if story.work is not None:  # an AO3 work's "who" is its tags, which are metadata: left as tagged
         work = replace(story.work, summary=story.work.summary and change(story.work.summary))
-        return replace(story, title=change(story.title), parts=parts, book=book, work=work)
-    return replace(story, who=change(story.who), title=change(story.title), parts=parts, book=book)
+        return replace(story, title=change(story.title), parts=parts, group=group, work=work)
+    return replace(story, who=change(story.who), title=change(story.title), parts=parts, group=group)
 
 
 def keep_blocks(collection: Collection, keep: Callable[[Block], bool]) -> Collection:
@@ -307,8 +312,8 @@ def keep_blocks(collection: Collection, keep: Callable[[Block], bool]) -> Collec
     def story(s: Story) -> Story:
         return replace(s, parts=tuple(_with_blocks(p, blocks(p)) for p in s.parts))
 
-    books = tuple(replace(b, stories=tuple(story(s) for s in b.stories)) for b in collection.books)
-    return replace(collection, books=books)
+    groups = tuple(replace(g, stories=tuple(story(s) for s in g.stories)) for g in collection.groups)
+    return replace(collection, groups=groups)
 
 
 def map_notes(collection: Collection, change: Callable[[str], str]) -> Collection:
@@ -324,8 +329,8 @@ def map_notes(collection: Collection, change: Callable[[str], str]) -> Collectio
         work = s.work and replace(s.work, summary=s.work.summary and change(s.work.summary))
         return replace(s, parts=tuple(chapter(p) for p in s.parts), work=work)
 
-    books = tuple(replace(b, stories=tuple(story(s) for s in b.stories)) for b in collection.books)
-    return replace(collection, books=books)
+    groups = tuple(replace(g, stories=tuple(story(s) for s in g.stories)) for g in collection.groups)
+    return replace(collection, groups=groups)
 
 
 def _with_blocks(chapter: Chapter, blocks: tuple[Block, ...]) -> Chapter:

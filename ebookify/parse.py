@@ -94,7 +94,7 @@ def _looks_binary(text: str) -> bool:
 def parse_chapter(text: str, source: str) -> tuple[Chapter, list[str]]:
     """Parse the decoded text of one story file, with its warnings: a file that opens with story
     text instead of a title line is titled from its file name, and says so."""
-    lines, book, book_no = _strip_footers(list(enumerate(text.split("\n"), start=1)))
+    lines, group, group_line = _strip_footers(list(enumerate(text.split("\n"), start=1)))
     lines = [(n, line.strip()) for n, line in lines]
     content = [(n, line) for n, line in lines if line]
     if not content:
@@ -114,7 +114,9 @@ def parse_chapter(text: str, source: str) -> tuple[Chapter, list[str]]:
     blocks = parse_body(rest)
     if not any(b.kind is BlockKind.PARAGRAPH for b in blocks):
         raise StoryError(source, "has a title line but no story text", title_no)
-    chapter = Chapter(source, who, title, part, total, stats, synopsis, blocks, book, title_no, synopsis_no, book_no)
+    chapter = Chapter(
+        source, who, title, part, total, stats, synopsis, blocks, group, title_no, synopsis_no, group_line
+    )
     return chapter, warnings
 
 

@@ -21,7 +21,7 @@ STYLESHEET = "style.css"
 COVER_PAGE = "cover.xhtml"
 TITLE_PAGE = "title.xhtml"
 CONTENTS_PAGE = "contents.xhtml"
-UNTITLED_BOOK = "Other Stories"
+UNTITLED_GROUP = "Other Stories"
 IMAGES = "images"  # the folder of the pictures stories carry (an EPUB's own)
 # Only a book that carries pictures has their rules: every other book's stylesheet stays as it was.
 _FIGURE_CSS = b"""
@@ -103,29 +103,31 @@ def render(
     change = change or (lambda text: text)
     pages: list[Page] = []
     toc: list[TocEntry] = []
-    several_books = len(collection.books) > 1
-    level = 2 if several_books else 1  # story heading level: under a book heading, or on its own
+    several_groups = len(collection.groups) > 1
+    level = 2 if several_groups else 1  # story heading level: under a group's heading, or on its own
     story_numbers = count(1)
     jobs = [
         StoryJob(story, f"story-{next(story_numbers):03d}", _language(story, edition), level)
-        for book in collection.books
-        for story in book.stories
+        for group in collection.groups
+        for story in group.stories
     ]
     # The title page counts the words first, so that each story's copy counts only what it changes.
     title_page = _title_page(edition, collection)
     made = iter(render_stories(jobs) if render_stories else [render_story(job, change) for job in jobs])
-    for book_no, book in enumerate(collection.books, start=1):
-        if several_books:
-            book_page = _book_page(book.title and change(book.title), f"book-{book_no:02d}.xhtml", edition.language)
-            pages.append(book_page)
+    for group_no, group in enumerate(collection.groups, start=1):
+        if several_groups:
+            group_page = _group_page(
+                group.title and change(group.title), f"book-{group_no:02d}.xhtml", edition.language
+            )
+            pages.append(group_page)
         entries: list[TocEntry] = []
-        for _ in book.stories:
+        for _ in group.stories:
             story_pages, entry = next(made)
             pages += story_pages
             entries.append(entry)
-        if several_books:
+        if several_groups:
             length = count_of(len(entries), "story", "stories")
-            toc.append(TocEntry(book_page.title, book_page.file_name, tuple(entries), length=length))
+            toc.append(TocEntry(group_page.title, group_page.file_name, tuple(entries), length=length))
         else:
             toc += entries
     front = [_cover_page(edition), title_page, _contents_page(toc, edition.language)]
@@ -496,8 +498,8 @@ def _contents_page(toc: list[TocEntry], lang: str) -> Page:
     return _page(CONTENTS_PAGE, "Contents", lang, body, "frontmatter")
 
 
-def _book_page(title: str | None, file_name: str, lang: str) -> Page:
-    title = title or UNTITLED_BOOK
+def _group_page(title: str | None, file_name: str, lang: str) -> Page:
+    title = title or UNTITLED_GROUP
     return _page(file_name, title, lang, f'<h1 class="book-title">{_text(title)}</h1>\n', "part")
 
 

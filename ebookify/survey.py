@@ -53,15 +53,15 @@ def _texts(chapter: Chapter, story: Story) -> Iterator[tuple[str, Place]]:
             yield story.work.summary, at(chapter.title_line, "summary", None)
     texts = chapter_texts(chapter, story)
     for name, text in texts.items():
-        # An AO3 chapter's title is its work's, listed once above; the book's footer comes last.
-        if name != "book" and not (name == "title" and story.work is not None):
+        # An AO3 chapter's title is its work's, listed once above; the Wattpad footer comes last.
+        if name != "group" and not (name == "title" and story.work is not None):
             line = chapter.synopsis_line if name == "synopsis" else None
             yield text, at(line or chapter.title_line, _LABELS[name])
     # Only a text with a slash can hold a placeholder: the others need no place.
     for block, place in block_places(chapter, work, lambda block: "/" in block.text):
         yield block.text, place
-    if "book" in texts and chapter.book_line:  # a Wattpad footer; an AO3 series is the work's, not the text's
-        yield texts["book"], at(chapter.book_line, "series")
+    if "group" in texts and chapter.group_line:  # a Wattpad footer; an AO3 series is the work's, not the text's
+        yield texts["group"], at(chapter.group_line, "series")
 
 
 _LABELS = {"who": "", "title": "", "label": "heading", "synopsis": "summary"}

@@ -90,7 +90,7 @@ def test_multichapter_chapters_notes_and_series():
     assert story.work.authors == ("marrowlight", "Tamsin Reed (tidewrack)")
     assert story.work.categories == ("Gen", "F/M")
     assert story.work.series == (("Harbour Lights", 2),)
-    assert story.book == "Harbour Lights"  # grouped under its series, like a Wattpad book
+    assert story.group == "Harbour Lights"  # grouped under its series, like a Wattpad book
     assert counts(story) == [("1. The Lighthouse", 15, 0, 3), ("Chapter 2", 13, 1, 1), ("3. Y/N's Choice", 13, 0, 0)]
     first = story.parts[0]
     assert first.synopsis == "The lamp goes dark, and the village sends you up the hill with soup."

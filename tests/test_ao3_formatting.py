@@ -18,7 +18,7 @@ from ebookify.ao3 import read_work
 from ebookify.build import BuildOptions, build
 from ebookify.kepub import kepubify
 from ebookify.marks import to_xhtml
-from ebookify.model import BlockKind, Book, Collection, FrameKind
+from ebookify.model import BlockKind, Collection, FrameKind, Group
 from ebookify.render import Edition, _section, render
 
 FIXTURES = REPO / "tests" / "fixtures" / "ao3"
@@ -43,7 +43,7 @@ def section_of(body: str) -> str:
 
 
 def story_collection(story) -> Collection:
-    return Collection("Deep", (Book(None, (story,)),))
+    return Collection("Deep", (Group(None, (story,)),))
 
 
 def build_one(tmp_path: Path, data: bytes, kepub: bool = False) -> tuple[Path, list[str]]:

@@ -7,7 +7,7 @@ from conftest import story_text
 
 from ebookify.collect import collect, default_title, load_collection, natural_key, story_files
 from ebookify.errors import EbookifyError
-from ebookify.model import Book, Chapter
+from ebookify.model import Chapter, Group
 from ebookify.parse import parse_chapter
 
 
@@ -84,7 +84,7 @@ def test_a_story_without_its_first_part_still_builds():
 def test_one_book_titles_the_collection():
     collection = collect([chapter("A - One"), chapter("B - Two")])
     assert collection.title == "Harbour Imagines"
-    assert len(collection.books) == 1
+    assert len(collection.groups) == 1
 
 
 def test_several_books_each_hold_their_stories():
@@ -94,7 +94,7 @@ def test_several_books_each_hold_their_stories():
         chapter("C - Three", book="Harbour Imagines"),
     ]
     collection = collect(chapters)
-    assert [(b.title, [s.title for s in b.stories]) for b in collection.books] == [
+    assert [(b.title, [s.title for s in b.stories]) for b in collection.groups] == [
         ("Harbour Imagines", ["One", "Three"]),
         ("Forest Imagines", ["Two"]),
     ]
@@ -104,13 +104,13 @@ def test_several_books_each_hold_their_stories():
 
 def test_stories_without_a_footer_join_the_only_book():
     collection = collect([chapter("A - One"), chapter("B - Two", book=None)])
-    assert [b.title for b in collection.books] == ["Harbour Imagines"]
-    assert len(collection.books[0].stories) == 2
+    assert [b.title for b in collection.groups] == ["Harbour Imagines"]
+    assert len(collection.groups[0].stories) == 2
 
 
 def test_stories_without_a_footer_beside_several_books_form_their_own():
     chapters = [chapter("A - One", book="X"), chapter("B - Two", book=None), chapter("C - Three", book="Y")]
-    assert [b.title for b in collect(chapters).books] == ["X", None, "Y"]
+    assert [b.title for b in collect(chapters).groups] == ["X", None, "Y"]
 
 
 @pytest.mark.parametrize(
@@ -124,7 +124,7 @@ def test_stories_without_a_footer_beside_several_books_form_their_own():
     ],
 )
 def test_default_title(titles, expected):
-    assert default_title(tuple(Book(t, ()) for t in titles)) == expected
+    assert default_title(tuple(Group(t, ()) for t in titles)) == expected
 
 
 def test_load_collection_reads_the_folder(stories):

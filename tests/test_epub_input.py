@@ -107,7 +107,7 @@ def test_each_tool_shape_reads_as_one_story(tmp_path, shape):
     assert [part.label for part in story.parts] == labels
     assert [part.part for part in story.parts] == list(range(1, len(labels) + 1))
     assert (story.synopsis or "").split(LINE_BREAK) == summary  # paragraphs kept
-    assert story.work.series == series and story.book == (series[0][0] if series else None)
+    assert story.work.series == series and story.group == (series[0][0] if series else None)
     assert story.work.language == language
     published = {"ao3": "2025-01-04", "fanficfare": "2025-03-01", "fichub": "2023-05-01", "wattpad": "2024-06-01"}
     assert story.work.published == published.get(shape)  # WebToEpub's dc:date is the day it packed the book
@@ -145,10 +145,10 @@ def test_ao3_epub_reads_as_its_html_download(tmp_path, fixture):
     html = (REPO / "tests" / "fixtures" / "ao3" / fixture).read_bytes()
     from_html = read_download(BeautifulSoup(html.decode("utf-8"), "html.parser"), fixture)[0]
     (from_epub,) = stories_of(tmp_path, "work", ao3_epub_from_download(html))
-    assert (from_epub.title, from_epub.who, from_epub.book, from_epub.work) == (
+    assert (from_epub.title, from_epub.who, from_epub.group, from_epub.work) == (
         from_html.title,
         from_html.who,
-        from_html.book,
+        from_html.group,
         from_html.work,
     )
     assert outline(from_epub) == outline(from_html)
@@ -205,7 +205,7 @@ def test_anthology_gives_each_work_its_story(tmp_path):
     assert first.work is not None and second.work is not None
     assert (first.work.authors, second.work.authors) == (("lumen_writes",), ("tidewalker",))
     assert second.work.url == "https://archiveofourown.org/works/70009999"
-    assert (first.book, second.book) == ("Lantern Nights", None)  # each work its own series
+    assert (first.group, second.group) == ("Lantern Nights", None)  # each work its own series
     assert [p.label for p in first.parts] == ["1. Ashes", "2. Embers"]
     assert outline(second) == [(None, None, [], ["The road was white with salt."])]  # a one-shot
 

@@ -39,7 +39,7 @@ def test_fanficfare_epub_reads_as_its_story(made):
     work = story.work
     assert story.title == "Test Story Title 1" and work is not None
     assert work.authors == ("Test Author aa",) and work.url == "http://test1.com?sid=1"
-    assert work.series == (("The Great Test", 1),) and story.book == "The Great Test"
+    assert work.series == (("The Great Test", 1),) and story.group == "The Great Test"
     assert work.rating == "Tweenie" and "Harry Potter" in work.fandoms and "Bob Smith" in work.characters
     assert work.chapters == (9, None) and work.unfinished  # "Status: In-Progress", "Chapters: 9"
     assert work.words == 123456 and work.published == "1975-03-15"

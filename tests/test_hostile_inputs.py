@@ -587,12 +587,12 @@ def timed(step: Callable[[], object]) -> float:
 
 
 def test_grouping_stories_of_many_books_is_linear():
-    from ebookify.collect import group_books
+    from ebookify.collect import gather_groups
     from ebookify.model import Story
 
     stories = [Story("Mara", f"Tide {n}", (), f"Book {n}") for n in range(20_000)]
-    assert timed(lambda: group_books(stories)) < 5
-    assert [b.title for b in group_books(stories)[:2]] == ["Book 0", "Book 1"]
+    assert timed(lambda: gather_groups(stories)) < 5
+    assert [b.title for b in gather_groups(stories)[:2]] == ["Book 0", "Book 1"]
 
 
 def test_warnings_for_many_duplicate_parts_are_linear():

@@ -85,13 +85,13 @@ def test_synopsis_is_metadata_and_optional():
 def test_footer_gives_the_book_and_never_reaches_the_text(last_line, book):
     text = "Mara Voss - Fog\n\n980 41 7\n\nIt was foggy.\n\n" + last_line
     chapter = parse_chapter(text, "s.txt")[0]
-    assert chapter.book == book
+    assert chapter.group == book
     assert [b.text for b in chapter.blocks] == ["It was foggy."]
 
 
 def test_no_footer_means_no_book():
     chapter = parse_chapter(story_text(book=None), "s.txt")[0]
-    assert chapter.book is None
+    assert chapter.group is None
     assert len(chapter.blocks) == 2
 
 
@@ -156,7 +156,7 @@ TEXT = "Mara Voss - Fog\n\n980 41 7\n\n“Café?” she asked — Zoë’s idea�
 def test_encodings_and_line_ends(data):
     chapter = parse_chapter(decode(data, "s.txt"), "s.txt")[0]
     assert chapter.title == "Fog"
-    assert chapter.book == "Harbour"
+    assert chapter.group == "Harbour"
     assert [b.text for b in chapter.blocks] == ["“Café?” she asked — Zoë’s idea…"]
 
 
