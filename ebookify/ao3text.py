@@ -315,7 +315,7 @@ class _Reader:
             )
             return
         kept = "; its description is kept" if description else ""
-        tail = f"; left out, as ebookify does not fetch or embed images{kept}"
+        tail = f"; left out, as ebookify fetches no picture from the web{kept}"
         # Placed at its line for now; the AO3 reader moves it to its chapter and paragraph.
         place = Place(self.source, image.sourceline or 1)
         self.warnings.append(Repeated(place, f"has an image ({shown[:80]})", "images", tail))

@@ -101,7 +101,7 @@ def test_multichapter_chapters_notes_and_series():
     assert end.kind is BlockKind.NOTE and end.text.startswith("The keeper's log entries are made up")
     assert warnings == [
         "multichapter.html, chapter 1, paragraph 5 has an image (https://example.com/x.png); "
-        "left out, as ebookify does not fetch or embed images; its description is kept"
+        "left out, as ebookify fetches no picture from the web; its description is kept"
     ]
     all_text = " ".join(b.text for p in story.parts for b in p.blocks)
     assert "Chapter by" not in all_text and "color:" not in all_text

@@ -138,7 +138,7 @@ def test_a_picture_leaves_its_description(formatted):
         "[Picture: the Salt Road postal stamp]",  # no alt: its title
     ]
     # three images, told once with their count (places.collapse), the first one's tail kept
-    images = [w for w in formatted["warnings"] if "does not fetch or embed images" in w]
+    images = [w for w in formatted["warnings"] if "fetches no picture from the web" in w]
     assert len(images) == 1 and images[0].startswith("3 images in ")
     assert images[0].endswith("its description is kept")
 

@@ -45,7 +45,7 @@ def test_check_places_ao3_problems_by_chapter_and_paragraph(tmp_path, stories, h
     warnings = [line for line in result.stderr.splitlines() if line.startswith("ebookify: warning:")]
     assert warnings == [
         "ebookify: warning: stories/work.html, chapter 1, paragraph 5 has an image (https://example.com/x.png); "
-        "left out, as ebookify does not fetch or embed images; its description is kept",
+        "left out, as ebookify fetches no picture from the web; its description is kept",
         "ebookify: warning: 2 unbalanced quotes in stories/work.html, first at chapter 2, paragraph 5",
         "ebookify: warning: no value for L/N (3×, first at stories/work.html, summary), "
         "H/C (1×, first at stories/work.html, chapter 1, paragraph 4): left as written; fill with --set L/N=…",
@@ -102,7 +102,7 @@ def test_images_repeated_in_a_work_are_one_build_warning_and_the_book_is_valid(t
     images = [w for w in report.warnings if "image" in w and not w.startswith("no value")]
     assert images == [
         f"3 images in {tmp_path}/stories/work.html, first at chapter 1, paragraph 5; "
-        "left out, as ebookify does not fetch or embed images; its description is kept"
+        "left out, as ebookify fetches no picture from the web; its description is kept"
     ]
     assert_sound_epub(report.written[0].path)  # EPUBCheck: books.py ao3-mix
 
@@ -145,4 +145,4 @@ def test_an_image_in_a_chapters_notes_is_placed_in_them(tmp_path, stories):
     stories({"work.html": html})
     report = check_json(tmp_path)
     placed = "stories/work.html, chapter 2, notes has an image (log.png)"
-    assert f"{placed}; left out, as ebookify does not fetch or embed images" in report["warnings"]
+    assert f"{placed}; left out, as ebookify fetches no picture from the web" in report["warnings"]
