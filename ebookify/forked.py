@@ -12,7 +12,7 @@ import pickle
 import signal
 import sys
 import traceback
-from collections.abc import Callable, Generator, Sequence
+from collections.abc import Callable, Generator, Iterator, Sequence
 from contextlib import suppress
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -58,20 +58,25 @@ def in_order(work: Callable[[int], T], count: int, workers: int) -> Generator[T,
 
 def mapped(work: Callable[[T], R], items: Sequence[T], size: Callable[[T], int], enough: int) -> list[R]:
     """[work(item) for item in items], on all cores when the items' total `size` reaches `enough`
-    (below it, starting the workers costs more than it saves). Each worker takes a run of items
-    of about equal size, so that only their results cross back."""
+    (below it, starting the workers costs more than it saves)."""
+    return list(streamed(work, items, size, enough))
+
+
+def streamed(work: Callable[[T], R], items: Sequence[T], size: Callable[[T], int], enough: int) -> Iterator[R]:
+    """mapped's results one by one, in order, as they come. Each worker takes a run of items of
+    about equal size, so that only their results cross back."""
     workers = min(len(items), os.cpu_count() or 1)
     sizes = [size(item) for item in items]
     # In a worker already (one reader's copy among several), the cores are taken: no more workers.
     if workers < 2 or not can_fork() or _in_worker or sum(sizes) < enough:
-        return [work(item) for item in items]
+        return (work(item) for item in items)
     runs = _runs(sizes, workers * 2)  # two runs a worker: one slow run is made up by the others
 
     def run_of(index: int) -> list[R]:
         start, end = runs[index]
         return [work(item) for item in items[start:end]]
 
-    return [result for results in in_order(run_of, len(runs), workers) for result in results]
+    return (result for results in in_order(run_of, len(runs), workers) for result in results)
 
 
 def _runs(sizes: list[int], count: int) -> list[tuple[int, int]]:
