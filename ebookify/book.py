@@ -6,12 +6,12 @@ import os
 import re
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from functools import partial
 
 from .cover import CoverImage, generate_cover
-from .epub import Metadata
+from .epub import Metadata, deflate
 from .errors import EbookifyError
 from .forked import mapped
 from .metadata import (
@@ -110,7 +110,8 @@ def _render_stories(jobs: list[StoryJob], change: Callable[[str], str], tally: T
 
     def counted(job: StoryJob) -> tuple[RenderedStory, Counter[str], Counter[str]]:
         replaced, missing = Counter(tally.replaced), Counter(tally.missing)
-        made = render_story(job, change, _only_with_a_slash(change))
+        pages, entry = render_story(job, change, _only_with_a_slash(change))
+        made = [replace(page, deflated=deflate(page.xhtml)) for page in pages], entry  # deflated on this core
         added = (tally.replaced - replaced, tally.missing - missing)
         tally.replaced, tally.missing = replaced, missing  # as before: the caller adds what it did
         return made, *added

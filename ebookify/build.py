@@ -219,7 +219,8 @@ def packaged(rendered: Rendered, meta: Metadata, cover: CoverImage, path: Path) 
     """A rendered copy zipped as the book written to `path`, and the Send-to-Kindle rules it
     breaks that only warn (one it would be refused for is an error)."""
     entries = package_files(rendered, meta, cover)
-    data = zip_files(entries)
+    deflated = {f"EPUB/{page.file_name}": (page.xhtml, page.deflated) for page in rendered.pages if page.deflated}
+    data = zip_files(entries, deflated)
     return data, checked_for_kindle(entries, len(data), path)
 
 
@@ -296,7 +297,7 @@ def user_stylesheet(path: Path) -> bytes:
 def kepub_rendered(rendered: Rendered) -> Rendered:
     from .kepub import kepubify
 
-    pages = tuple(replace(page, xhtml=kepubify(page.xhtml)) for page in rendered.pages)
+    pages = tuple(replace(page, xhtml=kepubify(page.xhtml), deflated=b"") for page in rendered.pages)
     return replace(rendered, pages=pages)
 
 
