@@ -78,3 +78,18 @@ def test_a_broken_file_read_by_a_worker_stops_or_is_listed_as_on_one_core(tmp_pa
     assert len(reading.errors) == 1 and files[1].name in reading.errors[0]
     monkeypatch.setattr(collect, "_PARALLEL_BYTES", 10**15)
     assert reading.items == collect.read_items(files, keep_going=True).items
+
+
+def test_a_block_sent_from_a_worker_comes_back_equal():
+    """Blocks cross from the reading workers as their fields (Block.__reduce__), in field order."""
+    import pickle
+
+    from ebookify.model import Block, BlockKind, Frame, FrameKind
+
+    frame = Frame(FrameKind.LIST, (1, 2, 3), numbering="a", number=4)
+    blocks = [
+        Block(BlockKind.PARAGRAPH, "Y/N's \ue000text", 7, "center", 2, (frame,), "images/a.png"),
+        Block(BlockKind.BREAK),
+        Block(BlockKind.NOTE, "A/N", 3),
+    ]
+    assert pickle.loads(pickle.dumps(blocks)) == blocks
