@@ -6,6 +6,7 @@ import re
 import stat
 from collections import defaultdict
 from collections.abc import Callable, Sequence
+from contextlib import closing
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -110,16 +111,18 @@ def read_items(
     items: list[Chapter | Story] = []
     warnings: list[str] = []
     errors: list[str] = []
-    for done, (found, said) in enumerate(streamed(partial(_read_file, then=then), files, _size, _PARALLEL_BYTES), 1):
-        if isinstance(found, StoryError):
-            if not keep_going:
-                raise found
-            errors.append(str(found))
-        else:
-            items += found
-            warnings += said
-        if on_read:
-            on_read(done)
+    # Closed on the way out, an error included: the workers reading the files after it stop then.
+    with closing(streamed(partial(_read_file, then=then), files, _size, _PARALLEL_BYTES)) as read:
+        for done, (found, said) in enumerate(read, start=1):
+            if isinstance(found, StoryError):
+                if not keep_going:
+                    raise found
+                errors.append(str(found))
+            else:
+                items += found
+                warnings += said
+            if on_read:
+                on_read(done)
     return Reading(items, tuple(warnings), tuple(errors))
 
 

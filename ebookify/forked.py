@@ -12,7 +12,7 @@ import pickle
 import signal
 import sys
 import traceback
-from collections.abc import Callable, Generator, Iterator, Sequence
+from collections.abc import Callable, Generator, Sequence
 from contextlib import suppress
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -62,9 +62,11 @@ def mapped(work: Callable[[T], R], items: Sequence[T], size: Callable[[T], int],
     return list(streamed(work, items, size, enough))
 
 
-def streamed(work: Callable[[T], R], items: Sequence[T], size: Callable[[T], int], enough: int) -> Iterator[R]:
-    """mapped's results one by one, in order, as they come. Each worker takes a run of items of
-    about equal size, so that only their results cross back."""
+def streamed(
+    work: Callable[[T], R], items: Sequence[T], size: Callable[[T], int], enough: int
+) -> Generator[R, None, None]:
+    """mapped's results one by one, in order, as they come (close it to stop the workers at once).
+    Each worker takes a run of items of about equal size, so that only their results cross back."""
     workers = min(len(items), os.cpu_count() or 1)
     sizes = [size(item) for item in items]
     # In a worker already (one reader's copy among several), the cores are taken: no more workers.
