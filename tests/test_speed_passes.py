@@ -4,6 +4,7 @@ render them: each gives what the plain way gives."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import zipfile
 
@@ -95,3 +96,14 @@ def test_a_block_sent_from_a_worker_comes_back_equal():
         Block(BlockKind.NOTE, "A/N", 3),
     ]
     assert pickle.loads(pickle.dumps(blocks)) == blocks
+
+
+@pytest.mark.parametrize("enough", [0, 10**9])  # on all cores, and on this one
+def test_what_is_done_meanwhile_is_done_once_by_this_process(enough):
+    """The cover is drawn while the stories are rendered: once, here, whether workers run or not."""
+    from ebookify import forked
+
+    here, done = __import__("os").getpid(), []
+    results = forked.mapped(str.upper, ["a", "b", "c", "d"], len, enough, lambda: done.append(os.getpid()))
+    assert results == ["A", "B", "C", "D"]
+    assert done == [here]
