@@ -13,7 +13,7 @@ from functools import partial
 from .cover import GENERATED_COVER, SIZE, CoverImage, generate_cover
 from .epub import Metadata, deflate
 from .errors import EbookifyError
-from .forked import mapped
+from .forked import in_worker, mapped
 from .metadata import (
     DEFAULT_AUTHOR,
     book_identifier,
@@ -124,7 +124,7 @@ def _render_stories(
     def counted(job: StoryJob) -> tuple[RenderedStory, Counter[str], Counter[str]]:
         replaced, missing = Counter(tally.replaced), Counter(tally.missing)
         pages, entry = render_story(job, change, _only_with_a_slash(change))
-        made = [replace(page, deflated=deflate(page.xhtml)) for page in pages], entry  # deflated on this core
+        made = [replace(page, deflated=deflate(page.xhtml)) for page in pages] if in_worker() else pages, entry
         added = (tally.replaced - replaced, tally.missing - missing)
         tally.replaced, tally.missing = replaced, missing  # as before: the caller adds what it did
         return made, *added

@@ -30,6 +30,12 @@ def can_fork() -> bool:
     return hasattr(os, "fork")
 
 
+def in_worker() -> bool:
+    """Whether this is a forked worker: what it makes beyond its results (a page deflated) is
+    work taken off the parent; done in the parent, it is only one more copy held."""
+    return _in_worker
+
+
 def in_order(
     work: Callable[[int], T], count: int, workers: int, meanwhile: Callable[[], None] | None = None
 ) -> Generator[T, None, None]:
