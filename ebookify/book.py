@@ -6,14 +6,14 @@ import os
 import re
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from functools import partial
 
-from .cover import CoverImage, generate_cover
-from .epub import Metadata
+from .cover import GENERATED_COVER, SIZE, CoverImage, generate_cover
+from .epub import Metadata, deflate
 from .errors import EbookifyError
-from .forked import mapped
+from .forked import in_worker, mapped
 from .metadata import (
     DEFAULT_AUTHOR,
     book_identifier,
@@ -62,7 +62,14 @@ def prepare(
         return personalise(text, values, Tally())
 
     title = change(collection.title)
-    cover = settings.user_cover or generate_cover(title, f"for {reader.name}" if reader.name else None)
+    drawn: list[CoverImage] = []
+
+    def draw_cover() -> None:  # done while the stories are rendered on the other cores, if they are
+        drawn.append(settings.user_cover or generate_cover(title, f"for {reader.name}" if reader.name else None))
+
+    cover_file, cover_size = (
+        (settings.user_cover.file_name, settings.user_cover.size) if settings.user_cover else (GENERATED_COVER, SIZE)
+    )
     names = creators(collection, settings.author)
     languages = book_languages(collection, settings.language)
     # The title page names the creators the library lists, but never the stand-in "Unknown".
@@ -72,13 +79,16 @@ def prepare(
         shown,
         reader.name,
         languages[0],
-        cover.file_name,
+        cover_file,
         settings.language is not None,
-        cover.size,
+        cover_size,
         settings.user_css,
     )
     # Fills the tally: what was personalised.
-    rendered = render(collection, edition, change, partial(_render_stories, change=change, tally=tally))
+    rendered = render(
+        collection, edition, change, partial(_render_stories, change=change, tally=tally, meanwhile=draw_cover)
+    )
+    (cover,) = drawn
     series, position = series_of(collection)
     series = settings.series or series
     meta = Metadata(
@@ -104,19 +114,23 @@ def prepare(
 _PARALLEL_CHARACTERS = 500_000
 
 
-def _render_stories(jobs: list[StoryJob], change: Callable[[str], str], tally: Tally) -> list[RenderedStory]:
-    """Each story rendered (render_story), on all cores for a long book. A worker's count of what
-    it personalised comes back with its pages and is added to `tally`."""
+def _render_stories(
+    jobs: list[StoryJob], change: Callable[[str], str], tally: Tally, meanwhile: Callable[[], None]
+) -> list[RenderedStory]:
+    """Each story rendered (render_story), on all cores for a long book, while this process does
+    `meanwhile`. A worker's count of what it personalised comes back with its pages and is added
+    to `tally`."""
 
     def counted(job: StoryJob) -> tuple[RenderedStory, Counter[str], Counter[str]]:
         replaced, missing = Counter(tally.replaced), Counter(tally.missing)
-        made = render_story(job, change, _only_with_a_slash(change))
+        pages, entry = render_story(job, change, _only_with_a_slash(change))
+        made = [replace(page, deflated=deflate(page.xhtml)) for page in pages] if in_worker() else pages, entry
         added = (tally.replaced - replaced, tally.missing - missing)
         tally.replaced, tally.missing = replaced, missing  # as before: the caller adds what it did
         return made, *added
 
     made = []
-    for story, replaced, missing in mapped(counted, jobs, _story_size, _PARALLEL_CHARACTERS):
+    for story, replaced, missing in mapped(counted, jobs, _story_size, _PARALLEL_CHARACTERS, meanwhile):
         tally.replaced.update(replaced)
         tally.missing.update(missing)
         made.append(story)

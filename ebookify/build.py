@@ -19,7 +19,7 @@ from .forked import can_fork, in_order
 from .inputs import MB, plain_error, read_regular
 from .lint import lint_files
 from .metadata import DEFAULT_AUTHOR, book_identifier, file_as, language_warnings
-from .model import BlockKind, Collection, Reader, keep_blocks, map_notes, map_paragraphs, map_text
+from .model import BlockKind, Chapter, Collection, Reader, Story, keep_blocks, map_notes, map_paragraphs, map_text
 from .naming import distinct_suffix, kepub_path, output_paths
 from .personalise import Tally, explains_placeholders, mark_fandom_shorthand, reader_values
 from .places import collapse
@@ -111,11 +111,20 @@ def load(sources: Sources, keep_going: bool = False, on_read: Callable[[int], No
     """Read every story file and typeset the collection once; build and check both start here.
     With `keep_going` a broken file is an error listed and skipped, else the first one stops."""
     # Each file's paragraphs are typeset as it is read: the text as read is never all held at once.
-    reading = read_items(sources.files, keep_going, on_read, then=lambda item: map_paragraphs(item, typeset_all))
+    reading = read_items(sources.files, keep_going, on_read, then=_typeset_and_counted)
     if not reading.items:
         return Loaded(sources, None, reading.errors)
     grouped = collect(reading.items, sources.title, sources.notes + reading.warnings)
     return Loaded(sources, map_text(grouped, typeset, lambda texts: texts), reading.errors)
+
+
+def _typeset_and_counted(item: Chapter | Story) -> Chapter | Story:
+    """A story file's paragraphs typeset, and its words counted (with the file, perhaps in a worker:
+    every copy's contents and title page ask, and each chapter's count is carried to them)."""
+    typeset = map_paragraphs(item, typeset_all)
+    for chapter in typeset.parts if isinstance(typeset, Story) else [typeset]:
+        chapter.words  # noqa: B018 (worked out and kept: a cached_property)
+    return typeset
 
 
 def reading_warnings(options: BuildOptions, collection: Collection) -> tuple[str, ...]:
@@ -210,7 +219,8 @@ def packaged(rendered: Rendered, meta: Metadata, cover: CoverImage, path: Path) 
     """A rendered copy zipped as the book written to `path`, and the Send-to-Kindle rules it
     breaks that only warn (one it would be refused for is an error)."""
     entries = package_files(rendered, meta, cover)
-    data = zip_files(entries)
+    deflated = {f"EPUB/{page.file_name}": (page.xhtml, page.deflated) for page in rendered.pages if page.deflated}
+    data = zip_files(entries, deflated)
     return data, checked_for_kindle(entries, len(data), path)
 
 
@@ -287,7 +297,7 @@ def user_stylesheet(path: Path) -> bytes:
 def kepub_rendered(rendered: Rendered) -> Rendered:
     from .kepub import kepubify
 
-    pages = tuple(replace(page, xhtml=kepubify(page.xhtml)) for page in rendered.pages)
+    pages = tuple(replace(page, xhtml=kepubify(page.xhtml), deflated=b"") for page in rendered.pages)
     return replace(rendered, pages=pages)
 
 

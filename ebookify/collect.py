@@ -6,10 +6,13 @@ import re
 import stat
 from collections import defaultdict
 from collections.abc import Callable, Sequence
+from contextlib import closing
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 from .errors import EbookifyError, StoryError
+from .forked import streamed
 from .inputs import real_folder, reason, skip_reason
 from .markdown import MARKDOWN_SUFFIXES
 from .model import Chapter, Collection, Group, Story
@@ -108,19 +111,42 @@ def read_items(
     items: list[Chapter | Story] = []
     warnings: list[str] = []
     errors: list[str] = []
-    for done, path in enumerate(files, start=1):
-        try:
-            found, said = read_item(path)
-            for item in found if isinstance(found, list) else [found]:
-                items.append(then(item) if then else item)
-            warnings += said
-        except StoryError as exc:
-            if not keep_going:
-                raise
-            errors.append(str(exc))
-        if on_read:
-            on_read(done)
+    # Closed on the way out, an error included: the workers reading the files after it stop then.
+    with closing(streamed(partial(_read_file, then=then), files, _size, _PARALLEL_BYTES)) as read:
+        for done, (found, said) in enumerate(read, start=1):
+            if isinstance(found, StoryError):
+                if not keep_going:
+                    raise found
+                errors.append(str(found))
+            else:
+                items += found
+                warnings += said
+            if on_read:
+                on_read(done)
     return Reading(items, tuple(warnings), tuple(errors))
+
+
+# Below about this many bytes of story files, reading on one core is quicker than starting workers.
+_PARALLEL_BYTES = 1_000_000
+
+
+def _read_file(
+    path: Path, then: Callable[[Chapter | Story], Chapter | Story] | None
+) -> tuple[list[Chapter | Story] | StoryError, list[str]]:
+    """What one file holds, each item passed through `then`, or the error that stopped reading it
+    (handed back, not raised: a worker reading it goes on to its next file, as keep_going may)."""
+    try:
+        found, said = read_item(path)
+    except StoryError as exc:
+        return exc, []
+    return [then(item) if then else item for item in (found if isinstance(found, list) else [found])], said
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:  # gone since it was listed: reading it says so
+        return 0
 
 
 def read_item(path: Path) -> tuple[Chapter | Story | list[Story], list[str]]:

@@ -134,7 +134,10 @@ def generate_cover(title: str, dedication: str | None) -> CoverImage:
             draw.text((image.width / 2, image.height * 0.74), text, font=font, fill=ink, anchor="mm")
     out = io.BytesIO()
     image.save(out, "JPEG", quality=88)
-    return CoverImage(out.getvalue(), "image/jpeg", "cover.jpg")
+    return CoverImage(out.getvalue(), "image/jpeg", GENERATED_COVER)
+
+
+GENERATED_COVER = "cover.jpg"  # generate_cover's file name in the book; its size is SIZE
 
 
 def _palette(title: str) -> tuple[tuple[int, int, int], ...]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import zipfile
 import zlib
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -203,9 +204,13 @@ def _toc(entries: tuple[TocEntry, ...], prefix: str = "toc") -> list:
     return toc
 
 
-def zip_files(files: dict[str, bytes]) -> bytes:
+_LEVEL = 6  # zlib's own default: any other level changes every book's bytes
+
+
+def zip_files(files: dict[str, bytes], deflated: Mapping[str, tuple[bytes, bytes]] | None = None) -> bytes:
     """The EPUB zip, the same bytes for the same entries: mimetype first and stored, the rest
-    deflated in name order, with fixed dates and permissions."""
+    deflated in name order, with fixed dates and permissions. `deflated` has entries deflated
+    already: name -> (the data, it deflated), used only for that very data."""
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w") as target:
         for name in sorted(files, key=lambda name: (name != "mimetype", name)):
@@ -213,8 +218,42 @@ def zip_files(files: dict[str, bytes]) -> bytes:
             info.compress_type = zipfile.ZIP_STORED if name == "mimetype" else zipfile.ZIP_DEFLATED
             info.create_system = 3  # Unix, whatever machine builds it
             info.external_attr = 0o644 << 16
-            target.writestr(info, files[name], compresslevel=6)
+            data, (source, ready) = files[name], (deflated or {}).get(name, (None, b""))
+            if source is data and info.compress_type == zipfile.ZIP_DEFLATED:
+                _write_deflated(target, info, data, ready)
+            else:
+                target.writestr(info, data, compresslevel=_LEVEL)
     return out.getvalue()
+
+
+def deflate(data: bytes) -> bytes:
+    """`data` deflated by the very calls the zip makes (zipfile's compressor for level 6, one
+    compress() and a flush()): the same bytes as if the zip had deflated it."""
+    compressor = zlib.compressobj(_LEVEL, zlib.DEFLATED, -15)
+    return compressor.compress(data) + compressor.flush()
+
+
+def _write_deflated(target: zipfile.ZipFile, info: zipfile.ZipInfo, data: bytes, ready: bytes) -> None:
+    """What writestr does, with the deflating done: the zip still reckons the sizes and the CRC
+    from `data`, and writes `ready` where its compressor's output would go."""
+    info.file_size = len(data)
+    with target.open(info, "w") as entry:
+        entry._compressor = _Deflated(ready)  # type: ignore[attr-defined]
+        entry.write(data)
+
+
+class _Deflated:
+    """A compressor whose work is done: nothing while fed, all of it when flushed."""
+
+    def __init__(self, ready: bytes) -> None:
+        self._ready = ready
+
+    def compress(self, data: bytes) -> bytes:
+        return b""
+
+    def flush(self) -> bytes:
+        ready, self._ready = self._ready, b""
+        return ready
 
 
 _MAX_PACKAGE_BYTES = 4 * 1024 * 1024  # far more than any package document; a bigger one is not read

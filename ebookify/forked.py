@@ -30,11 +30,20 @@ def can_fork() -> bool:
     return hasattr(os, "fork")
 
 
-def in_order(work: Callable[[int], T], count: int, workers: int) -> Generator[T, None, None]:
+def in_worker() -> bool:
+    """Whether this is a forked worker: what it makes beyond its results (a page deflated) is
+    work taken off the parent; done in the parent, it is only one more copy held."""
+    return _in_worker
+
+
+def in_order(
+    work: Callable[[int], T], count: int, workers: int, meanwhile: Callable[[], None] | None = None
+) -> Generator[T, None, None]:
     """work(0) … work(count - 1), yielded in that order, made by `workers` forked processes (worker
     k makes k, k + workers, …): each reaches the work's data through the fork's copy-on-write
     memory, and sends back only its results. When the iteration stops, finished or not (an error,
-    Ctrl-C, SIGTERM, close()), the workers are killed and reaped."""
+    Ctrl-C, SIGTERM, close()), the workers are killed and reaped. `meanwhile`, if given, is done
+    by this process once the workers are started, before it waits for their first result."""
     from multiprocessing.connection import Pipe  # only here: a one-reader build needs no workers
 
     parent = os.getpid()
@@ -48,6 +57,8 @@ def in_order(work: Callable[[int], T], count: int, workers: int) -> Generator[T,
                 _serve(work, range(first, count, workers), sender, parent)
             sender.close()
             children.append((pid, receiver))
+        if meanwhile:
+            meanwhile()
         for index in range(count):
             yield _received(*children[index % workers])
     finally:
@@ -56,22 +67,42 @@ def in_order(work: Callable[[int], T], count: int, workers: int) -> Generator[T,
             receiver.close()
 
 
-def mapped(work: Callable[[T], R], items: Sequence[T], size: Callable[[T], int], enough: int) -> list[R]:
+def mapped(
+    work: Callable[[T], R],
+    items: Sequence[T],
+    size: Callable[[T], int],
+    enough: int,
+    meanwhile: Callable[[], None] | None = None,
+) -> list[R]:
     """[work(item) for item in items], on all cores when the items' total `size` reaches `enough`
-    (below it, starting the workers costs more than it saves). Each worker takes a run of items
-    of about equal size, so that only their results cross back."""
+    (below it, starting the workers costs more than it saves). `meanwhile` is done once, by this
+    process: while the workers work, or first when there are none."""
+    return list(streamed(work, items, size, enough, meanwhile))
+
+
+def streamed(
+    work: Callable[[T], R],
+    items: Sequence[T],
+    size: Callable[[T], int],
+    enough: int,
+    meanwhile: Callable[[], None] | None = None,
+) -> Generator[R, None, None]:
+    """mapped's results one by one, in order, as they come (close it to stop the workers at once).
+    Each worker takes a run of items of about equal size, so that only their results cross back."""
     workers = min(len(items), os.cpu_count() or 1)
     sizes = [size(item) for item in items]
     # In a worker already (one reader's copy among several), the cores are taken: no more workers.
     if workers < 2 or not can_fork() or _in_worker or sum(sizes) < enough:
-        return [work(item) for item in items]
+        if meanwhile:
+            meanwhile()
+        return (work(item) for item in items)
     runs = _runs(sizes, workers * 2)  # two runs a worker: one slow run is made up by the others
 
     def run_of(index: int) -> list[R]:
         start, end = runs[index]
         return [work(item) for item in items[start:end]]
 
-    return [result for results in in_order(run_of, len(runs), workers) for result in results]
+    return (result for results in in_order(run_of, len(runs), workers, meanwhile) for result in results)
 
 
 def _runs(sizes: list[int], count: int) -> list[tuple[int, int]]:

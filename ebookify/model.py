@@ -68,6 +68,11 @@ class Block:
     def with_text(self, text: str) -> Block:
         return Block(self.kind, text, self.line, self.align, self.heading, self.frames, self.image)
 
+    def __reduce__(self) -> tuple[type[Block], tuple]:
+        # Sent back from a worker (a story file read there) as its fields, made again by __init__:
+        # pickle's default sets a copied __dict__, which takes a third more memory a block.
+        return Block, (self.kind, self.text, self.line, self.align, self.heading, self.frames, self.image)
+
 
 SCENE_BREAK = Block(BlockKind.BREAK)
 

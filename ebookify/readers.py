@@ -16,7 +16,6 @@ from pathlib import Path
 
 from .errors import EbookifyError
 from .inputs import MAX_READERS_BYTES, plain_error, read_regular
-from .mail import check_address
 from .model import Reader
 from .personalise import NAME, normalise_code
 from .validate import check_value
@@ -95,7 +94,7 @@ def _reader(path: Path, lines: list[str], table: dict, header: int) -> Reader:
         keys[code] = key
         values[code] = check_value(value, f"{where(key)} {code}")
     name = check_value(table["name"], f"{where('name')} the name")
-    address = check_address(table["email"], f"{where('email')} {name}'s email") if "email" in table else None
+    address = _checked_address(table["email"], f"{where('email')} {name}'s email") if "email" in table else None
     return Reader(name, values, entry=f"{path}:{header}", email=address)
 
 
@@ -114,3 +113,9 @@ def _refuse_duplicates(path: Path, readers: list[Reader], headers: list[int]) ->
         if reader.name in seen:
             raise EbookifyError(f"{path}:{header} {reader.name!r} is listed twice; each reader once")
         seen.add(reader.name or "")
+
+
+def _checked_address(address: str, what: str) -> str:
+    from .mail import check_address  # the e-mail modules: only for a readers file that mails
+
+    return check_address(address, what)

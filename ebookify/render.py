@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from html import escape
 from itertools import count, groupby
 from pathlib import Path
@@ -36,6 +36,9 @@ class Page:
     file_name: str
     title: str
     xhtml: bytes
+    # The xhtml deflated as the book's zip stores it, when made already (by the worker that
+    # rendered the page, so that both cores compress); b"": the zip deflates it.
+    deflated: bytes = field(default=b"", compare=False, repr=False)
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from itertools import groupby
 
 from .marks import has_marks, join_marks, split_marks
 
@@ -202,12 +203,26 @@ def typeset_all(texts: list[str]) -> list[str]:
     batched = set(plain)
     out = [text if i in batched else typeset(text) for i, text in enumerate(texts)]
     for batch in _batches(plain, texts):
-        results = _apply_rules("\n".join(texts[i] for i in batch)).split("\n")
-        if len(results) != len(batch):  # cannot happen; but if a rule ever did cross a line, be right, not fast
-            return [typeset(text) for text in texts]
-        for i, result in zip(batch, results, strict=True):
-            out[i] = result
+        for trigger, rules in _BY_TRIGGER:
+            # Only the paragraphs holding the rules' trigger: a rule that starts at a space (the
+            # spaced dashes) is otherwise tried at every space of the book.
+            lines = [i for i in batch if trigger in out[i]]
+            if not lines:
+                continue
+            joined = "\n".join(out[i] for i in lines)
+            for rule in rules:
+                joined = rule.apply(joined)
+            results = joined.split("\n")
+            if len(results) != len(lines):  # cannot happen; but if a rule ever did cross a line, be right, not fast
+                return [typeset(text) for text in texts]
+            for i, result in zip(lines, results, strict=True):
+                out[i] = result
     return out
+
+
+# Consecutive rules with one trigger. None of them makes its own trigger (a quote rule makes curly
+# quotes, a dash rule dashes), so the paragraphs holding it before the first hold all it is in.
+_BY_TRIGGER = tuple((trigger, tuple(rules)) for trigger, rules in groupby(RULES, key=lambda rule: rule.trigger))
 
 
 _BATCH_CHARACTERS = 1_000_000  # a story file of 50 MB is typeset a megabyte at a time, not all at once
