@@ -17,6 +17,7 @@ from contextlib import suppress
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from .errors import EbookifyError
+from .interrupt import stop_like
 
 if TYPE_CHECKING:
     from multiprocessing.connection import Connection
@@ -122,11 +123,24 @@ def _runs(sizes: list[int], count: int) -> list[tuple[int, int]]:
 def _received(pid: int, receiver: Connection) -> Any:
     try:
         ok, value = receiver.recv()
-    except EOFError:  # killed from outside (the out-of-memory killer): say so, instead of waiting
+    except EOFError:  # killed from outside: say so, instead of waiting
+        # Ctrl-C or SIGTERM to the whole process group stops the workers too, and this process may
+        # hear of a worker's end before its own signal: it is the same stop, said the same way.
+        stop_like(_killed_by(pid))
         raise EbookifyError(f"a worker process ({pid}) stopped before it finished its book") from None
     if not ok:
         raise value
     return value
+
+
+def _killed_by(pid: int) -> int | None:
+    """The signal that ended worker `pid`, if one did; it is left to be reaped (_end)."""
+    try:
+        ended = os.waitid(os.P_PID, pid, os.WEXITED | os.WNOWAIT)
+    except ChildProcessError:
+        return None
+    killed = ended is not None and ended.si_code in (os.CLD_KILLED, os.CLD_DUMPED)
+    return ended.si_status if killed and ended is not None else None
 
 
 def _end(pid: int) -> None:

@@ -16,6 +16,18 @@ class Terminated(BaseException):  # named like its sibling KeyboardInterrupt
     """SIGTERM, raised where the program is, so that the same clean-up runs as for Ctrl-C."""
 
 
+def stop_like(number: int | None) -> None:
+    """Stop as signal `number` stops the build, if it is SIGINT or SIGTERM: the signal came to
+    the whole process group, and a worker's end told of it first. Later ones are ignored, as
+    after the signal itself, so that the clean-up is not cut short."""
+    if number not in _STOPPING:
+        return
+    if threading.current_thread() is threading.main_thread():
+        for each in _STOPPING:
+            signal.signal(each, signal.SIG_IGN)
+    raise Terminated if number == signal.SIGTERM else KeyboardInterrupt
+
+
 @contextmanager
 def stops_as_exceptions() -> Iterator[None]:
     """Within: SIGINT raises KeyboardInterrupt and SIGTERM raises Terminated, once. A second signal

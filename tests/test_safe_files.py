@@ -22,6 +22,7 @@ from PIL import Image
 from ebookify import write
 from ebookify.build import BuildOptions, build
 from ebookify.errors import EbookifyError
+from ebookify.interrupt import Terminated
 
 EARLIER = b"an earlier build, which a failed or refused build must leave alone"
 READERS = ("Sam", "Alex", "Kim")
@@ -406,6 +407,40 @@ def test_a_signal_to_the_whole_process_group_is_one_line(tmp_path, three_readers
         assert hidden(dist) == []
         return
     pytest.fail("the build always finished before the signal came")
+
+
+@pytest.mark.parametrize(("sent", "stop"), [(signal.SIGINT, KeyboardInterrupt), (signal.SIGTERM, Terminated)])
+def test_a_worker_ended_by_a_stop_signal_stops_the_build_as_that_signal(sent, stop):
+    """A signal to the whole process group may reach this process after a worker's end does: the
+    worker's end is then told as the same stop (interrupted, terminated), never as a lost worker;
+    and the signal, when it comes, no longer cuts the clean-up short."""
+    from ebookify.forked import in_order
+
+    def work(index: int) -> int:
+        if index == 1:
+            os.kill(os.getpid(), sent)  # a worker's stop signals end it (forked._quiet)
+        return index
+
+    saved = {number: signal.getsignal(number) for number in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        with pytest.raises(stop):
+            list(in_order(work, 4, 2))
+        assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN  # what comes later waits
+    finally:
+        for number, handler in saved.items():
+            signal.signal(number, handler)
+
+
+def test_a_worker_killed_otherwise_is_said_to_have_stopped():
+    from ebookify.forked import in_order
+
+    def work(index: int) -> int:
+        if index == 1:
+            os.kill(os.getpid(), signal.SIGKILL)  # the out-of-memory killer, say
+        return index
+
+    with pytest.raises(EbookifyError, match=r"^a worker process \(\d+\) stopped before it finished its book$"):
+        list(in_order(work, 4, 2))
 
 
 def test_after_sigkill_the_next_build_clears_what_was_left(tmp_path, three_readers):
