@@ -60,12 +60,18 @@ def looks_like_ao3(soup: BeautifulSoup) -> bool:
 def read_work(data: bytes, source: str) -> tuple[Story, list[str]]:
     """Parse one AO3 HTML download, or an AO3 work page saved from a browser, with warnings about
     what the book cannot show (a remote image left out is a warning, not an error)."""
-    soup = BeautifulSoup(_XML_INVALID.sub("", decode_html(data, source)), "html.parser")
+    soup = html_soup(data, source)
     from .ao3page import looks_like_saved_page, read_saved_page  # it reads pages with this module
 
     reader = read_saved_page if looks_like_saved_page(soup) else read_download
     story, warnings = reader(soup, source)
     return story, _numbered(warnings, story)
+
+
+def html_soup(data: bytes, source: str) -> BeautifulSoup:
+    """An HTML file's tree: decoded as a browser would (charset.py), without the characters XML
+    forbids (a book's pages are XML)."""
+    return BeautifulSoup(_XML_INVALID.sub("", decode_html(data, source)), "html.parser")
 
 
 def _numbered(found: list[str], story: Story) -> list[str]:

@@ -17,7 +17,7 @@ from dataclasses import replace
 
 from bs4 import BeautifulSoup, Comment, NavigableString, Tag
 
-from .ao3 import _chapter_label, _clean, read_download
+from .ao3 import _chapter_label, _clean, _text_of, read_download
 from .model import Story
 
 _WORK_LINK = re.compile(r"^(?:https?://(?:www\.)?archiveofourown\.org)?/works/(\d+)(?:[/?#]|$)")
@@ -51,7 +51,7 @@ def read_saved_page(soup: BeautifulSoup, source: str) -> tuple[Story, list[str]]
     number = int(str(shown[0]["id"]).removeprefix("chapter-"))
     of = f" of {posted}" if posted else ""
     warnings.append(f"{source} shows chapter {number}{of} only; use Entire Work or Download → HTML for the rest")
-    heading = _clean(_text(_first(shown[0], "div.preface h3.title"))) or None
+    heading = _clean(_text_of(_first(shown[0], "div.preface h3.title"))) or None
     chapter = replace(story.parts[0], part=number, label=_chapter_label(heading, number))
     return replace(story, parts=(chapter,)), warnings
 
@@ -61,7 +61,7 @@ def _as_download(page: BeautifulSoup, chapters: Tag, shown: list[Tag]) -> Beauti
     out = BeautifulSoup("", "html.parser")
     skin = page.find(id="workskin") or chapters.parent
     preface = _first(skin, "div.preface.group") or out.new_tag("div")
-    title = _clean(_text(_first(preface, "h2.title")))
+    title = _clean(_text_of(_first(preface, "h2.title")))
     meta = _new(out, "div", {"class": "meta"})
     meta.append(_tags(out, page.select_one("dl.work.meta")))
     meta.append(_new(out, "h1", {}, title))
@@ -91,7 +91,7 @@ def _add_chapter(out: BeautifulSoup, body: Tag, chapter: Tag) -> None:
     group = _new(out, "div", {"class": "meta group"})
     group.sourceline = chapter.sourceline  # so that an error about the chapter names its line
     heading = _first(preface, "h3.title") if preface else None
-    group.append(_new(out, "h2", {"class": "heading"}, _clean(_text(heading))))
+    group.append(_new(out, "h2", {"class": "heading"}, _clean(_text_of(heading))))
     if preface is not None:
         _labelled(out, group, "Chapter Summary", _first(preface, "div.summary blockquote.userstuff"))
         _labelled(out, group, "Chapter Notes", _first(preface, "div.notes blockquote.userstuff"))
@@ -177,7 +177,7 @@ def _byline(out: BeautifulSoup, byline: Tag | None) -> Tag:
         line.extend([", "] if n else [])
         line.append(_new(out, "a", {"rel": "author", "href": author.get("href") or ""}, _clean(author.get_text())))
     if not authors:
-        line.append(_clean(_text(byline)))
+        line.append(_clean(_text_of(byline)))
     return line
 
 
@@ -232,7 +232,3 @@ def _has_class(tag: Tag, name: str) -> bool:
 
 def _first(tag: Tag | None, selector: str) -> Tag | None:
     return tag.select_one(selector) if tag is not None else None
-
-
-def _text(tag: Tag | None) -> str:
-    return tag.get_text() if tag is not None else ""

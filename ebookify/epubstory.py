@@ -18,15 +18,13 @@ from pathlib import Path
 
 from bs4 import BeautifulSoup, NavigableString, Tag
 
-from .ao3 import read_download
+from .ao3 import html_soup, read_download
 from .ao3text import _clean, story_blocks
-from .charset import decode_html
 from .epubfront import AO3, FANFICFARE, Doc, Fields, front_fields, is_front_matter, recognise, starts_a_work
 from .epubimages import fit_image
 from .epubin import Package, _joined, read_package
 from .errors import StoryError
 from .model import Block, BlockKind, Chapter, Story, WorkMeta
-from .parse import _XML_INVALID
 from .places import Repeated
 
 _HTML_TYPES = ("application/xhtml+xml", "text/html", "application/x-dtbook+xml")
@@ -70,11 +68,10 @@ def _documents(package: Package) -> tuple[list[Doc], list[str]]:
             warnings.append(f"{package.source}: {named} {why}; the book is built without it")
             continue
         try:
-            text = decode_html(data, f"{package.source}: {item.path}")
+            soup = html_soup(data, f"{package.source}: {item.path}")
         except StoryError as exc:
             warnings.append(f"{package.source}: {named} cannot be read ({exc.message}); the book is built without it")
             continue
-        soup = BeautifulSoup(_XML_INVALID.sub("", text), "html.parser")
         if _visible_text(soup.find("body") or soup) or soup.find(id=_AO3_BLOCKS):
             docs.append(Doc(item.path, soup, title))
     return docs, warnings
