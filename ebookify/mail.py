@@ -13,7 +13,6 @@ import ipaddress
 import math
 import os
 import re
-import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from email.message import EmailMessage
@@ -132,11 +131,9 @@ def load_settings(options: Mapping[str, object], need_server: bool = True) -> Se
 def _from_file(path: Path) -> dict[str, object]:
     if not path.exists():
         return {}
-    data = read_regular(path, MB, plain_error(path))
-    try:
-        table = tomllib.loads(data.decode("utf-8-sig"))
-    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise EbookifyError(f"{path} is not valid TOML: {exc}") from exc
+    from .readers import read_toml
+
+    table, _ = read_toml(path, MB, "it holds one [smtp] table")
     smtp = table.get("smtp", {})
     if set(table) - {"smtp"} or not isinstance(smtp, dict):
         raise EbookifyError(f"{path} holds only an [smtp] table (host = …, port = …, user = …)")

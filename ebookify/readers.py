@@ -24,13 +24,7 @@ _TOML_POSITION = re.compile(r"\s*\(at line (\d+), column \d+\)|\s*\(at end of do
 
 
 def load_readers(path: Path) -> list[Reader]:
-    text = _read_text(path)
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise EbookifyError(_toml_error(path, text, exc)) from exc
-    except RecursionError as exc:  # tomllib recurses once per level of [[…]] or {…}
-        raise EbookifyError(f"{path} nests arrays or tables too deeply; a reader is one flat table") from exc
+    data, text = read_toml(path, MAX_READERS_BYTES, "a reader is one flat table")
     lines = text.splitlines()
     for key in data:
         if key != "reader":
@@ -50,15 +44,28 @@ def load_readers(path: Path) -> list[Reader]:
     return readers
 
 
-def _read_text(path: Path) -> str:
+def read_toml(path: Path, limit: int, shape: str) -> tuple[dict, str]:
+    """A TOML file (a readers file, the e-mail settings) as its table and its text; each problem
+    one line naming the file and, where it can, the line. `shape` says what the file should hold,
+    for one nested too deeply."""
+    text = _read_text(path, limit)
+    try:
+        return tomllib.loads(text), text
+    except tomllib.TOMLDecodeError as exc:
+        raise EbookifyError(_toml_error(path, text, exc)) from exc
+    except RecursionError as exc:  # tomllib recurses once per level of [[…]] or {…}
+        raise EbookifyError(f"{path} nests arrays or tables too deeply; {shape}") from exc
+
+
+def _read_text(path: Path, limit: int) -> str:
     """UTF-8 (BOM or not), or UTF-16 with its BOM, as Windows editors save it."""
-    data = read_regular(path, MAX_READERS_BYTES, plain_error(path))
+    data = read_regular(path, limit, plain_error(path))
     encoding = "utf-16" if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) else "utf-8-sig"
     try:
         return data.decode(encoding)
     except UnicodeDecodeError as exc:
         line = data.count(b"\n", 0, exc.start) + 1
-        raise EbookifyError(f"{path}:{line} is not UTF-8 text; save the readers file as UTF-8") from exc
+        raise EbookifyError(f"{path}:{line} is not UTF-8 text; save it as UTF-8") from exc
 
 
 def _toml_error(path: Path, text: str, exc: tomllib.TOMLDecodeError) -> str:

@@ -525,6 +525,25 @@ def test_settings_that_cannot_send_are_one_line_before_anything_is_built(setting
 
 
 @pytest.mark.parametrize(
+    ("text", "error"),
+    [
+        ('[smtp]\nhost = "127.0.0.1\n', "{config}:2 is not valid TOML: Illegal character '\\n'"),
+        ("x = " + "[" * 3000 + "]" * 3000, "{config} nests arrays or tables too deeply; it holds one [smtp] table"),
+        (b"[smtp]\nhost = '\x81'\n", "{config}:2 is not UTF-8 text; save it as UTF-8"),
+    ],
+    ids=["unclosed-string", "deep-arrays", "not-utf-8"],
+)
+def test_a_broken_config_file_is_one_line_naming_where(text, error, env, tmp_path: Path):
+    """The settings file is read as the readers file is (readers.read_toml): located, never a traceback."""
+    _book(tmp_path)
+    config = tmp_path / "config" / "ebookify" / "config.toml"
+    config.parent.mkdir(parents=True)
+    config.write_bytes(text if isinstance(text, bytes) else text.encode("utf-8"))
+    result = run(tmp_path, env, "send", "a.epub", "--to", "kit@example.com")
+    assert (result.returncode, errors(result)) == (1, ["ebookify: error: " + error.format(config=config)])
+
+
+@pytest.mark.parametrize(
     ("email", "error"),
     [
         ('"sam"', "friends.toml:3 Sam's email 'sam' is not one e-mail address like sam@example.com"),
