@@ -13,13 +13,21 @@ from importlib import resources
 from pathlib import Path
 
 from .errors import EbookifyError
-from .inputs import MAX_COVER_BYTES, plain_error, read_regular, real_folder, reason, skip_reason
+from .inputs import (
+    MAX_COVER_BYTES,
+    MAX_PICTURE_PIXELS,
+    opened_picture,
+    plain_error,
+    read_regular,
+    real_folder,
+    reason,
+    skip_reason,
+)
 from .naming import slug
 
 COVER_SUFFIXES = (".jpg", ".jpeg", ".png")
 _MEDIA_TYPES = {"JPEG": ("image/jpeg", "cover.jpg"), "PNG": ("image/png", "cover.png")}
 SIZE = (1600, 2560)  # the 1:1.6 portrait that Kindle and Kobo stores ask for
-MAX_COVER_PIXELS = 40_000_000
 
 
 @dataclass(frozen=True)
@@ -66,14 +74,14 @@ def load_cover(path: Path) -> CoverImage:
 
     data = read_regular(path, MAX_COVER_BYTES, plain_error(path))
     try:
-        with Image.open(io.BytesIO(data)) as image:
+        with opened_picture(data) as image:
             kind, (width, height) = image.format, image.size
             if kind not in _MEDIA_TYPES and kind != "MPO":
                 raise EbookifyError(f"{path} is a {kind} image; covers must be JPEG or PNG")
             # Checked before decoding: a small file can hold an image too big to unpack.
-            if width * height > MAX_COVER_PIXELS:
+            if width * height > MAX_PICTURE_PIXELS:
                 raise EbookifyError(
-                    f"{path} is {width}×{height} pixels, more than {MAX_COVER_PIXELS // 10**6} megapixels; "
+                    f"{path} is {width}×{height} pixels, more than {MAX_PICTURE_PIXELS // 10**6} megapixels; "
                     "use a smaller cover image"
                 )
             image.load()
@@ -81,7 +89,14 @@ def load_cover(path: Path) -> CoverImage:
             # map): e-readers want one plain JPEG, which the first picture, written again, is.
             if kind == "MPO" or width > SIZE[0] or height > SIZE[1]:
                 return _fitted(image)
-    except (OSError, UnidentifiedImageError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
+    except (
+        OSError,
+        UnidentifiedImageError,
+        SyntaxError,
+        ValueError,
+        Image.DecompressionBombError,
+        Image.DecompressionBombWarning,
+    ) as exc:
         raise EbookifyError(f"{path} is not a readable JPEG or PNG image") from exc
     media_type, file_name = _MEDIA_TYPES[kind]
     return CoverImage(data, media_type, file_name, (width, height))

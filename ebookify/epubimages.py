@@ -16,6 +16,8 @@ import io
 
 from PIL import Image, UnidentifiedImageError
 
+from .inputs import MAX_PICTURE_PIXELS, opened_picture
+
 MAX_SIDE = 2048  # a tablet's screen, twice over an e-reader's
 MAX_BYTES = 2 * 2**20
 _KEPT = {"JPEG": "jpg", "PNG": "png", "GIF": "gif"}
@@ -25,16 +27,25 @@ _READ = ("JPEG", "PNG", "GIF", "WEBP")
 def fit_image(data: bytes) -> tuple[str, bytes] | str:
     """(file name, bytes) of the picture as the book carries it, or why it cannot be carried."""
     try:
-        with Image.open(io.BytesIO(data), formats=_READ) as probe:
+        with opened_picture(data, _READ) as probe:
             probe.verify()  # the whole file, not just its header
-        with Image.open(io.BytesIO(data), formats=_READ) as image:
+        with opened_picture(data, _READ) as image:
+            if image.width * image.height > MAX_PICTURE_PIXELS:  # before it is decoded (inputs.py)
+                return f"is {image.width}×{image.height} pixels, more than {MAX_PICTURE_PIXELS // 10**6} megapixels"
             image.load()
             kind = image.format or ""
             small = max(image.size) <= MAX_SIDE and len(data) <= MAX_BYTES
             if kind in _KEPT and small:
                 return _named(data, _KEPT[kind])
             return _rewritten(image)
-    except (OSError, UnidentifiedImageError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
+    except (
+        OSError,
+        UnidentifiedImageError,
+        SyntaxError,
+        ValueError,
+        Image.DecompressionBombError,
+        Image.DecompressionBombWarning,
+    ) as exc:
         return f"is not a picture ebookify can carry ({str(exc) or type(exc).__name__})"
 
 

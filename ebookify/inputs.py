@@ -9,18 +9,27 @@ blocking and asking the open file what it is, before reading a byte, answers all
 from __future__ import annotations
 
 import errno
+import io
 import os
 import stat
-from collections.abc import Callable
+import warnings
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .errors import EbookifyError
+
+if TYPE_CHECKING:
+    from PIL.Image import Image
 
 MB = 2**20
 MAX_STORY_BYTES = 256 * MB  # fifty times the longest novel; the bench's 50 MB file fits
 MAX_READERS_BYTES = 1 * MB  # a readers file is a few lines per friend
 MAX_COVER_BYTES = 20 * MB
 MAX_EPUB_BYTES = 512 * MB  # for `ebookify lint`: ten times Send-to-Kindle's e-mail limit
+# A picture's size is checked before it is decoded: a 12 KB PNG can unpack to 100 million pixels.
+MAX_PICTURE_PIXELS = 40_000_000  # a 40-megapixel photo; a cover needs 4
 
 # The reasons an open or a folder listing fails, worded for the user ("Permission denied" is the
 # system's own and already plain).
@@ -111,3 +120,18 @@ def real_folder(folder: Path) -> str:
 
 def _within(target: str, folder: str) -> bool:
     return os.path.commonpath([target, folder]) == folder
+
+
+@contextmanager
+def opened_picture(data: bytes, formats: tuple[str, ...] | None = None) -> Iterator[Image]:
+    """Pillow's picture of `data`, opened but not decoded, for the caller to check its size against
+    MAX_PICTURE_PIXELS before it is. Pillow's own limit, far above that one, would print a Python
+    warning on standard error on opening it (Image.DecompressionBombWarning): the caller's check,
+    which comes first, says it in one line instead."""
+    from PIL import Image
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+        picture = Image.open(io.BytesIO(data), formats=formats)
+    with picture:
+        yield picture

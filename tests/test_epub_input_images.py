@@ -58,6 +58,23 @@ def test_a_decompression_bomb_is_not_carried():
     assert "decompression bomb" in str(fit_image(_bomb())).casefold()
 
 
+@pytest.mark.parametrize(
+    ("side", "refusal"),
+    [
+        (7_100, "is 7100×7100 pixels, more than 40 megapixels"),
+        (10_000, "is 10000×10000 pixels, more than 40 megapixels"),
+    ],
+)
+def test_a_picture_of_too_many_pixels_is_refused_before_it_is_decoded(side, refusal, recwarn):
+    """Millions of pixels in a few kilobytes of PNG, refused unread and in one line. Pillow's own
+    limit only warns (a Python warning on standard error) up to 179 million pixels, and then
+    decodes them; the check against inputs.MAX_PICTURE_PIXELS comes first."""
+    out = io.BytesIO()
+    Image.new("1", (side, side)).save(out, "PNG")
+    assert fit_image(out.getvalue()) == refusal
+    assert not [w for w in recwarn if issubclass(w.category, Image.DecompressionBombWarning)]
+
+
 def test_chapter_pictures_in_the_book(tmp_path):
     """A picture inside the EPUB is shown with its alt text; one on the web, one that is not there,
     an SVG and a broken one leave their descriptions, with warnings."""

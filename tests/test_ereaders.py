@@ -158,14 +158,16 @@ def test_user_cover_is_fitted_without_distortion(tmp_path, stories, size, mode, 
     assert_sound_epub(written.path)  # EPUBCheck: books.py user-covers
 
 
-def test_huge_cover_is_a_clear_error(tmp_path, stories):
+@pytest.mark.parametrize("side", [9000, 10_000])  # 10,000² is past the point where Pillow warns
+def test_huge_cover_is_a_clear_error(tmp_path, stories, side):
     stories({"1.txt": story_text()})
     (tmp_path / "covers").mkdir()
-    Image.new("1", (9000, 9000)).save(tmp_path / "covers" / "cover.png")
+    Image.new("1", (side, side)).save(tmp_path / "covers" / "cover.png")
     result = run(tmp_path, "build", "-n", "Sam")
     assert result.returncode == 1
     assert result.stderr == (
-        "ebookify: error: covers/cover.png is 9000×9000 pixels, more than 40 megapixels; use a smaller cover image\n"
+        f"ebookify: error: covers/cover.png is {side}×{side} pixels, more than 40 megapixels; "
+        "use a smaller cover image\n"
     )
 
 
