@@ -17,6 +17,7 @@ from .inputs import (
     MAX_COVER_BYTES,
     MAX_PICTURE_PIXELS,
     opened_picture,
+    picture_errors,
     plain_error,
     read_regular,
     real_folder,
@@ -70,7 +71,6 @@ def _images(folder: Path) -> tuple[list[Path], tuple[str, ...]]:
 
 def load_cover(path: Path) -> CoverImage:
     """A user's cover, checked, and scaled down (never stretched) to fit 1600x2560 if larger."""
-    from PIL import Image, UnidentifiedImageError
 
     data = read_regular(path, MAX_COVER_BYTES, plain_error(path))
     try:
@@ -89,14 +89,7 @@ def load_cover(path: Path) -> CoverImage:
             # map): e-readers want one plain JPEG, which the first picture, written again, is.
             if kind == "MPO" or width > SIZE[0] or height > SIZE[1]:
                 return _fitted(image)
-    except (
-        OSError,
-        UnidentifiedImageError,
-        SyntaxError,
-        ValueError,
-        Image.DecompressionBombError,
-        Image.DecompressionBombWarning,
-    ) as exc:
+    except picture_errors() as exc:
         raise EbookifyError(f"{path} is not a readable JPEG or PNG image") from exc
     media_type, file_name = _MEDIA_TYPES[kind]
     return CoverImage(data, media_type, file_name, (width, height))

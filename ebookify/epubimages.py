@@ -14,9 +14,9 @@ from __future__ import annotations
 import hashlib
 import io
 
-from PIL import Image, UnidentifiedImageError
+from PIL import Image
 
-from .inputs import MAX_PICTURE_PIXELS, opened_picture
+from .inputs import MAX_PICTURE_PIXELS, opened_picture, picture_errors
 
 MAX_SIDE = 2048  # a tablet's screen, twice over an e-reader's
 MAX_BYTES = 2 * 2**20
@@ -38,14 +38,7 @@ def fit_image(data: bytes) -> tuple[str, bytes] | str:
             if kind in _KEPT and small:
                 return _named(data, _KEPT[kind])
             return _rewritten(image)
-    except (
-        OSError,
-        UnidentifiedImageError,
-        SyntaxError,
-        ValueError,
-        Image.DecompressionBombError,
-        Image.DecompressionBombWarning,
-    ) as exc:
+    except picture_errors() as exc:
         return f"is not a picture ebookify can carry ({str(exc) or type(exc).__name__})"
 
 

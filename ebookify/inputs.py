@@ -122,6 +122,13 @@ def _within(target: str, folder: str) -> bool:
     return os.path.commonpath([target, folder]) == folder
 
 
+def picture_errors() -> tuple[type[Exception], ...]:
+    """What Pillow raises for bytes that are no picture it can read, or one too big to unpack."""
+    from PIL import Image, UnidentifiedImageError
+
+    return (OSError, UnidentifiedImageError, SyntaxError, ValueError, Image.DecompressionBombError)
+
+
 @contextmanager
 def opened_picture(data: bytes, formats: tuple[str, ...] | None = None) -> Iterator[Image]:
     """Pillow's picture of `data`, opened but not decoded, for the caller to check its size against
