@@ -9,7 +9,6 @@ kept out of every message, repr and file. Sending itself is in deliver.py.
 from __future__ import annotations
 
 import email.utils
-import ipaddress
 import math
 import os
 import re
@@ -22,7 +21,7 @@ from pathlib import Path
 from .errors import EbookifyError
 from .inputs import MAX_EPUB_BYTES, MB, plain_error, read_regular
 from .lint import EMAIL_LIMIT
-from .validate import check_value
+from .validate import check_value, is_loopback
 
 KINDLE_DOMAINS = ("kindle.com", "free.kindle.com", "kindle.cn")
 KINDLE_MAX_FILES = 25  # Send-to-Kindle: attachments per e-mail
@@ -225,19 +224,12 @@ def _ready(settings: Settings) -> Settings:
         raise EbookifyError("no sender address: set from = … under [smtp], EBOOKIFY_SMTP_FROM or --smtp-from")
     if settings.user is None:
         return settings
-    if settings.security == "none" and not _loopback(settings.host):
+    if settings.security == "none" and not is_loopback(settings.host):
         raise EbookifyError(
             f"will not send the password for {settings.user} unencrypted to {settings.host}: "
             "use security ssl or starttls"
         )
     return replace(settings, password=_password(settings.user))
-
-
-def _loopback(host: str) -> bool:
-    try:
-        return host == "localhost" or ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def _password(user: str) -> str:

@@ -7,6 +7,7 @@ their input as written.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 from collections.abc import Mapping
@@ -97,3 +98,14 @@ def check_language(code: str) -> str:
         raise OptionError("language", f"{code!r} is not a language code like en or en-GB")
     language, region = match.groups()
     return language.lower() + (f"-{region.upper()}" if region else "")
+
+
+def is_loopback(host: str) -> bool:
+    """Whether a host name or address (`[::1]` as in a URL too) is this machine only: where the
+    server needs no access code, and an unencrypted SMTP login leaves no machine."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False

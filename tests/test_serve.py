@@ -18,7 +18,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from serving import Server, basic, sample_root, serving
 
-from ebookify.serve.guard import RateLimit, is_loopback
+from ebookify.serve.guard import RateLimit
+from ebookify.validate import is_loopback
 
 KOBO = (
     "Mozilla/5.0 (Linux; U; Android 2.0; en-us;) AppleWebKit/538.1 (KHTML, like Gecko) "

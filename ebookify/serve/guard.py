@@ -7,7 +7,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import ipaddress
 import secrets
 import time
 from dataclasses import dataclass, field
@@ -30,15 +29,6 @@ def new_access_code() -> str:
     """Ten letters and digits (about 49 bits): easy to type on an e-reader, long enough that the
     rate limit makes guessing hopeless."""
     return "".join(secrets.choice(_CODE_LETTERS) for _ in range(10))
-
-
-def is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
 
 
 @dataclass

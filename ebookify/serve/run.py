@@ -11,8 +11,9 @@ from urllib.parse import urlencode
 
 from ..build import BuildOptions
 from ..errors import EbookifyError
+from ..validate import is_loopback
 from .copies import Copies
-from .guard import ACCESS_FIELD, RateLimit, is_loopback, new_access_code
+from .guard import ACCESS_FIELD, RateLimit, new_access_code
 from .library import load_library
 
 DEFAULT_HOST, DEFAULT_PORT = "127.0.0.1", 8000
