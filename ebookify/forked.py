@@ -123,7 +123,7 @@ def _runs(sizes: list[int], count: int) -> list[tuple[int, int]]:
 def _received(pid: int, receiver: Connection) -> Any:
     try:
         ok, value = receiver.recv()
-    except EOFError:  # killed from outside: say so, instead of waiting
+    except (EOFError, OSError):  # killed from outside, before or while it sent: say so, not wait
         # Ctrl-C or SIGTERM to the whole process group stops the workers too, and this process may
         # hear of a worker's end before its own signal: it is the same stop, said the same way.
         stop_like(_killed_by(pid))

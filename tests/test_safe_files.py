@@ -431,6 +431,39 @@ def test_a_worker_ended_by_a_stop_signal_stops_the_build_as_that_signal(sent, st
             signal.signal(number, handler)
 
 
+@pytest.mark.parametrize(
+    ("sent", "stop"),
+    [(signal.SIGINT, KeyboardInterrupt), (signal.SIGTERM, Terminated), (signal.SIGKILL, EbookifyError)],
+)
+def test_a_worker_ended_halfway_through_sending_is_told_as_how_it_ended(sent, stop):
+    """Killed while its result was on its way, a worker leaves half a message in the pipe (an
+    OSError from multiprocessing, not EOFError): the same stop, or the same one line, as at EOF."""
+    from multiprocessing.connection import Pipe
+
+    from ebookify.forked import _end, _received
+
+    receiver, sender = Pipe(duplex=False)
+    pid = os.fork()
+    if pid == 0:  # never returns into pytest
+        try:
+            os.write(sender.fileno(), (1000).to_bytes(4, "big") + b"half a book")  # 1,000 bytes promised
+            if sent != signal.SIGKILL:
+                signal.signal(sent, signal.SIG_DFL)  # as a worker has it (forked._quiet)
+            os.kill(os.getpid(), sent)
+        finally:
+            os._exit(0)
+    sender.close()
+    saved = {number: signal.getsignal(number) for number in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        with pytest.raises(stop):
+            _received(pid, receiver)
+    finally:
+        for number, handler in saved.items():
+            signal.signal(number, handler)
+        _end(pid)
+        receiver.close()
+
+
 def test_a_worker_killed_otherwise_is_said_to_have_stopped():
     from ebookify.forked import in_order
 
