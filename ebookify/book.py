@@ -5,15 +5,16 @@ from __future__ import annotations
 import os
 import re
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from functools import partial
+from functools import cache, partial
 
 from .cover import GENERATED_COVER, SIZE, CoverImage, generate_cover
 from .epub import Metadata, deflate
 from .errors import EbookifyError
-from .forked import in_worker, mapped
+from .forked import aside, in_worker, mapped
 from .metadata import (
     DEFAULT_AUTHOR,
     book_identifier,
@@ -48,10 +49,13 @@ class BookSettings:
     user_css: bytes = b""  # --css, checked: added after our stylesheet
 
 
-def prepare(
-    collection: Collection, reader: Reader, settings: BookSettings
-) -> tuple[Rendered, Metadata, CoverImage, Tally]:
-    """Personalise and render one reader's copy, ready to package (as EPUB, or as KEPUB too)."""
+@contextmanager
+def prepared(
+    collection: Collection, reader: Reader, settings: BookSettings, cover_aside: bool = False
+) -> Iterator[tuple[Rendered, Metadata, Callable[[], CoverImage], Tally]]:
+    """Personalise and render one reader's copy, ready to package (as EPUB, or as KEPUB too). The
+    cover comes as the function that gives it: with `cover_aside` it is drawn by a forked process
+    (forked.aside) while this one renders and packages, until the zip needs its bytes."""
     tally = Tally()
     values = reader_values(reader.name, reader.values)
 
@@ -62,11 +66,35 @@ def prepare(
         return personalise(text, values, Tally())
 
     title = change(collection.title)
-    drawn: list[CoverImage] = []
+    user_cover = settings.user_cover
+    drawing: AbstractContextManager[Callable[[], CoverImage]]
+    meanwhile: Callable[[], object]
+    if user_cover:
+        drawing, meanwhile = nullcontext(lambda: user_cover), _nothing
+    else:
+        draw = partial(generate_cover, title, f"for {reader.name}" if reader.name else None)
+        # Not drawn aside: drawn here while the stories render on the other cores, if they do.
+        here = cache(draw)
+        drawing, meanwhile = (aside(draw), _nothing) if cover_aside else (nullcontext(here), here)
+    with drawing as cover:
+        rendered, meta = _rendered(collection, reader, settings, title, change, quietly, tally, meanwhile)
+        yield rendered, meta, cover, tally
 
-    def draw_cover() -> None:  # done while the stories are rendered on the other cores, if they are
-        drawn.append(settings.user_cover or generate_cover(title, f"for {reader.name}" if reader.name else None))
 
+def _nothing() -> None:
+    pass
+
+
+def _rendered(
+    collection: Collection,
+    reader: Reader,
+    settings: BookSettings,
+    title: str,
+    change: Callable[[str], str],
+    quietly: Callable[[str], str],
+    tally: Tally,
+    meanwhile: Callable[[], object],
+) -> tuple[Rendered, Metadata]:
     cover_file, cover_size = (
         (settings.user_cover.file_name, settings.user_cover.size) if settings.user_cover else (GENERATED_COVER, SIZE)
     )
@@ -86,9 +114,8 @@ def prepare(
     )
     # Fills the tally: what was personalised.
     rendered = render(
-        collection, edition, change, partial(_render_stories, change=change, tally=tally, meanwhile=draw_cover)
+        collection, edition, change, partial(_render_stories, change=change, tally=tally, meanwhile=meanwhile)
     )
-    (cover,) = drawn
     series, position = series_of(collection)
     series = settings.series or series
     meta = Metadata(
@@ -105,8 +132,9 @@ def prepare(
         series=quietly(series) if series else None,
         series_index=settings.series_index or (None if settings.series else position) or 1,
         published=publication_date(collection),
+        cover_file=cover_file,
     )
-    return rendered, meta, cover, tally
+    return rendered, meta
 
 
 # Below about this many characters of stories (a 100,000-word book), rendering on one core is
@@ -115,7 +143,7 @@ _PARALLEL_CHARACTERS = 500_000
 
 
 def _render_stories(
-    jobs: list[StoryJob], change: Callable[[str], str], tally: Tally, meanwhile: Callable[[], None]
+    jobs: list[StoryJob], change: Callable[[str], str], tally: Tally, meanwhile: Callable[[], object]
 ) -> list[RenderedStory]:
     """Each story rendered (render_story), on all cores for a long book, while this process does
     `meanwhile`. A worker's count of what it personalised comes back with its pages and is added

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
 
-from .book import BookSettings, prepare
+from .book import BookSettings, prepared
 from .collect import collect, read_items, story_files
 from .cover import CoverImage, find_cover, load_cover
 from .epub import Metadata, book_identity, package_files, zip_files
@@ -210,14 +210,18 @@ def _each_readers_books(job: _Job) -> Generator[list[Made], None, None]:
 def _readers_books(job: _Job, index: int) -> list[Made]:
     """One reader's books, zipped and checked against Send-to-Kindle's rules."""
     reader, path = job.readers[index]
-    rendered, meta, cover, tally = prepare(job.editions[reader.name is not None], reader, job.settings)
-    books = [(path, rendered)] + ([(kepub_path(path), kepub_rendered(rendered))] if job.options.kepub else [])
-    return [Made(book_path, reader, tally, *packaged(pages, meta, cover, book_path)) for book_path, pages in books]
+    # The cover is drawn by a process of its own, the one thing of a copy not made on all cores.
+    with prepared(job.editions[reader.name is not None], reader, job.settings, cover_aside=True) as made:
+        rendered, meta, cover, tally = made
+        books = [(path, rendered)] + ([(kepub_path(path), kepub_rendered(rendered))] if job.options.kepub else [])
+        return [Made(book_path, reader, tally, *packaged(pages, meta, cover, book_path)) for book_path, pages in books]
 
 
-def packaged(rendered: Rendered, meta: Metadata, cover: CoverImage, path: Path) -> tuple[bytes, tuple[str, ...]]:
+def packaged(
+    rendered: Rendered, meta: Metadata, cover: Callable[[], CoverImage], path: Path
+) -> tuple[bytes, tuple[str, ...]]:
     """A rendered copy zipped as the book written to `path`, and the Send-to-Kindle rules it
-    breaks that only warn (one it would be refused for is an error)."""
+    breaks that only warn (one it would be refused for is an error). `cover()` gives its cover."""
     entries = package_files(rendered, meta, cover)
     deflated = {f"EPUB/{page.file_name}": (page.xhtml, page.deflated) for page in rendered.pages if page.deflated}
     data = zip_files(entries, deflated)

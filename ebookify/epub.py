@@ -10,7 +10,7 @@ from __future__ import annotations
 import io
 import zipfile
 import zlib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -59,16 +59,19 @@ class Metadata:
     series_index: int = 1
     sources: tuple[str, ...] = ()  # the AO3 works' addresses
     published: str | None = None  # "2024-06-02": a lone work's publication date
+    cover_file: str = "cover.jpg"  # the cover picture's name in the book
 
 
-def package_files(rendered: Rendered, meta: Metadata, cover: CoverImage) -> dict[str, bytes]:
+def package_files(rendered: Rendered, meta: Metadata, cover: Callable[[], CoverImage]) -> dict[str, bytes]:
     """Every entry of the book, by its name in the zip.
 
     ebooklib writes the package document, nav and NCX; the pages it is given are empty stand-ins,
-    and the real ones go straight into our own zip, so no page is compressed twice.
+    and the real ones go straight into our own zip, so no page is compressed twice. So is the
+    cover picture: what ebooklib writes needs only its name, and `cover()` is asked for it last
+    (it may be being drawn by another process meanwhile).
     """
     book = _book(meta)
-    book.set_cover(cover.file_name, cover.data, create_page=False)
+    book.set_cover(meta.cover_file, b"", create_page=False)
     book.add_item(epub.EpubItem(uid="style", file_name=STYLESHEET, media_type="text/css", content=rendered.css))
     items = [epub.EpubItem(uid=_item_id(p.file_name), file_name=p.file_name, media_type=XHTML) for p in rendered.pages]
     for item, page in zip(items, rendered.pages, strict=True):
@@ -96,6 +99,9 @@ def package_files(rendered: Rendered, meta: Metadata, cover: CoverImage) -> dict
     files[f"EPUB/{OPF}"] = _package_language(meta.languages[0], files[f"EPUB/{OPF}"])
     files[f"EPUB/{NCX}"] = _ncx_depth(files[f"EPUB/{NCX}"])
     files |= {f"EPUB/{page.file_name}": page.xhtml for page in rendered.pages}
+    picture = cover()
+    assert picture.file_name == meta.cover_file
+    files[f"EPUB/{meta.cover_file}"] = picture.data
     return files
 
 

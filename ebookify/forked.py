@@ -12,8 +12,9 @@ import pickle
 import signal
 import sys
 import traceback
-from collections.abc import Callable, Generator, Sequence
-from contextlib import suppress
+from collections.abc import Callable, Generator, Iterator, Sequence
+from contextlib import contextmanager, suppress
+from functools import cache, partial
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from .errors import EbookifyError
@@ -32,40 +33,74 @@ def can_fork() -> bool:
 
 
 def in_worker() -> bool:
-    """Whether this is a forked worker: what it makes beyond its results (a page deflated) is
-    work taken off the parent; done in the parent, it is only one more copy held."""
+    """Whether this is a worker (a forked one, or this process making its own share of in_order's
+    work): what it makes beyond its results (a page deflated) is work done while the other cores
+    work too; done in the parent after them, it would only be one more copy held."""
     return _in_worker
 
 
-def in_order(
-    work: Callable[[int], T], count: int, workers: int, meanwhile: Callable[[], None] | None = None
-) -> Generator[T, None, None]:
-    """work(0) … work(count - 1), yielded in that order, made by `workers` forked processes (worker
-    k makes k, k + workers, …): each reaches the work's data through the fork's copy-on-write
-    memory, and sends back only its results. When the iteration stops, finished or not (an error,
-    Ctrl-C, SIGTERM, close()), the workers are killed and reaped. `meanwhile`, if given, is done
-    by this process once the workers are started, before it waits for their first result."""
-    from multiprocessing.connection import Pipe  # only here: a one-reader build needs no workers
+def _own_share(work: Callable[[int], T], index: int) -> T:
+    """work(index) made by this process as one of in_order's workers: as a worker, it forks no
+    more workers for it (the cores are taken)."""
+    global _in_worker
+    _in_worker = True
+    try:
+        return work(index)
+    finally:
+        _in_worker = False
 
-    parent = os.getpid()
+
+def in_order(
+    work: Callable[[int], T], count: int, workers: int, meanwhile: Callable[[], object] | None = None
+) -> Generator[T, None, None]:
+    """work(0) … work(count - 1), yielded in that order, made by `workers` workers (worker k makes
+    k, k + workers, …): this process is worker 0, the others are forked. Each reaches the work's
+    data through the fork's copy-on-write memory, and sends back only its results; this process's
+    own share never crosses a pipe. When the iteration stops, finished or not (an error, Ctrl-C,
+    SIGTERM, close()), the workers are killed and reaped. `meanwhile`, if given, is done by this
+    process once the workers are started, before its own share."""
     children: list[tuple[int, Connection]] = []
     try:
-        for first in range(workers):
-            receiver, sender = Pipe(duplex=False)
-            pid = os.fork()
-            if pid == 0:
-                receiver.close()
-                _serve(work, range(first, count, workers), sender, parent)
-            sender.close()
-            children.append((pid, receiver))
+        for first in range(1, workers):
+            children.append(_started(work, range(first, count, workers)))
         if meanwhile:
             meanwhile()
         for index in range(count):
-            yield _received(*children[index % workers])
+            yield _own_share(work, index) if index % workers == 0 else _received(*children[index % workers - 1])
     finally:
         for pid, receiver in children:
             _end(pid)
             receiver.close()
+
+
+@contextmanager
+def aside(work: Callable[[], T]) -> Iterator[Callable[[], T]]:
+    """work() started in a forked process while this one goes on: the context gives the function
+    that waits for its result (made there and then where no process is forked: in a worker, whose
+    cores are taken, or without fork). On leaving, the process is killed and reaped, done or not."""
+    if not can_fork() or _in_worker:
+        yield cache(work)
+        return
+    pid, receiver = _started(lambda _: work(), range(1))
+    try:
+        yield cache(partial(_received, pid, receiver))
+    finally:
+        _end(pid)
+        receiver.close()
+
+
+def _started(work: Callable[[int], object], indices: range) -> tuple[int, Connection]:
+    """A forked worker making work(index) for each index, and the end of the pipe they come by."""
+    from multiprocessing.connection import Pipe  # only here: a one-reader build may need no workers
+
+    parent = os.getpid()
+    receiver, sender = Pipe(duplex=False)
+    pid = os.fork()
+    if pid == 0:
+        receiver.close()
+        _serve(work, indices, sender, parent)
+    sender.close()
+    return pid, receiver
 
 
 def mapped(
@@ -73,7 +108,7 @@ def mapped(
     items: Sequence[T],
     size: Callable[[T], int],
     enough: int,
-    meanwhile: Callable[[], None] | None = None,
+    meanwhile: Callable[[], object] | None = None,
 ) -> list[R]:
     """[work(item) for item in items], on all cores when the items' total `size` reaches `enough`
     (below it, starting the workers costs more than it saves). `meanwhile` is done once, by this
@@ -86,7 +121,7 @@ def streamed(
     items: Sequence[T],
     size: Callable[[T], int],
     enough: int,
-    meanwhile: Callable[[], None] | None = None,
+    meanwhile: Callable[[], object] | None = None,
 ) -> Generator[R, None, None]:
     """mapped's results one by one, in order, as they come (close it to stop the workers at once).
     Each worker takes a run of items of about equal size, so that only their results cross back."""

@@ -127,9 +127,9 @@ _MARKS = (
     "\u0300-\u036f\u0483-\u0489\u0591-\u05c7\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed\u0900-\u0963\u0966-\u0dff"
 )
 # Compiling these long classes costs tens of milliseconds a start: a build compiles them only when
-# a text holds a character that may be in them (any past Thai's first, which a coarse class of two
-# ranges, quick to compile, finds as fast).
-_MAYBE_PER_CHARACTER = re.compile("[\u0e01-\u0e5b\u2e80-\U0003134f]")
+# a text holds a character that may be in them (any past Thai's first, which a coarse class finds
+# as fast). Said as the characters it is not: that compiles in a third of the time, and searches faster.
+_MAYBE_PER_CHARACTER = re.compile("[^\x00-\u0e00\u0e5c-\u2e7f\U00031350-\U0010ffff]")
 
 
 @cache

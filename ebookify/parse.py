@@ -27,6 +27,7 @@ _BINARY_CONTROLS = re.compile("[\x00-\x08\x0b\x0d-\x1f]")  # control characters 
 _COUNT = r"(\d+(?:[.,]\d+)?[KkMm]?)"
 _STATS = re.compile(rf"^{_COUNT}\s+{_COUNT}\s+{_COUNT}$")
 _FOOTER = re.compile(r"where stories live\.?\s*discover now\.?\s*$", re.IGNORECASE)
+_FOOTER_WORDS = "cover now"  # in every line _FOOTER matches, lowered (not "discover": "ſ" and "ı" match "s", "i")
 _SYNOPSIS = re.compile(r"^synopsis\s*:\s*", re.IGNORECASE)
 # "(part 1/3)", "(Part 2)", "pt. 2", "PART 2 OF 3" at the end of the title line. The separators
 # before it are entered only at the start of their run and taken possessively: a search that could
@@ -38,6 +39,7 @@ _PART = re.compile(
     re.IGNORECASE,
 )
 _AUTHORS_NOTE = re.compile(r"^[(\[]?\s*(?:A/N|author[’']?s\s+note)\b", re.IGNORECASE)
+_NOTE_OPENINGS = frozenset("([aA")
 _SENTENCE_ENDS = (".", "…", '"', "”", "'", "’", ",", ";", ":")
 
 
@@ -94,13 +96,13 @@ def _looks_binary(text: str) -> bool:
 def parse_chapter(text: str, source: str) -> tuple[Chapter, list[str]]:
     """Parse the decoded text of one story file, with its warnings: a file that opens with story
     text instead of a title line is titled from its file name, and says so."""
-    lines, group, group_line = _strip_footers(list(enumerate(text.split("\n"), start=1)))
+    lines, group, group_line = _strip_footers(list(enumerate(text.split("\n"), start=1)), text)
     lines = [(n, line.strip()) for n, line in lines]
-    content = [(n, line) for n, line in lines if line]
-    if not content:
+    first = next((index for index, (_, line) in enumerate(lines) if line), None)
+    if first is None:
         raise StoryError(source, "has no story in it, only Wattpad's footer")
-    title_no, title_line = content[0]
-    rest = lines[lines.index(content[0]) + 1 :]
+    title_no, title_line = lines[first]
+    rest = lines[first + 1 :]
     warnings = []
     if not _is_title_line(title_line, rest):
         title_line, rest = title_from_file_name(source), lines
@@ -141,9 +143,13 @@ def title_from_file_name(source: str) -> str:
     return " ".join(w[:1].upper() + w[1:] for w in words.split()) if words.islower() else words
 
 
-def _strip_footers(lines: list[tuple[int, str]]) -> tuple[list[tuple[int, str]], str | None, int | None]:
-    """Drop Wattpad's embed footer lines; the text glued before the last one is the book title.
-    -> (the other lines, the book title, its line)"""
+def _strip_footers(lines: list[tuple[int, str]], text: str) -> tuple[list[tuple[int, str]], str | None, int | None]:
+    """Drop Wattpad's embed footer lines of `text`; the text glued before the last one is the book
+    title. -> (the other lines, the book title, its line)"""
+    # Most files have none. A case-blind search is slow, a lowered copy quick; and "cover now"
+    # holds no letter that the footer's own pattern matches other than as its lower case does.
+    if _FOOTER_WORDS not in text.lower():
+        return lines, None, None
     kept, book, book_no = [], None, None
     for number, line in lines:
         match = _FOOTER.search(line)
@@ -197,7 +203,9 @@ def parse_body(lines: list[tuple[int, str]]) -> tuple[Block, ...]:
         if not line or is_scene_break(line):  # a separator typed by hand ("* * *", "xxx", "~o~")
             pending_break = True
             continue
-        kind = BlockKind.NOTE if _AUTHORS_NOTE.match(line) else BlockKind.PARAGRAPH
+        # A note opens with "A/N", "author's note", or a bracket before one: a first look at its
+        # first letter spares the pattern nearly every line.
+        kind = BlockKind.NOTE if line[0] in _NOTE_OPENINGS and _AUTHORS_NOTE.match(line) else BlockKind.PARAGRAPH
         # A break only means something between two stretches of story, not around a note.
         if pending_break and kind is BlockKind.PARAGRAPH and blocks and blocks[-1].kind is BlockKind.PARAGRAPH:
             blocks.append(SCENE_BREAK)
