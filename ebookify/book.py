@@ -5,16 +5,15 @@ from __future__ import annotations
 import os
 import re
 from collections import Counter
-from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, contextmanager, nullcontext
-from dataclasses import dataclass, replace
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache, partial
 
-from .cover import GENERATED_COVER, SIZE, CoverImage, generate_cover
-from .epub import Metadata, deflate
+from .cover import GENERATED_COVER, SIZE, CoverImage, drawn_cover
+from .epub import Metadata, packed_page
 from .errors import EbookifyError
-from .forked import aside, in_worker, mapped
+from .forked import in_worker, mapped
 from .metadata import (
     DEFAULT_AUTHOR,
     book_identifier,
@@ -49,13 +48,19 @@ class BookSettings:
     user_css: bytes = b""  # --css, checked: added after our stylesheet
 
 
-@contextmanager
-def prepared(
-    collection: Collection, reader: Reader, settings: BookSettings, cover_aside: bool = False
-) -> Iterator[tuple[Rendered, Metadata, Callable[[], CoverImage], Tally]]:
+def prepare(
+    collection: Collection,
+    reader: Reader,
+    settings: BookSettings,
+    drawn: Callable[[], CoverImage] | None = None,
+    keep_pages: bool = True,
+) -> tuple[Rendered, Metadata, Callable[[], CoverImage], Tally]:
     """Personalise and render one reader's copy, ready to package (as EPUB, or as KEPUB too). The
-    cover comes as the function that gives it: with `cover_aside` it is drawn by a forked process
-    (forked.aside) while this one renders and packages, until the zip needs its bytes."""
+    cover comes as the function that gives it: `drawn`, if given, gives the drawn cover (made by
+    another process from cover_lines(), say, while this one renders and packages, until the zip
+    needs its bytes), else it is drawn here. Pages rendered by workers come packed
+    for the zip (epub.packed_page), and without their XHTML unless `keep_pages` (a KEPUB is made
+    from it)."""
     tally = Tally()
     values = reader_values(reader.name, reader.values)
 
@@ -67,18 +72,23 @@ def prepared(
 
     title = change(collection.title)
     user_cover = settings.user_cover
-    drawing: AbstractContextManager[Callable[[], CoverImage]]
+    cover: Callable[[], CoverImage]
     meanwhile: Callable[[], object]
     if user_cover:
-        drawing, meanwhile = nullcontext(lambda: user_cover), _nothing
-    else:
-        draw = partial(generate_cover, title, f"for {reader.name}" if reader.name else None)
-        # Not drawn aside: drawn here while the stories render on the other cores, if they do.
-        here = cache(draw)
-        drawing, meanwhile = (aside(draw), _nothing) if cover_aside else (nullcontext(here), here)
-    with drawing as cover:
-        rendered, meta = _rendered(collection, reader, settings, title, change, quietly, tally, meanwhile)
-        yield rendered, meta, cover, tally
+        cover, meanwhile = (lambda: user_cover), _nothing
+    elif drawn:
+        cover, meanwhile = drawn, _nothing
+    else:  # drawn here while the stories render on the other cores, if they do
+        cover = meanwhile = cache(partial(drawn_cover, cover_lines(collection, reader)))
+    render_stories = partial(_render_stories, change=change, tally=tally, meanwhile=meanwhile, keep_pages=keep_pages)
+    rendered, meta = _rendered(collection, reader, settings, (title, change, quietly), tally, render_stories)
+    return rendered, meta, cover, tally
+
+
+def cover_lines(collection: Collection, reader: Reader) -> tuple[str, str | None]:
+    """What a reader's drawn cover says: the title, personalised, and "for" the reader."""
+    title = personalise(collection.title, reader_values(reader.name, reader.values), Tally())
+    return title, f"for {reader.name}" if reader.name else None
 
 
 def _nothing() -> None:
@@ -89,12 +99,11 @@ def _rendered(
     collection: Collection,
     reader: Reader,
     settings: BookSettings,
-    title: str,
-    change: Callable[[str], str],
-    quietly: Callable[[str], str],
+    texts: tuple[str, Callable[[str], str], Callable[[str], str]],  # the title, and personalising counted and not
     tally: Tally,
-    meanwhile: Callable[[], object],
+    render_stories: Callable[[list[StoryJob]], list[RenderedStory]],
 ) -> tuple[Rendered, Metadata]:
+    title, change, quietly = texts
     cover_file, cover_size = (
         (settings.user_cover.file_name, settings.user_cover.size) if settings.user_cover else (GENERATED_COVER, SIZE)
     )
@@ -113,9 +122,7 @@ def _rendered(
         settings.user_css,
     )
     # Fills the tally: what was personalised.
-    rendered = render(
-        collection, edition, change, partial(_render_stories, change=change, tally=tally, meanwhile=meanwhile)
-    )
+    rendered = render(collection, edition, change, render_stories)
     series, position = series_of(collection)
     series = settings.series or series
     meta = Metadata(
@@ -143,7 +150,11 @@ _PARALLEL_CHARACTERS = 500_000
 
 
 def _render_stories(
-    jobs: list[StoryJob], change: Callable[[str], str], tally: Tally, meanwhile: Callable[[], object]
+    jobs: list[StoryJob],
+    change: Callable[[str], str],
+    tally: Tally,
+    meanwhile: Callable[[], object],
+    keep_pages: bool,
 ) -> list[RenderedStory]:
     """Each story rendered (render_story), on all cores for a long book, while this process does
     `meanwhile`. A worker's count of what it personalised comes back with its pages and is added
@@ -152,7 +163,7 @@ def _render_stories(
     def counted(job: StoryJob) -> tuple[RenderedStory, Counter[str], Counter[str]]:
         replaced, missing = Counter(tally.replaced), Counter(tally.missing)
         pages, entry = render_story(job, change, _only_with_a_slash(change))
-        made = [replace(page, deflated=deflate(page.xhtml)) for page in pages] if in_worker() else pages, entry
+        made = [packed_page(page, keep_pages) for page in pages] if in_worker() else pages, entry
         added = (tally.replaced - replaced, tally.missing - missing)
         tally.replaced, tally.missing = replaced, missing  # as before: the caller adds what it did
         return made, *added

@@ -5,17 +5,17 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Callable, Generator, Mapping, Sequence
-from contextlib import closing
+from contextlib import closing, nullcontext
 from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
 
-from .book import BookSettings, prepared
+from .book import BookSettings, cover_lines, prepare
 from .collect import collect, read_items, story_files
-from .cover import CoverImage, find_cover, load_cover
+from .cover import CoverImage, drawn_once, find_cover, load_cover, warm_up
 from .epub import Metadata, book_identity, package_files, zip_files
 from .errors import EbookifyError, OptionError
-from .forked import can_fork, in_order
+from .forked import can_fork, in_order, standing_by
 from .inputs import MB, plain_error, read_regular
 from .lint import lint_files
 from .metadata import DEFAULT_AUTHOR, book_identifier, file_as, language_warnings
@@ -148,6 +148,20 @@ def build(
     `on_progress(done, total, doing)` hears of each step: reading each file, typesetting, each
     reader's copy, putting the books in place; it is last called with done == total."""
     sources = find_sources(options)
+    # One reader's cover is drawn by a process started now, while this one is small: it loads
+    # Pillow and the typefaces while the stories are read, and draws while the book renders.
+    # (Several readers' books are each made by a worker, cover and all.)
+    with standing_by(drawn_once, warm_up) if len(sources.readers) == 1 else nullcontext(None) as ask_cover:
+        return _built(options, sources, ask_cover, on_written, on_progress)
+
+
+def _built(
+    options: BuildOptions,
+    sources: Sources,
+    ask_cover: Callable[[tuple[str, str | None]], Callable[[], CoverImage]] | None,
+    on_written: Callable[[Written], None] | None,
+    on_progress: Callable[[int, int, str], None] | None,
+) -> BuildReport:
     readers, files = sources.readers, sources.files
     steps = len(files) + len(readers) + 2
     progress = on_progress or (lambda done, total, doing: None)
@@ -165,7 +179,10 @@ def build(
         raise OptionError("strict", f": {unfilled[0]}")
     settings, cover_notes = book_settings(options, collection)
     replacing = replace_warnings(collection, list(zip(readers, paths, strict=True)))
-    job = _Job(editions, options, settings, tuple(zip(readers, paths, strict=True)))
+    # Asked as soon as it is known what it says: drawn while the rest of the book is made.
+    first = editions[readers[0].name is not None]
+    drawn = ask_cover(cover_lines(first, readers[0])) if ask_cover and not settings.user_cover else None
+    job = _Job(editions, options, settings, tuple(zip(readers, paths, strict=True)), drawn)
     made: list[Made] = []
     progress(len(files) + 1, steps, _making(readers[0]))
     with staged() as stage, closing(_each_readers_books(job)) as each_readers_books:
@@ -196,6 +213,7 @@ class _Job:
     options: BuildOptions
     settings: BookSettings
     readers: tuple[tuple[Reader, Path], ...]
+    drawn: Callable[[], CoverImage] | None = None  # the one reader's cover, being drawn (book.prepare)
 
 
 def _each_readers_books(job: _Job) -> Generator[list[Made], None, None]:
@@ -211,10 +229,10 @@ def _readers_books(job: _Job, index: int) -> list[Made]:
     """One reader's books, zipped and checked against Send-to-Kindle's rules."""
     reader, path = job.readers[index]
     # The cover is drawn by a process of its own, the one thing of a copy not made on all cores.
-    with prepared(job.editions[reader.name is not None], reader, job.settings, cover_aside=True) as made:
-        rendered, meta, cover, tally = made
-        books = [(path, rendered)] + ([(kepub_path(path), kepub_rendered(rendered))] if job.options.kepub else [])
-        return [Made(book_path, reader, tally, *packaged(pages, meta, cover, book_path)) for book_path, pages in books]
+    edition = job.editions[reader.name is not None]
+    rendered, meta, cover, tally = prepare(edition, reader, job.settings, job.drawn, keep_pages=job.options.kepub)
+    books = [(path, rendered)] + ([(kepub_path(path), kepub_rendered(rendered))] if job.options.kepub else [])
+    return [Made(book_path, reader, tally, *packaged(pages, meta, cover, book_path)) for book_path, pages in books]
 
 
 def packaged(
@@ -223,8 +241,7 @@ def packaged(
     """A rendered copy zipped as the book written to `path`, and the Send-to-Kindle rules it
     breaks that only warn (one it would be refused for is an error). `cover()` gives its cover."""
     entries = package_files(rendered, meta, cover)
-    deflated = {f"EPUB/{page.file_name}": (page.xhtml, page.deflated) for page in rendered.pages if page.deflated}
-    data = zip_files(entries, deflated)
+    data = zip_files(entries, {f"EPUB/{page.file_name}": page.packed for page in rendered.pages if page.packed})
     return data, checked_for_kindle(entries, len(data), path)
 
 
@@ -301,7 +318,7 @@ def user_stylesheet(path: Path) -> bytes:
 def kepub_rendered(rendered: Rendered) -> Rendered:
     from .kepub import kepubify
 
-    pages = tuple(replace(page, xhtml=kepubify(page.xhtml), deflated=b"") for page in rendered.pages)
+    pages = tuple(replace(page, xhtml=kepubify(page.xhtml), packed=None) for page in rendered.pages)
     return replace(rendered, pages=pages)
 
 

@@ -125,17 +125,19 @@ _PALETTES = (
 _FONT_FILES = {False: "NotoSerif[wdth,wght].ttf", True: "NotoSerif-Italic[wdth,wght].ttf"}
 
 
-def generate_cover(title: str, dedication: str | None) -> CoverImage:
+def generate_cover(title: str, dedication: str | None, again: bool = True) -> CoverImage:
     """A 1600x2560 JPEG set like a book jacket: a double frame, the title large and wrapped into
     lines of even length, a small ornament, and the dedication in italics. A line the typeface has
     no letters for (Chinese, Arabic…) is left out of the picture rather than drawn as boxes; the
-    title page still says it."""
+    title page still says it. Unless it will be drawn `again`, its jacket is not kept."""
     from PIL import ImageDraw
 
-    image = _jacket(title).copy()  # every reader's cover of a collection differs by the dedication alone
+    # Every reader's cover of a collection differs by the dedication alone: the jacket is kept
+    # for the next, and a copy of it written on.
+    image = _jacket(title).copy() if again else _jacket.__wrapped__(title)
     if dedication:
         draw = ImageDraw.Draw(image)
-        font = _font(104, italic=True)
+        font = _font(_DEDICATION_SIZE, italic=True)
         text = _shorten(draw, dedication, font, image.width - 400)
         if drawable(text, font):
             ink = _palette(title)[1]
@@ -146,6 +148,24 @@ def generate_cover(title: str, dedication: str | None) -> CoverImage:
 
 
 GENERATED_COVER = "cover.jpg"  # generate_cover's file name in the book; its size is SIZE
+
+
+def drawn_cover(title_and_dedication: tuple[str, str | None]) -> CoverImage:
+    return generate_cover(*title_and_dedication)
+
+
+def drawn_once(title_and_dedication: tuple[str, str | None]) -> CoverImage:
+    """drawn_cover(), by a process that draws no other: 12 MB not copied."""
+    return generate_cover(*title_and_dedication, again=False)
+
+
+def warm_up() -> None:
+    """Pillow and the typefaces loaded, at the sizes every cover uses: what generate_cover spends
+    a third of its time on the first time, done by a process drawing covers while it waits."""
+    from PIL import Image, ImageDraw, JpegImagePlugin  # noqa: F401
+
+    for font in (_font(_TITLE_SIZES[0]), _font(_DEDICATION_SIZE, italic=True)):
+        _font_at(font.path, _GLYPH_SIZE)  # drawable()'s
 
 
 def _palette(title: str) -> tuple[tuple[int, int, int], ...]:
@@ -193,12 +213,13 @@ def _has_glyph(font, char: str) -> bool:
     return _glyph_key(font.path, char) != _glyph_key(font.path, _NOT_A_CHARACTER)
 
 
+_GLYPH_SIZE = 48
 _NOT_A_CHARACTER = "\ue000"  # private use: no font for text has a glyph for it, so it draws .notdef
 
 
 @lru_cache(maxsize=4096)
 def _glyph_key(path: str, char: str) -> tuple[tuple[int, int], bytes]:
-    mask = _font_at(path, 48).getmask(char)
+    mask = _font_at(path, _GLYPH_SIZE).getmask(char)
     return mask.size, bytes(mask)
 
 
@@ -215,9 +236,13 @@ def _font(size: int, italic: bool = False):
     return _font_at(str(resources.files("fontpkg_noto_serif") / "files" / _FONT_FILES[italic]), size)
 
 
+_TITLE_SIZES = range(220, 79, -20)
+_DEDICATION_SIZE = 104
+
+
 def _fit_title(draw, title: str, width: int):
     """The largest size, from 220px down, at which the title wraps into at most four lines."""
-    for size in range(220, 79, -20):
+    for size in _TITLE_SIZES:
         font = _font(size)
         lines = _wrap(draw, title, font, width)
         if len(lines) <= 4 and all(draw.textlength(line, font=font) <= width for line in lines):

@@ -11,7 +11,7 @@ import io
 import zipfile
 import zlib
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 
@@ -19,7 +19,8 @@ from ebooklib import epub
 from lxml import etree
 
 from .cover import CoverImage
-from .render import STYLESHEET, Rendered, TocEntry
+from .lint import stand_in
+from .render import STYLESHEET, Packed, Page, Rendered, TocEntry
 
 XHTML = "application/xhtml+xml"
 OPF = "content.opf"  # where ebooklib puts them, inside its EPUB/ folder
@@ -75,7 +76,7 @@ def package_files(rendered: Rendered, meta: Metadata, cover: Callable[[], CoverI
     book.add_item(epub.EpubItem(uid="style", file_name=STYLESHEET, media_type="text/css", content=rendered.css))
     items = [epub.EpubItem(uid=_item_id(p.file_name), file_name=p.file_name, media_type=XHTML) for p in rendered.pages]
     for item, page in zip(items, rendered.pages, strict=True):
-        if b"<svg" in page.xhtml:  # EPUB 3 asks for the page's manifest entry to say it holds SVG
+        if page.holds_svg:  # EPUB 3 asks for the page's manifest entry to say it holds SVG
             item.properties = ["svg"]
         book.add_item(item)
     for name, data in rendered.images:  # the pictures stories carry, checked when read (epubimages.py)
@@ -98,7 +99,8 @@ def package_files(rendered: Rendered, meta: Metadata, cover: Callable[[], CoverI
         files = {name: written.read(name) for name in written.namelist()}
     files[f"EPUB/{OPF}"] = _package_language(meta.languages[0], files[f"EPUB/{OPF}"])
     files[f"EPUB/{NCX}"] = _ncx_depth(files[f"EPUB/{NCX}"])
-    files |= {f"EPUB/{page.file_name}": page.xhtml for page in rendered.pages}
+    # A packed page's own XHTML may be gone: lint reads what it kept, the zip writes what it packed.
+    files |= {f"EPUB/{page.file_name}": _linted(page) for page in rendered.pages}
     picture = cover()
     assert picture.file_name == meta.cover_file
     files[f"EPUB/{meta.cover_file}"] = picture.data
@@ -213,10 +215,10 @@ def _toc(entries: tuple[TocEntry, ...], prefix: str = "toc") -> list:
 _LEVEL = 6  # zlib's own default: any other level changes every book's bytes
 
 
-def zip_files(files: dict[str, bytes], deflated: Mapping[str, tuple[bytes, bytes]] | None = None) -> bytes:
+def zip_files(files: dict[str, bytes], packed: Mapping[str, Packed] | None = None) -> bytes:
     """The EPUB zip, the same bytes for the same entries: mimetype first and stored, the rest
-    deflated in name order, with fixed dates and permissions. `deflated` has entries deflated
-    already: name -> (the data, it deflated), used only for that very data."""
+    deflated in name order, with fixed dates and permissions. `packed` has entries made already
+    (packed_page): for those, what `files` holds is not written (it may be lint's stand-in)."""
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w") as target:
         for name in sorted(files, key=lambda name: (name != "mimetype", name)):
@@ -224,12 +226,25 @@ def zip_files(files: dict[str, bytes], deflated: Mapping[str, tuple[bytes, bytes
             info.compress_type = zipfile.ZIP_STORED if name == "mimetype" else zipfile.ZIP_DEFLATED
             info.create_system = 3  # Unix, whatever machine builds it
             info.external_attr = 0o644 << 16
-            data, (source, ready) = files[name], (deflated or {}).get(name, (None, b""))
-            if source is data and info.compress_type == zipfile.ZIP_DEFLATED:
-                _write_deflated(target, info, data, ready)
+            made = (packed or {}).get(name)
+            if made and info.compress_type == zipfile.ZIP_DEFLATED:
+                _write_packed(target, info, made)
             else:
-                target.writestr(info, data, compresslevel=_LEVEL)
+                target.writestr(info, files[name], compresslevel=_LEVEL)
     return out.getvalue()
+
+
+def _linted(page: Page) -> bytes:
+    """The page as lint reads it: itself, or, if it was packed without it, what lint needs of it."""
+    return page.packed.linted if page.packed and not page.xhtml else page.xhtml
+
+
+def packed_page(page: Page, keep: bool) -> Page:
+    """The page with its zip entry made (Packed), and without its XHTML unless `keep`: what lint
+    reads of it is kept instead, often a few dozen bytes for a whole chapter."""
+    xhtml = page.xhtml
+    packed = Packed(deflate(xhtml), zlib.crc32(xhtml), len(xhtml), b"<svg" in xhtml, stand_in(xhtml))
+    return replace(page, xhtml=xhtml if keep else b"", packed=packed)
 
 
 def deflate(data: bytes) -> bytes:
@@ -239,13 +254,14 @@ def deflate(data: bytes) -> bytes:
     return compressor.compress(data) + compressor.flush()
 
 
-def _write_deflated(target: zipfile.ZipFile, info: zipfile.ZipInfo, data: bytes, ready: bytes) -> None:
-    """What writestr does, with the deflating done: the zip still reckons the sizes and the CRC
-    from `data`, and writes `ready` where its compressor's output would go."""
-    info.file_size = len(data)
+def _write_packed(target: zipfile.ZipFile, info: zipfile.ZipInfo, made: Packed) -> None:
+    """What writestr does, with its work done: the CRC and size it would reckon from the data
+    while feeding its compressor, and the compressor's output at the flush. The same bytes."""
+    info.file_size = made.size
     with target.open(info, "w") as entry:
-        entry._compressor = _Deflated(ready)  # type: ignore[attr-defined]
-        entry.write(data)
+        entry._compressor = _Deflated(made.deflated)  # type: ignore[attr-defined]
+        entry._crc = made.crc  # type: ignore[attr-defined]
+        entry._file_size = made.size  # type: ignore[attr-defined]
 
 
 class _Deflated:

@@ -23,6 +23,7 @@ from .interrupt import stop_like
 if TYPE_CHECKING:
     from multiprocessing.connection import Connection
 
+A = TypeVar("A")
 T = TypeVar("T")
 R = TypeVar("R")
 _in_worker = False  # set in a worker process: its own work stays on its core
@@ -74,17 +75,35 @@ def in_order(
 
 
 @contextmanager
-def aside(work: Callable[[], T]) -> Iterator[Callable[[], T]]:
-    """work() started in a forked process while this one goes on: the context gives the function
-    that waits for its result (made there and then where no process is forked: in a worker, whose
-    cores are taken, or without fork). On leaving, the process is killed and reaped, done or not."""
+def standing_by(work: Callable[[A], T], ready: Callable[[], object]) -> Iterator[Callable[[A], Callable[[], T]]]:
+    """A forked process that does ready() (imports, say) while this one goes on, then waits to be
+    asked: the context gives ask(argument), which hands it work(argument) and gives back the
+    function that waits for the result. Asked once at most. In a worker, whose cores are taken, or
+    without fork, nothing is forked: work(argument) is done here when its result is wanted. On
+    leaving, the process is killed and reaped, done, asked or not."""
     if not can_fork() or _in_worker:
-        yield cache(work)
+        yield lambda argument: cache(partial(work, argument))
         return
-    pid, receiver = _started(lambda _: work(), range(1))
+    from multiprocessing.connection import Pipe
+
+    asked, asking = Pipe(duplex=False)
+
+    def answer(_: int) -> T:
+        asking.close()  # its copy here: the parent's end is the only one
+        ready()
+        return work(asked.recv())
+
+    pid, receiver = _started(answer, range(1))
+    asked.close()
+
+    def ask(argument: A) -> Callable[[], T]:
+        asking.send(argument)
+        return cache(partial(_received, pid, receiver))
+
     try:
-        yield cache(partial(_received, pid, receiver))
+        yield ask
     finally:
+        asking.close()
         _end(pid)
         receiver.close()
 

@@ -35,10 +35,26 @@ div.figure img { max-width: 100%; height: auto; }
 class Page:
     file_name: str
     title: str
-    xhtml: bytes
-    # The xhtml deflated as the book's zip stores it, when made already (by the worker that
-    # rendered the page, so that both cores compress); b"": the zip deflates it.
-    deflated: bytes = field(default=b"", compare=False, repr=False)
+    xhtml: bytes  # b"" once packed, where nothing is to read it again (epub.packed_page)
+    # The page as the book's zip stores it, when made already (by the worker that rendered it, so
+    # that both cores compress); None: the zip deflates it.
+    packed: Packed | None = field(default=None, compare=False, repr=False)
+
+    @property
+    def holds_svg(self) -> bool:
+        return self.packed.svg if self.packed else b"<svg" in self.xhtml
+
+
+@dataclass(frozen=True)
+class Packed:
+    """A page's XHTML as a zip entry holds it (deflated, its CRC-32 and size), and what the
+    Send-to-Kindle rules need to read of it (lint.stand_in): the page need not be kept."""
+
+    deflated: bytes
+    crc: int
+    size: int
+    svg: bool
+    linted: bytes
 
 
 @dataclass(frozen=True)

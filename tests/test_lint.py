@@ -12,7 +12,7 @@ from test_cli import run
 
 from ebookify.build import BuildOptions, build
 from ebookify.epub import unzip, zip_files
-from ebookify.lint import EMAIL_LIMIT, lint
+from ebookify.lint import EMAIL_LIMIT, lint, lint_files, stand_in
 
 
 @pytest.fixture(scope="module")
@@ -155,3 +155,28 @@ def test_lint_command(tmp_path, good):
         1,
         "ebookify: error: notes.txt is not a readable EPUB (File is not a zip file)\n",
     )
+
+
+def _with_stand_ins(files: dict[str, bytes]) -> dict[str, bytes]:
+    return {name: stand_in(data) if name.endswith(".xhtml") else data for name, data in files.items()}
+
+
+@pytest.mark.parametrize(("name", "change", "rule"), BREAKS)
+def test_lint_judges_stand_ins_as_the_pages_they_stand_for(good, name, change, rule):
+    """A page packed by a worker keeps only lint.stand_in(page) for the rules (often its XML
+    declaration alone): every rule finds in the book just what it finds with the whole pages."""
+    files = unzip(changed(good, name, change))
+    whole = [v.rule for v in lint_files(files, len(good))]
+    assert [v.rule for v in lint_files(_with_stand_ins(files), len(good))] == whole
+    assert whole == ([rule] if rule else [])
+
+
+def test_a_stand_in_is_the_declaration_of_a_page_of_story_text_and_else_the_page(good):
+    files = unzip(good)
+    story, title = files["EPUB/story-002.xhtml"], files["EPUB/title.xhtml"]
+    assert stand_in(story) == b'<?xml version="1.0" encoding="utf-8"'
+    assert stand_in(files["EPUB/contents.xhtml"]) == files["EPUB/contents.xhtml"]  # its links are read
+    for page in (story.replace(b"<head>", b"<head><!-- a -->"), title.replace(ORNAMENT, b'<img alt=""/>')):
+        assert stand_in(page) == page
+    with_id = story.replace(b'<body epub:type="bodymatter">', b'<body id="top" epub:type="bodymatter">')
+    assert stand_in(with_id) == with_id and stand_in(story[40:]) == story[40:]

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import zipfile
 
 import pytest
 from conftest import REPO
@@ -14,9 +13,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from ebookify import book, collect, typography
-from ebookify.build import BuildOptions, build
-from ebookify.epub import deflate, unzip, zip_files
+from ebookify.build import BuildOptions, build, kepub_rendered
+from ebookify.epub import packed_page, zip_files
 from ebookify.errors import StoryError
+from ebookify.render import Page, Rendered
 
 # Text made of what the rules look at: quotes, dashes, dots, digits, spaces and line breaks.
 _PIECES = [*"ab1 .-'\"′’“\t", "--", "...", "Y/N", "5'10", "xn--", " - ", "'cause"]
@@ -37,19 +37,25 @@ def test_no_rule_makes_its_own_trigger():
 
 
 @given(st.dictionaries(st.from_regex(r"EPUB/[a-z]{1,8}\.xhtml", fullmatch=True), st.binary(max_size=3000), max_size=6))
-def test_entries_deflated_beforehand_zip_to_the_same_bytes(files):
+def test_entries_packed_beforehand_zip_to_the_same_bytes(files):
+    """A page packed by its worker (deflated, its CRC and size reckoned) and its XHTML dropped:
+    the zip writes the very bytes it would have made of the page."""
+    pages = {name: packed_page(Page(name, "", data), keep=False) for name, data in files.items()}
+    assert all(not page.xhtml for page in pages.values())
     files = {"mimetype": b"application/epub+zip", **files}
-    ready = {name: (data, deflate(data)) for name, data in files.items()}
-    assert zip_files(files, ready) == zip_files(files)
+    # What the zip is given in a packed page's place (lint's stand-in) is never written.
+    stand_ins = {name: b"" if name in pages else data for name, data in files.items()}
+    assert zip_files(stand_ins, {name: page.packed for name, page in pages.items() if page.packed}) == zip_files(files)
 
 
-def test_deflated_data_is_used_only_for_the_data_it_was_made_from():
-    """A page changed after it was deflated (a KEPUB's) is deflated again, never stored stale."""
-    files = {"mimetype": b"application/epub+zip", "EPUB/a.xhtml": b"<p>new</p>" * 50}
-    stale = {"EPUB/a.xhtml": (b"<p>old</p>" * 50, deflate(b"<p>old</p>" * 50))}
-    assert unzip(zip_files(files, stale)) == files
-    with zipfile.ZipFile(__import__("io").BytesIO(zip_files(files, stale))) as book_zip:
-        assert book_zip.testzip() is None
+def test_a_page_changed_after_it_was_packed_is_deflated_again():
+    """A KEPUB's page is made from the packed page's XHTML (kept for it): never stored stale."""
+    xhtml = b'<?xml version="1.0" encoding="utf-8"?>\n<html xmlns="http://www.w3.org/1999/xhtml">'
+    xhtml += b"<head><title>A</title></head><body>" + b"<p>Old.</p>" * 50 + b"</body></html>"
+    page = packed_page(Page("a.xhtml", "A", xhtml), keep=True)
+    assert page.xhtml and page.packed
+    (kobo,) = kepub_rendered(Rendered((page,), (), b"", ())).pages
+    assert kobo.packed is None and kobo.xhtml != page.xhtml
 
 
 def test_the_sample_read_on_all_cores_is_the_golden_book(tmp_path, golden, monkeypatch):
@@ -107,3 +113,44 @@ def test_what_is_done_meanwhile_is_done_once_by_this_process(enough):
     results = forked.mapped(str.upper, ["a", "b", "c", "d"], len, enough, lambda: done.append(os.getpid()))
     assert results == ["A", "B", "C", "D"]
     assert done == [here]
+
+
+def test_a_process_standing_by_does_the_work_it_is_asked_once_ready():
+    """The one reader's cover is drawn by a process forked before the stories are read: it gets
+    ready (Pillow, the typefaces) at once, then waits for what to draw."""
+    from ebookify import forked
+
+    here, ready = os.getpid(), []
+    with forked.standing_by(lambda text: (os.getpid(), text.upper(), list(ready)), lambda: ready.append(1)) as ask:
+        answer = ask("y/n")
+        pid, made, was_ready = answer()
+        assert answer() == (pid, made, was_ready)  # asked once, answered once: the same answer again
+    assert pid != here and made == "Y/N" and was_ready == [1]
+    assert ready == []  # made ready there, not here
+    with pytest.raises(ChildProcessError):  # reaped on leaving
+        os.waitpid(-1, os.WNOHANG)
+
+
+def test_a_process_standing_by_never_asked_is_killed_and_reaped():
+    from ebookify import forked
+
+    with forked.standing_by(str.upper, lambda: None) as ask:
+        assert callable(ask)
+    with pytest.raises(ChildProcessError):
+        os.waitpid(-1, os.WNOHANG)
+
+
+def test_in_a_worker_the_work_asked_is_done_here(monkeypatch):
+    from ebookify import forked
+
+    monkeypatch.setattr(forked, "_in_worker", True)  # a worker's cores are taken: no process forked
+    with forked.standing_by(lambda text: (os.getpid(), text), lambda: None) as ask:
+        assert ask("a")() == (os.getpid(), "a")
+
+
+def test_the_process_that_draws_one_readers_cover_draws_the_same_cover(tmp_path):
+    """The cover drawn once, without keeping its jacket, is the cover drawn again and again."""
+    from ebookify.cover import drawn_cover, drawn_once
+
+    lines = ("Saltmarsh Imagines", "for Sam")
+    assert drawn_once(lines) == drawn_cover(lines) == drawn_cover(lines)

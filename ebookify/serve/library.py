@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
-from ..book import BookSettings, prepared
+from ..book import BookSettings, prepare
 from ..build import BuildOptions, book_settings, edition_of, find_sources, kepub_rendered, load, packaged
 from ..cover import CoverImage, generate_cover
 from ..errors import EbookifyError
@@ -114,11 +114,11 @@ def load_library(options: BuildOptions) -> Library:
 
 def make_copy(library: Library, reader: Reader, kind: str) -> bytes:
     """One reader's book, as the bytes `ebookify build` (with --kepub for KEPUB) writes for them."""
-    with prepared(library.editions[reader.name is not None], reader, library.settings) as (rendered, meta, cover, _):
-        if kind == KEPUB:
-            rendered = kepub_rendered(rendered)
-        data, _ = packaged(rendered, meta, cover, Path(library.file_name(reader, kind)))
-        return data
+    rendered, meta, cover, _ = prepare(library.editions[reader.name is not None], reader, library.settings)
+    if kind == KEPUB:
+        rendered = kepub_rendered(rendered)
+    data, _ = packaged(rendered, meta, cover, Path(library.file_name(reader, kind)))
+    return data
 
 
 def typed_reader(library: Library, name: str, typed: Mapping[str, str]) -> Reader:
