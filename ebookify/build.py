@@ -19,7 +19,7 @@ from .forked import can_fork, in_order, standing_by
 from .inputs import MB, plain_error, read_regular
 from .lint import lint_files
 from .metadata import DEFAULT_AUTHOR, book_identifier, file_as, language_warnings
-from .model import BlockKind, Chapter, Collection, Reader, Story, keep_blocks, map_notes, map_paragraphs, map_text
+from .model import Chapter, Collection, Reader, Story, keep_notes, map_notes, map_paragraphs, map_text
 from .naming import distinct_suffix, kepub_path, output_paths
 from .personalise import Tally, explains_placeholders, mark_fandom_shorthand, reader_values
 from .places import collapse
@@ -263,11 +263,9 @@ def edition_of(collection: Collection, options: BuildOptions, personal: bool) ->
     fandom shorthand of notes and summaries ("h/c", hurt/comfort) is marked as no placeholder,
     so the survey, --strict and personalising all read it alike."""
     if not options.notes:
-        collection = keep_blocks(collection, lambda block: block.kind is not BlockKind.NOTE)
+        collection = keep_notes(collection, lambda note: False)
     elif personal:
-        collection = keep_blocks(
-            collection, lambda block: not (block.kind is BlockKind.NOTE and explains_placeholders(block.text))
-        )
+        collection = keep_notes(collection, lambda note: not explains_placeholders(note.text))
     return map_notes(collection, mark_fandom_shorthand)
 
 

@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from enum import Enum
 from functools import cached_property
+from itertools import pairwise
 from typing import Any
 
 from .languages import count_words
@@ -323,12 +324,16 @@ def map_story(
     return replace(story, who=change(story.who), title=change(story.title), parts=parts, group=group)
 
 
-def keep_blocks(collection: Collection, keep: Callable[[Block], bool]) -> Collection:
-    """The same collection with only the blocks `keep` accepts (scene breaks left dangling by a
-    dropped note are dropped too: a break only means something between two paragraphs)."""
+def keep_notes(collection: Collection, keep: Callable[[Block], bool]) -> Collection:
+    """The same collection with only the authors' notes `keep` accepts (scene breaks left
+    dangling by a dropped note are dropped too: a break only means something between two
+    paragraphs)."""
 
     def blocks(chapter: Chapter) -> tuple[Block, ...]:
-        kept = [b for b in chapter.blocks if b.kind is BlockKind.BREAK or keep(b)]
+        kinds = [b.kind for b in chapter.blocks]
+        if NOTE not in kinds and _breaks_between_paragraphs(kinds):  # most chapters: a look, not a copy
+            return chapter.blocks
+        kept = [b for b in chapter.blocks if b.kind is not BlockKind.NOTE or keep(b)]
         return tuple(
             b
             for i, b in enumerate(kept)
@@ -352,7 +357,10 @@ def map_notes(collection: Collection, change: Callable[[str], str]) -> Collectio
     than in them: authors' notes, work summaries and chapter summaries (or Wattpad synopses)."""
 
     def chapter(c: Chapter) -> Chapter:
-        blocks = tuple(replace(b, text=change(b.text)) if b.kind is BlockKind.NOTE else b for b in c.blocks)
+        notes = has_notes(c)
+        blocks = (
+            tuple(replace(b, text=change(b.text)) if b.kind is NOTE else b for b in c.blocks) if notes else c.blocks
+        )
         synopsis = c.synopsis and change(c.synopsis)
         return _with_blocks(c, blocks) if synopsis == c.synopsis else replace(c, blocks=blocks, synopsis=synopsis)
 
@@ -362,6 +370,20 @@ def map_notes(collection: Collection, change: Callable[[str], str]) -> Collectio
 
     groups = tuple(replace(g, stories=tuple(story(s) for s in g.stories)) for g in collection.groups)
     return replace(collection, groups=groups)
+
+
+def _breaks_between_paragraphs(kinds: list[BlockKind]) -> bool:
+    """Whether every scene break among blocks of these kinds (paragraphs and breaks) stands
+    between two paragraphs, as keep_notes leaves them."""
+    breaks = [i for i, kind in enumerate(kinds) if kind is BlockKind.BREAK]
+    return not breaks or (breaks[0] > 0 and breaks[-1] < len(kinds) - 1 and all(b - a > 1 for a, b in pairwise(breaks)))
+
+
+def has_notes(chapter: Chapter) -> bool:
+    return NOTE in {block.kind for block in chapter.blocks}
+
+
+NOTE = BlockKind.NOTE
 
 
 def _with_blocks(chapter: Chapter, blocks: tuple[Block, ...]) -> Chapter:

@@ -154,3 +154,40 @@ def test_the_process_that_draws_one_readers_cover_draws_the_same_cover(tmp_path)
 
     lines = ("Saltmarsh Imagines", "for Sam")
     assert drawn_once(lines) == drawn_cover(lines) == drawn_cover(lines)
+
+
+def _old_keep_blocks(blocks, keep):
+    """keep_blocks as it was: every block looked at, every chapter's blocks copied."""
+    from ebookify.model import BlockKind
+
+    kept = [b for b in blocks if b.kind is BlockKind.BREAK or keep(b)]
+    return tuple(
+        b
+        for i, b in enumerate(kept)
+        if b.kind is not BlockKind.BREAK
+        or (
+            0 < i < len(kept) - 1
+            and kept[i - 1].kind is BlockKind.PARAGRAPH
+            and kept[i + 1].kind is BlockKind.PARAGRAPH
+        )
+    )
+
+
+_KINDS = st.lists(st.sampled_from(["p", "n", "N", "b"]), max_size=12)  # N: a note that is dropped
+
+
+@given(st.lists(_KINDS, min_size=1, max_size=4))
+def test_notes_kept_as_every_block_was_looked_at(chapters):
+    """keep_notes skips the chapters it would leave as they are (most: no note, breaks between
+    paragraphs); what it gives is what looking at every block gave."""
+    from ebookify.model import Block, BlockKind, Chapter, Collection, Group, Story, keep_notes
+
+    kind = {"p": BlockKind.PARAGRAPH, "n": BlockKind.NOTE, "N": BlockKind.NOTE, "b": BlockKind.BREAK}
+    parts = tuple(
+        Chapter(f"{i}.txt", "A", "T", blocks=tuple(Block(kind[k], k if k != "b" else "", n) for n, k in enumerate(c)))
+        for i, c in enumerate(chapters)
+    )
+    collection = Collection("T", (Group(None, (Story("A", "T", parts),)),))
+    kept = keep_notes(collection, lambda note: note.text != "N")
+    for before, after in zip(parts, kept.stories[0].parts, strict=True):
+        assert after.blocks == _old_keep_blocks(before.blocks, lambda b: b.text != "N")
