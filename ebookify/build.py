@@ -15,9 +15,9 @@ from .collect import collect, read_items, story_files
 from .cover import CoverImage, drawn_once, find_cover, load_cover, warm_up
 from .epub import Metadata, book_identity, package_files, zip_files
 from .errors import EbookifyError, OptionError
-from .forked import can_fork, in_order, standing_by
+from .forked import can_fork, give_back_memory, in_order, standing_by
 from .inputs import MB, plain_error, read_regular
-from .lint import lint_files
+from .lint import Violation, lint_files, too_big
 from .metadata import DEFAULT_AUTHOR, book_identifier, file_as, language_warnings
 from .model import Chapter, Collection, Reader, Story, keep_notes, map_notes, map_paragraphs, map_text
 from .naming import distinct_suffix, kepub_path, output_paths
@@ -112,6 +112,7 @@ def load(sources: Sources, keep_going: bool = False, on_read: Callable[[int], No
     With `keep_going` a broken file is an error listed and skipped, else the first one stops."""
     # Each file's paragraphs are typeset as it is read: the text as read is never all held at once.
     reading = read_items(sources.files, keep_going, on_read, then=_typeset_and_counted)
+    give_back_memory()  # at 5M words, 9 MB less held by this process and every worker forked after
     if not reading.items:
         return Loaded(sources, None, reading.errors)
     grouped = collect(reading.items, sources.title, sources.notes + reading.warnings)
@@ -241,8 +242,10 @@ def packaged(
     """A rendered copy zipped as the book written to `path`, and the Send-to-Kindle rules it
     breaks that only warn (one it would be refused for is an error). `cover()` gives its cover."""
     entries = package_files(rendered, meta, cover)
+    # Linted (all but its size) before it is zipped: what lint parses is gone when the zip is made.
+    unzipped = lint_files(entries, 0)
     data = zip_files(entries, {f"EPUB/{page.file_name}": page.packed for page in rendered.pages if page.packed})
-    return data, checked_for_kindle(entries, len(data), path)
+    return data, checked_for_kindle(unzipped + too_big(len(data)), path)
 
 
 def inputs(options: BuildOptions, files: Sequence[Path], collection: Collection) -> dict[Path, str]:
@@ -320,9 +323,9 @@ def kepub_rendered(rendered: Rendered) -> Rendered:
     return replace(rendered, pages=pages)
 
 
-def checked_for_kindle(files: dict[str, bytes], size: int, path: Path) -> tuple[str, ...]:
-    """Fail on any Send-to-Kindle rule the book breaks; hand back the rules that only warn."""
-    violations = lint_files(files, size)
+def checked_for_kindle(violations: list[Violation], path: Path) -> tuple[str, ...]:
+    """Fail on any Send-to-Kindle rule the book (to be written to `path`) breaks; hand back the
+    rules that only warn."""
     errors = [v for v in violations if not v.warning]
     if errors:
         raise EbookifyError(f"{path} would be refused by Send-to-Kindle: {errors[0]}")

@@ -236,6 +236,17 @@ def _quiet(parent: int) -> None:
         os._exit(0)
 
 
+def give_back_memory() -> None:
+    """Memory freed by this process returned to the system, where the C library can: glibc keeps
+    what small objects freed scattered through its heap (the results received from workers once
+    unpickled, the text of story files as read), and a worker forked after inherits it all."""
+    if sys.platform == "linux":
+        import ctypes
+
+        with suppress(AttributeError, OSError):  # another C library than glibc
+            ctypes.CDLL(None).malloc_trim(0)
+
+
 def _portable(exc: Exception) -> Exception:
     """The error as the parent can receive it: ours as they are, anything else (a bug) as a
     RuntimeError that carries the worker's traceback."""

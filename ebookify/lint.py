@@ -186,14 +186,23 @@ def _no_double_hyphen_comments(book: _Book) -> Iterator[Violation]:
 
 
 def _under_email_limit(book: _Book) -> Iterator[Violation]:
-    if book.size > EMAIL_LIMIT:
-        yield Violation(
+    yield from too_big(book.size)
+
+
+def too_big(size: int) -> list[Violation]:
+    """The one rule that reads the zip's size alone (Send-to-Kindle's e-mail limit), and the last:
+    lint_files(files, 0) + too_big(size) is lint_files(files, size)."""
+    if size <= EMAIL_LIMIT:
+        return []
+    return [
+        Violation(
             "email-size",
             "the book",
-            f"is {book.size / 2**20:.1f} MB, over Send-to-Kindle's 50 MB e-mail limit",
+            f"is {size / 2**20:.1f} MB, over Send-to-Kindle's 50 MB e-mail limit",
             "send it with the Send to Kindle app or the web uploader, or use a smaller cover",
             warning=True,
         )
+    ]
 
 
 RULES: tuple[Callable[[_Book], Iterator[Violation]], ...] = (

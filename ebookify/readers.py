@@ -11,10 +11,13 @@ from __future__ import annotations
 
 import codecs
 import re
-import tomllib
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .errors import EbookifyError
+
+if TYPE_CHECKING:
+    from tomllib import TOMLDecodeError
 from .inputs import MAX_READERS_BYTES, plain_error, read_regular
 from .model import Reader
 from .personalise import NAME, normalise_code
@@ -48,6 +51,8 @@ def read_toml(path: Path, limit: int, shape: str) -> tuple[dict, str]:
     """A TOML file (a readers file, the e-mail settings) as its table and its text; each problem
     one line naming the file and, where it can, the line. `shape` says what the file should hold,
     for one nested too deeply."""
+    import tomllib  # only for a readers file or the e-mail settings: its patterns take milliseconds to compile
+
     text = _read_text(path, limit)
     try:
         return tomllib.loads(text), text
@@ -68,7 +73,7 @@ def _read_text(path: Path, limit: int) -> str:
         raise EbookifyError(f"{path}:{line} is not UTF-8 text; save it as UTF-8") from exc
 
 
-def _toml_error(path: Path, text: str, exc: tomllib.TOMLDecodeError) -> str:
+def _toml_error(path: Path, text: str, exc: TOMLDecodeError) -> str:
     match = _TOML_POSITION.search(str(exc))
     lines = text.splitlines()
     number = int(match.group(1)) if match and match.group(1) else (len(lines) if match else None)

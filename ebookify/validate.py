@@ -7,7 +7,6 @@ their input as written.
 
 from __future__ import annotations
 
-import ipaddress
 import os
 import re
 from collections.abc import Mapping
@@ -105,6 +104,8 @@ def is_loopback(host: str) -> bool:
     server needs no access code, and an unencrypted SMTP login leaves no machine."""
     if host == "localhost":
         return True
+    import ipaddress  # only for the server and the mail settings
+
     try:
         return ipaddress.ip_address(host.strip("[]")).is_loopback
     except ValueError:

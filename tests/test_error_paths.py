@@ -12,6 +12,7 @@ from PIL import Image
 from ebookify import write as write_module
 from ebookify.build import BuildOptions, build, checked_for_kindle
 from ebookify.errors import EbookifyError
+from ebookify.lint import lint_files, too_big
 
 
 def built_entries(tmp_path: Path) -> tuple[dict[str, bytes], Path]:
@@ -27,17 +28,20 @@ def test_a_book_send_to_kindle_would_refuse_is_not_written(tmp_path):
     """The build lints every book before writing it. ebookify's own books pass, so the refusal is a
     safety net: here the real lint gets a book whose package document lost its language."""
     entries, path = built_entries(tmp_path)
-    assert checked_for_kindle(entries, 1000, path) == ()  # as built: nothing to say
+    assert checked_for_kindle(lint_files(entries, 1000), path) == ()  # as built: nothing to say
     opf = next(name for name in entries if name.endswith(".opf"))
     entries[opf] = entries[opf].replace(b"<dc:language>en</dc:language>", b"")
     with pytest.raises(EbookifyError, match=rf"^{path} would be refused by Send-to-Kindle: .*dc:language"):
-        checked_for_kindle(entries, 1000, path)
+        checked_for_kindle(lint_files(entries, 1000), path)
 
 
 def test_a_book_over_the_e_mail_limit_is_a_warning_not_a_refusal(tmp_path):
     entries, path = built_entries(tmp_path)
-    (warning,) = checked_for_kindle(entries, 60 * 2**20, path)
+    (warning,) = checked_for_kindle(lint_files(entries, 60 * 2**20), path)
     assert warning.startswith(f"{path}: ") and "over Send-to-Kindle's 50 MB e-mail limit" in warning
+    # As a build checks it: every rule before the zip is made, then its size.
+    assert lint_files(entries, 60 * 2**20) == lint_files(entries, 0) + too_big(60 * 2**20)
+    assert too_big(50 * 2**20) == []
 
 
 EARLIER = b"an earlier build, which a failed build must leave alone"
