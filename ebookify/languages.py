@@ -129,7 +129,7 @@ _MARKS = (
 # Compiling these long classes costs tens of milliseconds a start: a build compiles them only when
 # a text holds a character that may be in them (any past Thai's first, which a coarse class finds
 # as fast). Said as the characters it is not: that compiles in a third of the time, and searches faster.
-_MAYBE_PER_CHARACTER = re.compile("[^\x00-\u0e00\u0e5c-\u2e7f\U00031350-\U0010ffff]")
+MAYBE_PER_CHARACTER = re.compile("[^\x00-\u0e00\u0e5c-\u2e7f\U00031350-\U0010ffff]")
 
 
 @cache
@@ -148,7 +148,7 @@ _JOINERS = re.compile("['’‘-]")  # "one-word" and "one's" are one word each
 def count_words(text: str) -> int:
     """Words separated by spaces, and in scripts written without them (Chinese, Japanese, Thai)
     each character a word, as AO3 counts them: "你好，world" is three words."""
-    if text.isascii() or not _MAYBE_PER_CHARACTER.search(text) or not _per_character_re().search(text):
+    if text.isascii() or not MAYBE_PER_CHARACTER.search(text) or not _per_character_re().search(text):
         return len(text.split())
     per_character, word = _per_character_re(), _word_re()
     return sum(

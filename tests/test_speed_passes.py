@@ -198,3 +198,30 @@ def test_notes_kept_as_every_block_was_looked_at(chapters):
     kept = keep_notes(collection, lambda note: note.text != "N")
     for before, after in zip(parts, kept.stories[0].parts, strict=True):
         assert after.blocks == _old_keep_blocks(before.blocks, lambda b: b.text != "N")
+
+
+_WORDY = st.lists(
+    st.sampled_from(
+        ["word", " ", "  ", "\t", "\n", "\xa0", "’", "—", "\ufdd0", "\ufdd1", "\ufdd4", "你好", "ภาษา", "é"]
+    ),
+    max_size=25,
+).map("".join)
+
+
+@given(_WORDY)
+def test_words_counted_in_one_look_are_the_words_counted_in_full(text):
+    """A chapter's words are counted with one scan where its text holds no mark and no script
+    written without spaces: the same count as taking the marks out and counting in full."""
+    from ebookify.languages import count_words
+    from ebookify.marks import plain
+    from ebookify.model import _words
+
+    assert _words(text) == count_words(plain(text))
+
+
+def test_every_mark_is_among_what_the_first_look_finds():
+    from ebookify.languages import MAYBE_PER_CHARACTER
+    from ebookify.marks import MARK
+
+    marks = [chr(code) for code in range(0x110000) if MARK.fullmatch(chr(code))]
+    assert marks and all(MAYBE_PER_CHARACTER.fullmatch(mark) for mark in marks)
