@@ -138,7 +138,9 @@ class Chapter:
     def carry_words(self, changed: Chapter) -> Chapter:
         """`changed` (this chapter with some blocks' text changed), with its word count worked out
         from this one's, if it is known: only the paragraphs that changed are counted again."""
-        if "words" in self.__dict__:
+        if "words" in self.__dict__ and changed.blocks is self.blocks:
+            changed.__dict__["words"] = self.words
+        elif "words" in self.__dict__:
             pairs = [(old, new) for old, new in zip(self.blocks, changed.blocks, strict=True) if old is not new]
             before, after = _count_paragraphs([old for old, _ in pairs]), _count_paragraphs([new for _, new in pairs])
             changed.__dict__["words"] = self.words - before + after  # where cached_property keeps it
@@ -317,9 +319,15 @@ def map_story(
         return change_all(texts) if change_all else [change(text) if text else text for text in texts]
 
     def chapter(c: Chapter) -> Chapter:
-        texts = paragraphs([b.text for b in c.blocks])
-        # Most paragraphs hold no placeholder and come back as they were: keep those blocks.
-        blocks = tuple(b if t is b.text else b.with_text(t) for b, t in zip(c.blocks, texts, strict=True))
+        given = [b.text for b in c.blocks]
+        texts = paragraphs(given)
+        # Most paragraphs hold no placeholder and come back as they were: keep those blocks (and
+        # all of them, when the paragraphs are left alone: the stories' titles typeset, say).
+        blocks = (
+            c.blocks
+            if texts is given
+            else tuple(b if t is b.text else b.with_text(t) for b, t in zip(c.blocks, texts, strict=True))
+        )
         changed: dict[str, Any] = {name: change(text) for name, text in chapter_texts(c, story).items()}
         return c.carry_words(replace(c, blocks=blocks, **changed))
 

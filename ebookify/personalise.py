@@ -144,9 +144,10 @@ def in_caps_run(text: str, start: int, end: int) -> bool:
     its clause, are all upper case, and are not all everyday acronyms ("OMG Y/N" is not shouting)."""
     # Only a window around it is read: the two nearest words are never far, and reading the whole
     # paragraph for every placeholder would make a long one quadratic.
-    before = _CLAUSE_BREAK.split(text[max(0, start - _WINDOW) : start])[-1]
-    after = _CLAUSE_BREAK.split(text[end : end + _WINDOW])[0]
-    words = _WORD.findall(before)[-2:] + _WORD.findall(after)[:2]
+    before = _WORD.findall(_CLAUSE_BREAK.split(text[max(0, start - _WINDOW) : start])[-1])[-2:]
+    if not all(w.isupper() for w in before):  # most placeholders: in lower case text, said at once
+        return False
+    words = before + _WORD.findall(_CLAUSE_BREAK.split(text[end : end + _WINDOW])[0])[:2]
     return bool(words) and all(w.isupper() for w in words) and not all(w in _ACRONYMS for w in words)
 
 

@@ -225,3 +225,16 @@ def test_every_mark_is_among_what_the_first_look_finds():
 
     marks = [chr(code) for code in range(0x110000) if MARK.fullmatch(chr(code))]
     assert marks and all(MAYBE_PER_CHARACTER.fullmatch(mark) for mark in marks)
+
+
+def test_paragraphs_left_alone_keep_their_blocks_and_their_count():
+    """load() typesets titles and the like with the paragraphs left as read (typeset already):
+    each chapter keeps its very blocks, and its word count, instead of a copy a block at a time."""
+    from ebookify.model import Block, BlockKind, Chapter, Collection, Group, Story, map_text
+
+    blocks = tuple(Block(BlockKind.PARAGRAPH, f"one two {n}", n) for n in range(5))
+    chapter = Chapter("a.txt", "who", "title", blocks=blocks)
+    assert chapter.words == 15
+    mapped = map_text(Collection("t", (Group(None, (Story("who", "title", (chapter,)),)),)), str.upper, lambda t: t)
+    (changed,) = mapped.stories[0].parts
+    assert changed.title == "TITLE" and changed.blocks is blocks and changed.__dict__["words"] == 15
