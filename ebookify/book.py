@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import re
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache, partial
@@ -24,7 +24,7 @@ from .metadata import (
     series_of,
 )
 from .model import Collection, Reader
-from .personalise import Tally, personalise, reader_values
+from .personalise import Places, Tally, personalise, reader_values
 from .render import Edition, Rendered, RenderedStory, StoryJob, names_of, render, render_story
 
 # dcterms:modified must not be the wall clock, or no two builds would match; SOURCE_DATE_EPOCH is
@@ -54,18 +54,20 @@ def prepare(
     settings: BookSettings,
     drawn: Callable[[], CoverImage] | None = None,
     keep_pages: bool = True,
+    known: Mapping[str, Places] | None = None,
 ) -> tuple[Rendered, Metadata, Callable[[], CoverImage], Tally]:
     """Personalise and render one reader's copy, ready to package (as EPUB, or as KEPUB too). The
     cover comes as the function that gives it: `drawn`, if given, gives the drawn cover (made by
     another process from cover_lines(), say, while this one renders and packages, until the zip
     needs its bytes), else it is drawn here. Pages rendered by workers come packed
     for the zip (epub.packed_page), and without their XHTML unless `keep_pages` (a KEPUB is made
-    from it)."""
+    from it). `known` has where the placeholders are in texts of the collection, if worked out
+    once for many readers (personalise.places_of)."""
     tally = Tally()
     values = reader_values(reader.name, reader.values)
 
     def change(text: str) -> str:
-        return personalise(text, values, tally)
+        return personalise(text, values, tally, known)
 
     def quietly(text: str) -> str:  # for metadata that repeats what the pages say: counted once
         return personalise(text, values, Tally())

@@ -21,7 +21,7 @@ from .lint import Violation, lint_files, too_big
 from .metadata import DEFAULT_AUTHOR, book_identifier, file_as, language_warnings
 from .model import Chapter, Collection, Reader, Story, keep_notes, map_notes, map_paragraphs, map_text
 from .naming import distinct_suffix, kepub_path, output_paths
-from .personalise import Tally, explains_placeholders, mark_fandom_shorthand, reader_values
+from .personalise import Places, Tally, explains_placeholders, mark_fandom_shorthand, places_of, reader_values
 from .places import collapse
 from .readers import load_readers
 from .render import Rendered
@@ -183,7 +183,10 @@ def _built(
     # Asked as soon as it is known what it says: drawn while the rest of the book is made.
     first = editions[readers[0].name is not None]
     drawn = ask_cover(cover_lines(first, readers[0])) if ask_cover and not settings.user_cover else None
-    job = _Job(editions, options, settings, tuple(zip(readers, paths, strict=True)), drawn)
+    # For many readers, where each paragraph's placeholders are is worked out once, here, before
+    # the workers that make their copies are forked: each copy then only writes its values in.
+    known = placements(editions[True]) if sum(r.name is not None for r in readers) > 1 else None
+    job = _Job(editions, options, settings, tuple(zip(readers, paths, strict=True)), drawn, known)
     made: list[Made] = []
     progress(len(files) + 1, steps, _making(readers[0]))
     with staged() as stage, closing(_each_readers_books(job)) as each_readers_books:
@@ -215,6 +218,7 @@ class _Job:
     settings: BookSettings
     readers: tuple[tuple[Reader, Path], ...]
     drawn: Callable[[], CoverImage] | None = None  # the one reader's cover, being drawn (book.prepare)
+    known: Mapping[str, Places] | None = None  # where the placeholders are, for many readers (book.prepare)
 
 
 def _each_readers_books(job: _Job) -> Generator[list[Made], None, None]:
@@ -231,9 +235,17 @@ def _readers_books(job: _Job, index: int) -> list[Made]:
     reader, path = job.readers[index]
     # The cover is drawn by a process of its own, the one thing of a copy not made on all cores.
     edition = job.editions[reader.name is not None]
-    rendered, meta, cover, tally = prepare(edition, reader, job.settings, job.drawn, keep_pages=job.options.kepub)
+    rendered, meta, cover, tally = prepare(
+        edition, reader, job.settings, job.drawn, keep_pages=job.options.kepub, known=job.known
+    )
     books = [(path, rendered)] + ([(kepub_path(path), kepub_rendered(rendered))] if job.options.kepub else [])
     return [Made(book_path, reader, tally, *packaged(pages, meta, cover, book_path)) for book_path, pages in books]
+
+
+def placements(collection: Collection) -> dict[str, Places]:
+    """Where the placeholders are in every paragraph that may hold one (personalise.places_of)."""
+    texts = (block.text for story in collection.stories for part in story.parts for block in part.blocks)
+    return {text: places_of(text) for text in texts if "/" in text}
 
 
 def packaged(

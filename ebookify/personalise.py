@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cache
 
@@ -74,26 +74,45 @@ def reader_values(name: str | None, extra: Mapping[str, str]) -> dict[str, str]:
     return values
 
 
-def personalise(text: str, values: Mapping[str, str], tally: Tally) -> str:
+# Where a text's placeholders are: (start, end, code, whether it stands in shouted text) each.
+Places = tuple[tuple[int, int, str, bool], ...]
+
+
+def personalise(text: str, values: Mapping[str, str], tally: Tally, known: Mapping[str, Places] | None = None) -> str:
     """Replace every placeholder that has a value; count the family ones that have none.
 
     A value is written exactly as given, except inside shouted text ("I SAID Y/N!"), where it is
-    shouted too: "Y/N" is capitalised by convention, so its own case says nothing.
+    shouted too: "Y/N" is capitalised by convention, so its own case says nothing. `known` may
+    hold the text's places_of() already (worked out once for every reader's copy).
     """
-
-    def replace(match: re.Match[str]) -> str:
-        code = _placeholder(match)
-        if code is None:
-            return match.group(0)
+    if "/" not in text:
+        return text
+    places = known.get(text) if known else None
+    pieces: list[str] = []
+    last = 0
+    for start, end, code, shouted in _found(text) if places is None else places:
         if code in values:
             tally.replaced[code] += 1
-            value = values[code]
-            return value.upper() if in_caps_run(text, match.start(), match.end()) else value
-        if code in FAMILIES:
+            if shouted is None:  # not worked out beforehand: only for a placeholder replaced
+                shouted = in_caps_run(text, start, end)
+            pieces += [text[last:start], values[code].upper() if shouted else values[code]]
+            last = end
+        elif code in FAMILIES:
             tally.missing[code] += 1
-        return match.group(0)
+    return "".join(pieces) + text[last:] if pieces else text
 
-    return _PLACEHOLDER.sub(replace, text) if "/" in text else text
+
+def places_of(text: str) -> Places:
+    """Where personalise() finds placeholders in `text`: reader-independent, so worked out once
+    for a book made for many readers (placements)."""
+    return tuple((start, end, code, in_caps_run(text, start, end)) for start, end, code, _ in _found(text))
+
+
+def _found(text: str) -> Iterator[tuple[int, int, str, bool | None]]:
+    for match in _PLACEHOLDER.finditer(text):
+        code = _placeholder(match)
+        if code is not None:
+            yield match.start(), match.end(), code, None
 
 
 def find_codes(text: str) -> list[str]:

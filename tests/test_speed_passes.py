@@ -238,3 +238,24 @@ def test_paragraphs_left_alone_keep_their_blocks_and_their_count():
     mapped = map_text(Collection("t", (Group(None, (Story("who", "title", (chapter,)),)),)), str.upper, lambda t: t)
     (changed,) = mapped.stories[0].parts
     assert changed.title == "TITLE" and changed.blocks is blocks and changed.__dict__["words"] == 15
+
+
+_PLACEHOLDERY = st.lists(
+    st.sampled_from(
+        ["Y/N", "(y/n)", "[L/N]", "{E/C}", "H/C", "h/c", "A/N", " ", "SAID", "said", ". ", "'s", "Y/N = your name"]
+    ),
+    max_size=12,
+).map("".join)
+
+
+@given(
+    _PLACEHOLDERY, st.sampled_from([{}, {"Y/N": "Sam", "F/N": "Sam"}, {"Y/N": "Zoë", "L/N": "Okafor", "E/C": "grey"}])
+)
+def test_placeholders_found_once_are_replaced_as_found_each_time(text, values):
+    """For many readers, where each paragraph's placeholders are is worked out once (placements):
+    every copy gets the text and the counts it gets when they are looked for in it each time."""
+    from ebookify.personalise import Tally, personalise, places_of
+
+    alone, known = Tally(), Tally()
+    assert personalise(text, values, known, {text: places_of(text)}) == personalise(text, values, alone)
+    assert (known.replaced, known.missing) == (alone.replaced, alone.missing)
