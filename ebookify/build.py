@@ -412,5 +412,7 @@ def replace_warnings(collection: Collection, books: list[tuple[Reader, Path]]) -
     for reader, path in books:
         old = book_identity(path)
         if old is not None and old[0] != book_identifier(collection, reader):
-            warnings.append(f"{path} held a different book ({old[1]!r}); it is replaced by {collection.title!r}")
+            # Two collections may share a title ("Collected Stories"): then naming it twice says nothing.
+            new = "another of that title" if old[1] == collection.title else repr(collection.title)
+            warnings.append(f"{path} held a different book ({old[1]!r}); it is replaced by {new}")
     return tuple(warnings)

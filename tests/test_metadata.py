@@ -7,7 +7,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from conftest import OPF_NS, assert_sound_epub, epub_opf, epub_pages, page_text
+from conftest import OPF_NS, assert_sound_epub, epub_opf, epub_pages, page_text, story_text
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -187,6 +187,19 @@ def test_rebuilding_over_a_different_collection_warns(tmp_path):
     assert f"{out / 'book.epub'} held a different book ('The First Tide'); it is replaced by 'The Second Tide'" in (
         warnings
     )
+
+
+def test_a_different_collection_of_the_same_title_is_told_as_another(tmp_path):
+    """Two collections may share a title (untitled Wattpad stories are "Collected Stories"; these
+    are of one Wattpad book): the warning does not say that a title replaces itself."""
+    out = tmp_path / "book.epub"
+    for folder, title_line in (("a", "Mara - Fog"), ("b", "Iris - Pines")):
+        (tmp_path / folder).mkdir()
+        for n in (1, 2):
+            (tmp_path / folder / f"{n}.txt").write_text(story_text(f"{title_line} {n}"), encoding="utf-8")
+        report = build(BuildOptions(stories=tmp_path / folder, covers=tmp_path / "none", output=out))
+    title = report.collection.title
+    assert f"{out} held a different book ({title!r}); it is replaced by another of that title" in report.warnings
 
 
 def test_an_untitled_collection_is_named_by_its_works(tmp_path):
