@@ -145,9 +145,10 @@ def streamed(
     """mapped's results one by one, in order, as they come (close it to stop the workers at once).
     Each worker takes a run of items of about equal size, so that only their results cross back."""
     workers = min(len(items), os.cpu_count() or 1)
-    sizes = [size(item) for item in items]
-    # In a worker already (one reader's copy among several), the cores are taken: no more workers.
-    if workers < 2 or not can_fork() or _in_worker or sum(sizes) < enough:
+    # In a worker already (one reader's copy among several), the cores are taken: no more workers,
+    # and no sizes to weigh (a whole book's blocks, for each copy).
+    sizes = [] if workers < 2 or not can_fork() or _in_worker else [size(item) for item in items]
+    if not sizes or sum(sizes) < enough:
         if meanwhile:
             meanwhile()
         return (work(item) for item in items)
