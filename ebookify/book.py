@@ -59,9 +59,9 @@ def prepare(
     """Personalise and render one reader's copy, ready to package (as EPUB, or as KEPUB too). The
     cover comes as the function that gives it: `drawn`, if given, gives the drawn cover (made by
     another process from cover_lines(), say, while this one renders and packages, until the zip
-    needs its bytes), else it is drawn here. Pages rendered by workers come packed
-    for the zip (epub.packed_page), and without their XHTML unless `keep_pages` (a KEPUB is made
-    from it). `known` has where the placeholders are in texts of the collection, if worked out
+    needs its bytes), else it is drawn here. Pages rendered by workers come packed for the zip
+    (epub.packed_page), and without their XHTML unless `keep_pages` (a KEPUB is made from it).
+    `known` has where the placeholders are in texts of the collection, if worked out
     once for many readers (personalise.places_of)."""
     tally = Tally()
     values = reader_values(reader.name, reader.values)
@@ -82,33 +82,7 @@ def prepare(
         cover, meanwhile = drawn, _nothing
     else:  # drawn here while the stories render on the other cores, if they do
         cover = meanwhile = cache(partial(drawn_cover, cover_lines(collection, reader)))
-    render_stories = partial(_render_stories, change=change, tally=tally, meanwhile=meanwhile, keep_pages=keep_pages)
-    rendered, meta = _rendered(collection, reader, settings, (title, change, quietly), tally, render_stories)
-    return rendered, meta, cover, tally
-
-
-def cover_lines(collection: Collection, reader: Reader) -> tuple[str, str | None]:
-    """What a reader's drawn cover says: the title, personalised, and "for" the reader."""
-    title = personalise(collection.title, reader_values(reader.name, reader.values), Tally())
-    return title, f"for {reader.name}" if reader.name else None
-
-
-def _nothing() -> None:
-    pass
-
-
-def _rendered(
-    collection: Collection,
-    reader: Reader,
-    settings: BookSettings,
-    texts: tuple[str, Callable[[str], str], Callable[[str], str]],  # the title, and personalising counted and not
-    tally: Tally,
-    render_stories: Callable[[list[StoryJob]], list[RenderedStory]],
-) -> tuple[Rendered, Metadata]:
-    title, change, quietly = texts
-    cover_file, cover_size = (
-        (settings.user_cover.file_name, settings.user_cover.size) if settings.user_cover else (GENERATED_COVER, SIZE)
-    )
+    cover_file, cover_size = (user_cover.file_name, user_cover.size) if user_cover else (GENERATED_COVER, SIZE)
     names = creators(collection, settings.author)
     languages = book_languages(collection, settings.language)
     # The title page names the creators the library lists, but never the stand-in "Unknown".
@@ -123,6 +97,7 @@ def _rendered(
         cover_size,
         settings.user_css,
     )
+    render_stories = partial(_render_stories, change=change, tally=tally, meanwhile=meanwhile, keep_pages=keep_pages)
     # Fills the tally: what was personalised.
     rendered = render(collection, edition, change, render_stories)
     series, position = series_of(collection)
@@ -143,7 +118,17 @@ def _rendered(
         published=publication_date(collection),
         cover_file=cover_file,
     )
-    return rendered, meta
+    return rendered, meta, cover, tally
+
+
+def cover_lines(collection: Collection, reader: Reader) -> tuple[str, str | None]:
+    """What a reader's drawn cover says: the title, personalised, and "for" the reader."""
+    title = personalise(collection.title, reader_values(reader.name, reader.values), Tally())
+    return title, f"for {reader.name}" if reader.name else None
+
+
+def _nothing() -> None:
+    pass
 
 
 # Below about this many characters of stories (a 100,000-word book), rendering on one core is

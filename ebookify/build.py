@@ -233,7 +233,6 @@ def _each_readers_books(job: _Job) -> Generator[list[Made], None, None]:
 def _readers_books(job: _Job, index: int) -> list[Made]:
     """One reader's books, zipped and checked against Send-to-Kindle's rules."""
     reader, path = job.readers[index]
-    # The cover is drawn by a process of its own, the one thing of a copy not made on all cores.
     edition = job.editions[reader.name is not None]
     rendered, meta, cover, tally = prepare(
         edition, reader, job.settings, job.drawn, keep_pages=job.options.kepub, known=job.known
