@@ -109,6 +109,8 @@ def places_of(text: str) -> Places:
 
 
 def _found(text: str) -> Iterator[tuple[int, int, str, bool | None]]:
+    """Each placeholder of `text` as (start, end, code, None): whether it stands in shouted text
+    is left to be worked out (places_of), or looked at only where a value is written."""
     for match in _PLACEHOLDER.finditer(text):
         code = _placeholder(match)
         if code is not None:
@@ -119,7 +121,7 @@ def find_codes(text: str) -> list[str]:
     """The placeholder codes in `text`, in order: exactly those personalise() would replace."""
     if "/" not in text:
         return []
-    return [code for code in map(_placeholder, _PLACEHOLDER.finditer(text)) if code is not None]
+    return [code for _, _, code, _ in _found(text)]
 
 
 def _placeholder(match: re.Match[str]) -> str | None:
