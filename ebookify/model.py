@@ -346,7 +346,7 @@ def keep_notes(collection: Collection, keep: Callable[[Block], bool]) -> Collect
 
     def blocks(chapter: Chapter) -> tuple[Block, ...]:
         kinds = [b.kind for b in chapter.blocks]
-        if NOTE not in kinds and _breaks_between_paragraphs(kinds):  # most chapters: a look, not a copy
+        if BlockKind.NOTE not in kinds and _breaks_between_paragraphs(kinds):  # most chapters: a look, not a copy
             return chapter.blocks
         kept = [b for b in chapter.blocks if b.kind is not BlockKind.NOTE or keep(b)]
         return tuple(
@@ -372,10 +372,9 @@ def map_notes(collection: Collection, change: Callable[[str], str]) -> Collectio
     than in them: authors' notes, work summaries and chapter summaries (or Wattpad synopses)."""
 
     def chapter(c: Chapter) -> Chapter:
-        notes = has_notes(c)
-        blocks = (
-            tuple(replace(b, text=change(b.text)) if b.kind is NOTE else b for b in c.blocks) if notes else c.blocks
-        )
+        blocks = c.blocks
+        if BlockKind.NOTE in {b.kind for b in blocks}:  # most chapters have none: a look, not a copy
+            blocks = tuple(b.with_text(change(b.text)) if b.kind is BlockKind.NOTE else b for b in blocks)
         synopsis = c.synopsis and change(c.synopsis)
         return _with_blocks(c, blocks) if synopsis == c.synopsis else replace(c, blocks=blocks, synopsis=synopsis)
 
@@ -392,13 +391,6 @@ def _breaks_between_paragraphs(kinds: list[BlockKind]) -> bool:
     between two paragraphs, as keep_notes leaves them."""
     breaks = [i for i, kind in enumerate(kinds) if kind is BlockKind.BREAK]
     return not breaks or (breaks[0] > 0 and breaks[-1] < len(kinds) - 1 and all(b - a > 1 for a, b in pairwise(breaks)))
-
-
-def has_notes(chapter: Chapter) -> bool:
-    return NOTE in {block.kind for block in chapter.blocks}
-
-
-NOTE = BlockKind.NOTE
 
 
 def _with_blocks(chapter: Chapter, blocks: tuple[Block, ...]) -> Chapter:

@@ -45,6 +45,9 @@ def block_places(
     """Each text block of a chapter with its place: its line in a Wattpad part; in an AO3 work,
     its number among the chapter's story paragraphs, or among its notes. With `wanted`, only the
     blocks it accepts (counted among all the others): places for a few, without making them all."""
+    if not work:  # a line is its place: nothing to count
+        texts = (b for b in chapter.blocks if b.kind is not BlockKind.BREAK)
+        return [(b, Place(chapter.source, b.line)) for b in texts if wanted is None or wanted(b)]
     counts = {True: 0, False: 0}
     placed = []
     for block in chapter.blocks:
@@ -54,8 +57,7 @@ def block_places(
         counts[note] += 1
         if wanted is not None and not wanted(block):
             continue
-        place = Place(chapter.source, block.line, chapter.part, counts[note], note) if work else None
-        placed.append((block, place or Place(chapter.source, block.line)))
+        placed.append((block, Place(chapter.source, block.line, chapter.part, counts[note], note)))
     return placed
 
 

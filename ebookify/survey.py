@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from .model import BlockKind, Chapter, Collection, Story, chapter_texts
+from .model import Chapter, Collection, Story, chapter_texts
 from .personalise import find_codes
 from .places import Place, Repeated, block_places
 
@@ -57,15 +57,9 @@ def _texts(chapter: Chapter, story: Story) -> Iterator[tuple[str, Place]]:
         if name != "group" and not (name == "title" and story.work is not None):
             line = chapter.synopsis_line if name == "synopsis" else None
             yield text, at(line or chapter.title_line, _LABELS[name])
-    # Only a text with a slash can hold a placeholder: the others need no place. A Wattpad
-    # paragraph's place is its line, found without counting the others.
-    if work:
-        for block, place in block_places(chapter, work, lambda block: "/" in block.text):
-            yield block.text, place
-    else:
-        for block in chapter.blocks:
-            if "/" in block.text and block.kind is not BlockKind.BREAK:
-                yield block.text, Place(chapter.source, block.line)
+    # Only a text with a slash can hold a placeholder: the others need no place.
+    for block, place in block_places(chapter, work, lambda block: "/" in block.text):
+        yield block.text, place
     if "group" in texts and chapter.group_line:  # a Wattpad footer; an AO3 series is the work's, not the text's
         yield texts["group"], at(chapter.group_line, "series")
 
