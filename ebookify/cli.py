@@ -39,7 +39,6 @@ class _OneLineGroup(TyperGroup):
 
     def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):  # type: ignore[override]
         _tolerant_output()
-        gc.set_threshold(100_000, 50, 100)  # as at the top, again: a test may have set its own
         if not standalone_mode:
             return super().main(args, prog_name, complete_var, standalone_mode, **extra)
         try:

@@ -265,13 +265,10 @@ def _write_packed(target: zipfile.ZipFile, info: zipfile.ZipInfo, made: Packed) 
 
 
 class _Deflated:
-    """A compressor whose work is done: nothing while fed, all of it when flushed."""
+    """A compressor whose work is done: all of it when flushed (nothing is fed to it)."""
 
     def __init__(self, ready: bytes) -> None:
         self._ready = ready
-
-    def compress(self, data: bytes) -> bytes:
-        return b""
 
     def flush(self) -> bytes:
         ready, self._ready = self._ready, b""
