@@ -9,13 +9,14 @@ from contextlib import closing, nullcontext
 from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
+from typing import BinaryIO
 
 from .book import BookSettings, cover_lines, prepare
 from .collect import collect, read_items, story_files
 from .cover import CoverImage, drawn_once, find_cover, load_cover, warm_up
-from .epub import Metadata, book_identity, package_files, zip_files
+from .epub import Metadata, book_identity, package_files, write_zip, zip_files
 from .errors import EbookifyError, OptionError
-from .forked import can_fork, give_back_memory, in_order, standing_by
+from .forked import can_fork, forked_worker, give_back_memory, in_order, standing_by
 from .inputs import MB, plain_error, read_regular
 from .lint import Violation, lint_files, too_big
 from .metadata import DEFAULT_AUTHOR, book_identifier, file_as, language_warnings
@@ -24,7 +25,7 @@ from .naming import distinct_suffix, kepub_path, output_paths
 from .personalise import Places, Tally, explains_placeholders, mark_fandom_shorthand, places_of, reader_values
 from .places import collapse
 from .readers import load_readers
-from .render import Rendered
+from .render import Packed, Rendered
 from .survey import Found, placeholders
 from .typography import typeset, typeset_all
 from .validate import check_language, check_option, check_value, check_values
@@ -90,13 +91,14 @@ class Loaded:
 
 @dataclass(frozen=True)
 class Made:
-    """One finished book in memory: its bytes, where it goes, and whose it is."""
+    """One finished book: its bytes (or, made by this process, what writes them), where it goes,
+    and whose it is."""
 
     path: Path
     reader: Reader
     tally: Tally
-    data: bytes
-    warnings: tuple[str, ...]  # Send-to-Kindle rules it breaks that only warn
+    data: bytes | Callable[[BinaryIO], None]
+    warnings: tuple[str, ...]  # Send-to-Kindle rules it breaks that only warn (but its size)
 
 
 def find_sources(options: BuildOptions) -> Sources:
@@ -192,8 +194,8 @@ def _built(
     with staged() as stage, closing(_each_readers_books(job)) as each_readers_books:
         for done, books in enumerate(each_readers_books, start=len(files) + 2):
             for book in books:
-                stage(book.path, book.data)
-                made.append(book)
+                size = stage(book.path, book.data)
+                made.append(replace(book, warnings=book.warnings + checked_for_kindle(too_big(size), book.path)))
             following = done - len(files) - 1
             progress(done, steps, _making(readers[following]) if following < len(readers) else "writing")
     progress(steps, steps, "done")
@@ -238,7 +240,17 @@ def _readers_books(job: _Job, index: int) -> list[Made]:
         edition, reader, job.settings, job.drawn, keep_pages=job.options.kepub, known=job.known
     )
     books = [(path, rendered)] + ([(kepub_path(path), kepub_rendered(rendered))] if job.options.kepub else [])
-    return [Made(book_path, reader, tally, *packaged(pages, meta, cover, book_path)) for book_path, pages in books]
+    return [_made(book_path, reader, tally, pages, meta, cover) for book_path, pages in books]
+
+
+def _made(
+    path: Path, reader: Reader, tally: Tally, rendered: Rendered, meta: Metadata, cover: Callable[[], CoverImage]
+) -> Made:
+    """A book made by a forked worker crosses the pipe as its bytes; one made by this process is
+    zipped straight into its file when it is written (write.staged): no copy of it is held whole."""
+    entries, packed, warnings = _entries(rendered, meta, cover, path)
+    data = zip_files(entries, packed) if forked_worker() else partial(write_zip, files=entries, packed=packed)
+    return Made(path, reader, tally, data, warnings)
 
 
 def placements(collection: Collection) -> dict[str, Places]:
@@ -252,11 +264,20 @@ def packaged(
 ) -> tuple[bytes, tuple[str, ...]]:
     """A rendered copy zipped as the book written to `path`, and the Send-to-Kindle rules it
     breaks that only warn (one it would be refused for is an error). `cover()` gives its cover."""
+    entries, packed, warnings = _entries(rendered, meta, cover, path)
+    data = zip_files(entries, packed)
+    return data, warnings + checked_for_kindle(too_big(len(data)), path)
+
+
+def _entries(
+    rendered: Rendered, meta: Metadata, cover: Callable[[], CoverImage], path: Path
+) -> tuple[dict[str, bytes], dict[str, Packed], tuple[str, ...]]:
+    """A rendered copy's zip entries (and those packed already), and the Send-to-Kindle rules it
+    breaks that only warn, all but its size (lint.too_big): one it would be refused for is an error."""
     entries = package_files(rendered, meta, cover)
-    # Linted (all but its size) before it is zipped: what lint parses is gone when the zip is made.
-    unzipped = lint_files(entries, 0)
-    data = zip_files(entries, {f"EPUB/{page.file_name}": page.packed for page in rendered.pages if page.packed})
-    return data, checked_for_kindle(unzipped + too_big(len(data)), path)
+    # Linted before it is zipped: what lint parses is gone when the zip is made.
+    packed = {f"EPUB/{page.file_name}": page.packed for page in rendered.pages if page.packed}
+    return entries, packed, checked_for_kindle(lint_files(entries, 0), path)
 
 
 def inputs(options: BuildOptions, files: Sequence[Path], collection: Collection) -> dict[Path, str]:

@@ -14,6 +14,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
+from typing import BinaryIO
 
 from ebooklib import epub
 from lxml import etree
@@ -220,6 +221,12 @@ def zip_files(files: dict[str, bytes], packed: Mapping[str, Packed] | None = Non
     deflated in name order, with fixed dates and permissions. `packed` has entries made already
     (packed_page): for those, what `files` holds is not written (it may be lint's stand-in)."""
     out = io.BytesIO()
+    write_zip(out, files, packed)
+    return out.getvalue()
+
+
+def write_zip(out: BinaryIO, files: dict[str, bytes], packed: Mapping[str, Packed] | None = None) -> None:
+    """zip_files' bytes written to `out` (a book's file, say: no copy of the whole book is held)."""
     with zipfile.ZipFile(out, "w") as target:
         for name in sorted(files, key=lambda name: (name != "mimetype", name)):
             info = zipfile.ZipInfo(name, date_time=_ZIP_EPOCH)
@@ -231,7 +238,6 @@ def zip_files(files: dict[str, bytes], packed: Mapping[str, Packed] | None = Non
                 _write_packed(target, info, made)
             else:
                 target.writestr(info, files[name], compresslevel=_LEVEL)
-    return out.getvalue()
 
 
 def _linted(page: Page) -> bytes:

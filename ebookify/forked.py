@@ -27,6 +27,7 @@ A = TypeVar("A")
 T = TypeVar("T")
 R = TypeVar("R")
 _in_worker = False  # set in a worker process: its own work stays on its core
+_forked = False  # set in a forked worker: what it makes crosses a pipe to the parent
 
 
 def can_fork() -> bool:
@@ -38,6 +39,12 @@ def in_worker() -> bool:
     work): what it makes beyond its results (a page deflated) is work done while the other cores
     work too; done in the parent after them, it would only be one more copy held."""
     return _in_worker
+
+
+def forked_worker() -> bool:
+    """Whether this is a forked worker, whose results are pickled to the parent (not the parent
+    making its own share of in_order's work)."""
+    return _forked
 
 
 def _own_share(work: Callable[[int], T], index: int) -> T:
@@ -207,8 +214,8 @@ def _end(pid: int) -> None:
 def _serve(work: Callable[[int], object], indices: range, sender: Connection, parent: int) -> None:
     """In the worker: make each result and send it, or the error that stopped it; never return
     into the parent's stack (os._exit, no atexit, no flushing of the parent's buffers)."""
-    global _in_worker
-    _in_worker = True
+    global _in_worker, _forked
+    _in_worker = _forked = True
     try:
         _quiet(parent)
         for index in indices:

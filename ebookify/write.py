@@ -17,6 +17,7 @@ import tempfile
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import ExitStack, contextmanager, suppress
 from pathlib import Path
+from typing import BinaryIO
 
 from .errors import EbookifyError
 from .interrupt import stops_deferred
@@ -39,20 +40,21 @@ _KINDS = {
 
 
 @contextmanager
-def staged() -> Iterator[Callable[[Path, bytes], None]]:
+def staged() -> Iterator[Callable[[Path, bytes | Callable[[BinaryIO], None]], int]]:
     """Books are written to temporary files beside their places, and renamed into them only when
     every one is written: a failure (a full disk, Ctrl-C, SIGTERM) on the last reader's book leaves
     all the earlier builds' books as they were, and no temporary file behind. Each place is locked
-    from its first book on, and what killed builds left beside it is cleared away first."""
+    from its first book on, and what killed builds left beside it is cleared away first. A book is
+    given as its bytes, or as the function that writes them to a file; stage() gives its size."""
     pending: list[tuple[Path, Path]] = []
     with ExitStack() as locks:
         held: set[Path] = set()
 
-        def stage(path: Path, data: bytes) -> None:
+        def stage(path: Path, data: bytes | Callable[[BinaryIO], None]) -> int:
             if path not in held:
                 locks.enter_context(_locked(path, clear=path.parent not in {p.parent for p in held}))
                 held.add(path)
-            _write_beside(path, data, pending)
+            return _write_beside(path, data, pending)
 
         try:
             yield stage
@@ -114,17 +116,22 @@ def _identity(status: os.stat_result) -> tuple[int, int]:
     return status.st_dev, status.st_ino
 
 
-def _write_beside(path: Path, data: bytes, pending: list[tuple[Path, Path]]) -> None:
+def _write_beside(path: Path, data: bytes | Callable[[BinaryIO], None], pending: list[tuple[Path, Path]]) -> int:
     try:
         with stops_deferred():  # named in `pending` as soon as it exists, so that it is cleared away
             handle, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
             pending.append((Path(name), path))
             file = os.fdopen(handle, "wb")
         with file:
-            file.write(data)
+            if isinstance(data, bytes):
+                file.write(data)
+            else:  # a zip written straight into the file: no second copy of the book is held
+                data(file)
             file.flush()
             os.fsync(file.fileno())
+            size = file.tell()
         os.chmod(name, 0o644)
+        return size
     except OSError as exc:
         raise EbookifyError(f"cannot write {path}: {exc.strerror or exc}") from exc
 

@@ -4,6 +4,7 @@ render them: each gives what the plain way gives."""
 
 from __future__ import annotations
 
+import io
 import os
 import shutil
 from pathlib import Path
@@ -13,10 +14,11 @@ from conftest import REPO
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ebookify import book, collect, typography
+from ebookify import book, collect, lint, typography
 from ebookify.build import BuildOptions, build, kepub_rendered
-from ebookify.epub import packed_page, zip_files
+from ebookify.epub import packed_page, write_zip, zip_files
 from ebookify.errors import StoryError
+from ebookify.lint import too_big
 from ebookify.render import Page, Rendered
 
 
@@ -54,6 +56,29 @@ def test_entries_packed_beforehand_zip_to_the_same_bytes(files):
     # What the zip is given in a packed page's place (lint's stand-in) is never written.
     stand_ins = {name: b"" if name in pages else data for name, data in files.items()}
     assert zip_files(stand_ins, {name: page.packed for name, page in pages.items() if page.packed}) == zip_files(files)
+
+
+@given(st.dictionaries(st.from_regex(r"EPUB/[a-z]{1,8}\.xhtml", fullmatch=True), st.binary(max_size=3000), max_size=6))
+def test_a_zip_written_into_a_file_is_the_zip_made_in_memory(files):
+    """One reader's book is zipped straight into its file (write_zip), several readers' books
+    made by workers come as bytes (zip_files): the same bytes either way."""
+    files = {"mimetype": b"application/epub+zip", **files}
+    out = io.BytesIO()
+    write_zip(out, files)
+    assert out.getvalue() == zip_files(files)
+
+
+@pytest.mark.parametrize("over", [True, False])
+def test_the_size_a_book_is_warned_of_is_the_size_of_its_file(tmp_path, monkeypatch, over):
+    """A book zipped straight into its file is weighed there: Send-to-Kindle's e-mail limit is
+    judged on the very size written."""
+    shutil.copytree(REPO / "stories", tmp_path / "stories")
+    options = BuildOptions(stories=tmp_path / "stories", covers=tmp_path / "none", out_dir=tmp_path, names=("Sam",))
+    size = build(options).written[0].path.stat().st_size
+    monkeypatch.setattr(lint, "EMAIL_LIMIT", size - 1 if over else size)
+    report = build(options)
+    warned = [w for w in report.warnings if "e-mail limit" in w]
+    assert warned == ([f"{report.written[0].path}: {too_big(size)[0]}"] if over else [])
 
 
 def test_a_page_changed_after_it_was_packed_is_deflated_again():
