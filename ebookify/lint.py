@@ -57,7 +57,6 @@ class _Book:
     def __init__(self, files: Mapping[str, bytes], size: int) -> None:
         self.size = size
         self.files = files
-        self._trees: list[tuple[str, etree._Element]] | None = None
         container = etree.fromstring(self.files["META-INF/container.xml"], _SAFE_XML)
         rootfile = container.find(".//{*}rootfile")
         opf_path = rootfile.get("full-path") if rootfile is not None else None
@@ -76,28 +75,36 @@ class _Book:
             if item.get("media-type") == "application/xhtml+xml":
                 yield self.path(item.get("href")), self.files[self.path(item.get("href"))]
 
-    def trees(self) -> list[tuple[str, etree._Element]]:
-        """The pages that hold a link or an image, parsed (once) leniently: a page that is not
-        well-formed is EPUBCheck's to report, and must not stop the rules that read the rest.
-        Pages of story text hold neither, and a whole book's trees would take more memory than
-        its text."""
-        if self._trees is None:
-            parser = etree.XMLParser(recover=True, resolve_entities=False, no_network=True)
-            wanted = ((name, data) for name, data in self.pages() if b"<a" in data or b"<img" in data)
-            parsed = ((name, etree.fromstring(data, parser)) for name, data in wanted)
-            self._trees = [(name, root) for name, root in parsed if root is not None]
-        return self._trees
+    def elements(self, tag: str) -> Iterator[tuple[str, etree._Element]]:
+        """Each page's <tag> elements (XHTML's), with the page's name; only pages whose text holds
+        one are parsed, leniently: a page that is not well-formed is EPUBCheck's to report, and
+        must not stop the rules that read the rest."""
+        wanted = f"{{{_NS['x']}}}{tag}"
+        for name, data in self.pages():
+            if b"<" + tag.encode() in data:
+                yield from ((name, element) for element in _read_through(data, wanted, recover=True))
 
     def spine(self) -> list[str]:
         refs = self.opf.iterfind(".//opf:spine/opf:itemref", _NS)
         return [self.path(self.manifest[r.get("idref")].get("href")) for r in refs]
 
-    def ncx(self) -> tuple[str, etree._Element] | None:
+    def ncx(self) -> tuple[str, bytes] | None:
         item = next((i for i in self.manifest.values() if i.get("media-type") == "application/x-dtbncx+xml"), None)
         if item is None:
             return None
         path = self.path(item.get("href"))
-        return path, etree.fromstring(self.files[path], _SAFE_XML)
+        return path, self.files[path]
+
+
+def _read_through(data: bytes, tag: str, recover: bool = False) -> Iterator[etree._Element]:
+    """Each <tag> element of the XML `data`, as the parser reaches its end (its attributes read,
+    its parent there), every element let go once read: the whole tree of a long book's contents
+    or NCX takes megabytes, more than the rest of its lint."""
+    parsed = etree.iterparse(io.BytesIO(data), recover=recover, resolve_entities=False, no_network=True)
+    for _, element in parsed:
+        if element.tag == tag:
+            yield element
+        element.clear(keep_tail=True)
 
 
 def stand_in(page: bytes) -> bytes:
@@ -138,22 +145,20 @@ def _plain_language(book: _Book) -> Iterator[Violation]:
 
 def _no_body_id_links(book: _Book) -> Iterator[Violation]:
     body_ids = {f"{name}#{match[1].decode()}" for name, data in book.pages() for match in _BODY_ID.finditer(data)}
-    for name, page in book.trees():
-        for link in page.iterfind(".//x:a[@href]", _NS):
-            href = link.get("href")
-            if "#" in href and not href.startswith(("http:", "https:", "mailto:")):
-                target = posixpath.normpath(posixpath.join(posixpath.dirname(name), href.split("#")[0] or name))
-                if f"{target}#{href.split('#', 1)[1]}" in body_ids:
-                    yield Violation(
-                        "no-body-id-links", name, f"links to {href}, an id on <body>", "link to the page itself"
-                    )
+    for name, link in book.elements("a"):
+        href = link.get("href")
+        if href is not None and "#" in href and not href.startswith(("http:", "https:", "mailto:")):
+            target = posixpath.normpath(posixpath.join(posixpath.dirname(name), href.split("#")[0] or name))
+            if f"{target}#{href.split('#', 1)[1]}" in body_ids:
+                yield Violation(
+                    "no-body-id-links", name, f"links to {href}, an id on <body>", "link to the page itself"
+                )
 
 
 def _images_have_src(book: _Book) -> Iterator[Violation]:
-    for name, page in book.trees():
-        for image in page.iterfind(".//x:img", _NS):
-            if not (image.get("src") or "").strip():
-                yield Violation("img-src", name, "has an <img> without src", "give every image a src, or remove it")
+    for name, image in book.elements("img"):
+        if not (image.get("src") or "").strip():
+            yield Violation("img-src", name, "has an <img> without src", "give every image a src, or remove it")
 
 
 def _spine_matches_ncx(book: _Book) -> Iterator[Violation]:
@@ -163,9 +168,11 @@ def _spine_matches_ncx(book: _Book) -> Iterator[Violation]:
         return
     ncx_path, ncx = found
     ncx_dir = posixpath.dirname(ncx_path)
+    contents = _read_through(ncx, f"{{{_NS['ncx']}}}content")
     targets = [
         posixpath.normpath(posixpath.join(ncx_dir, c.get("src").split("#")[0]))
-        for c in ncx.iterfind(".//ncx:navPoint/ncx:content", _NS)
+        for c in contents
+        if c.getparent() is not None and c.getparent().tag == f"{{{_NS['ncx']}}}navPoint"
     ]
     # Each page's first place in the spine, looked up once: list.index per entry was quadratic.
     spine: dict[str, int] = {}
