@@ -6,7 +6,7 @@ import os
 import re
 from collections import Counter
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cache, partial
 
@@ -23,9 +23,20 @@ from .metadata import (
     publication_date,
     series_of,
 )
-from .model import Collection, Reader
-from .personalise import Places, Tally, personalise, reader_values
-from .render import Edition, Rendered, RenderedStory, StoryJob, names_of, render, render_story
+from .model import Collection, Reader, Story
+from .personalise import Places, Tally, personalise, places_of, reader_values
+from .render import (
+    Edition,
+    Rendered,
+    RenderedStory,
+    StoryJob,
+    StoryTemplate,
+    fill,
+    names_of,
+    render,
+    render_story,
+    story_template,
+)
 
 # dcterms:modified must not be the wall clock, or no two builds would match; SOURCE_DATE_EPOCH is
 # the reproducible-builds convention for choosing it.
@@ -54,17 +65,17 @@ def prepare(
     settings: BookSettings,
     drawn: Callable[[], CoverImage] | None = None,
     keep_pages: bool = True,
-    known: Mapping[str, Places] | None = None,
+    shared: Shared | None = None,
 ) -> tuple[Rendered, Metadata, Callable[[], CoverImage], Tally]:
     """Personalise and render one reader's copy, ready to package (as EPUB, or as KEPUB too). The
     cover comes as the function that gives it: `drawn`, if given, gives the drawn cover (made by
     another process from cover_lines(), say, while this one renders and packages, until the zip
     needs its bytes), else it is drawn here. Pages rendered by workers come packed for the zip
     (epub.packed_page), and without their XHTML unless `keep_pages` (a KEPUB is made from it).
-    `known` has where the placeholders are in texts of the collection, if worked out
-    once for many readers (personalise.places_of)."""
+    `shared`, for a book made for many readers, has what their copies share (Shared)."""
     tally = Tally()
     values = reader_values(reader.name, reader.values)
+    known = shared.places if shared else None
 
     def change(text: str) -> str:
         return personalise(text, values, tally, known)
@@ -97,7 +108,9 @@ def prepare(
         cover_size,
         settings.user_css,
     )
-    render_stories = partial(_render_stories, change=change, tally=tally, meanwhile=meanwhile, keep_pages=keep_pages)
+    render_stories = partial(
+        _render_stories, change=change, tally=tally, meanwhile=meanwhile, keep_pages=keep_pages, shared=shared
+    )
     # Fills the tally: what was personalised.
     rendered = render(collection, edition, change, render_stories)
     series, position = series_of(collection)
@@ -131,6 +144,40 @@ def _nothing() -> None:
     pass
 
 
+@dataclass
+class Shared:
+    """What the copies of a book made for many readers share: where the placeholders are in its
+    texts (worked out once, before the workers fork: personalise.places_of), and each story's
+    template (render.story_template), made by each process for its first copy."""
+
+    places: Mapping[str, Places]
+    templates: dict[tuple[int, str, str, int], tuple[Story, StoryTemplate | None]] = field(default_factory=dict)
+
+    def rendered_story(self, job: StoryJob, change: Callable[[str], str]) -> RenderedStory:
+        """render_story(job, change), from the story's template where it has one."""
+        key = (id(job.story), job.stem, job.lang, job.level)  # the story is kept, so its id stays its own
+        if key not in self.templates:
+            self.templates[key] = job.story, story_template(job, self.personal)
+        template = self.templates[key][1]
+        if template is None:
+            return _rendered_story(job, change)
+        changed = [change(text) for text in template.texts]
+        for text, times in zip(template.texts, template.changes, strict=True):
+            for _ in range(times - 1):  # counted in the tally as often as render_story changes it
+                change(text)
+        if template.alike(changed):
+            return fill(template, changed)
+        # The copy differs from its template: the story as render_story makes it, with its texts
+        # as changed (and counted) already.
+        as_changed = dict(zip(template.texts, changed, strict=True))
+        return render_story(job, lambda text: as_changed.get(text, text))
+
+    def personal(self, text: str) -> bool:
+        """Whether a reader's copy may change `text`: it holds a placeholder."""
+        places = self.places.get(text)
+        return bool(places if places is not None else places_of(text))
+
+
 # Below about this many characters of stories (a 100,000-word book), rendering on one core is
 # quicker than starting workers for it.
 _PARALLEL_CHARACTERS = 500_000
@@ -142,6 +189,7 @@ def _render_stories(
     tally: Tally,
     meanwhile: Callable[[], object],
     keep_pages: bool,
+    shared: Shared | None = None,
 ) -> list[RenderedStory]:
     """Each story rendered (render_story), on all cores for a long book, while this process does
     `meanwhile`. A worker's count of what it personalised comes back with its pages and is added
@@ -149,7 +197,7 @@ def _render_stories(
 
     def counted(job: StoryJob) -> tuple[RenderedStory, Counter[str], Counter[str]]:
         replaced, missing = Counter(tally.replaced), Counter(tally.missing)
-        pages, entry = render_story(job, change, _only_with_a_slash(change))
+        pages, entry = shared.rendered_story(job, change) if shared else _rendered_story(job, change)
         made = [packed_page(page, keep_pages) for page in pages] if in_worker() else pages, entry
         added = (tally.replaced - replaced, tally.missing - missing)
         tally.replaced, tally.missing = replaced, missing  # as before: the caller adds what it did
@@ -161,6 +209,10 @@ def _render_stories(
         tally.missing.update(missing)
         made.append(story)
     return made
+
+
+def _rendered_story(job: StoryJob, change: Callable[[str], str]) -> RenderedStory:
+    return render_story(job, change, _only_with_a_slash(change))
 
 
 def _only_with_a_slash(change: Callable[[str], str]) -> Callable[[list[str]], list[str]]:

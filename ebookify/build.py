@@ -11,7 +11,7 @@ from functools import partial
 from pathlib import Path
 from typing import BinaryIO
 
-from .book import BookSettings, cover_lines, prepare
+from .book import BookSettings, Shared, cover_lines, prepare
 from .collect import collect, read_items, story_files
 from .cover import CoverImage, drawn_once, find_cover, load_cover, warm_up
 from .epub import Metadata, book_identity, package_files, write_zip, zip_files
@@ -187,8 +187,8 @@ def _built(
     drawn = ask_cover(cover_lines(first, readers[0])) if ask_cover and not settings.user_cover else None
     # For many readers, where each paragraph's placeholders are is worked out once, here, before
     # the workers that make their copies are forked: each copy then only writes its values in.
-    known = placements(editions[True]) if sum(r.name is not None for r in readers) > 1 else None
-    job = _Job(editions, options, settings, tuple(zip(readers, paths, strict=True)), drawn, known)
+    shared = Shared(placements(editions[True])) if sum(r.name is not None for r in readers) > 1 else None
+    job = _Job(editions, options, settings, tuple(zip(readers, paths, strict=True)), drawn, shared)
     made: list[Made] = []
     progress(len(files) + 1, steps, _making(readers[0]))
     with staged() as stage, closing(_each_readers_books(job)) as each_readers_books:
@@ -220,7 +220,7 @@ class _Job:
     settings: BookSettings
     readers: tuple[tuple[Reader, Path], ...]
     drawn: Callable[[], CoverImage] | None = None  # the one reader's cover, being drawn (book.prepare)
-    known: Mapping[str, Places] | None = None  # where the placeholders are, for many readers (book.prepare)
+    shared: Shared | None = None  # what many readers' copies share (book.prepare)
 
 
 def _each_readers_books(job: _Job) -> Generator[list[Made], None, None]:
@@ -237,7 +237,7 @@ def _readers_books(job: _Job, index: int) -> list[Made]:
     reader, path = job.readers[index]
     edition = job.editions[reader.name is not None]
     rendered, meta, cover, tally = prepare(
-        edition, reader, job.settings, job.drawn, keep_pages=job.options.kepub, known=job.known
+        edition, reader, job.settings, job.drawn, keep_pages=job.options.kepub, shared=job.shared
     )
     books = [(path, rendered)] + ([(kepub_path(path), kepub_rendered(rendered))] if job.options.kepub else [])
     return [_made(book_path, reader, tally, pages, meta, cover) for book_path, pages in books]

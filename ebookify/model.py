@@ -135,6 +135,12 @@ class Chapter:
     def words(self) -> int:
         return _count_paragraphs(self.blocks)
 
+    def counted_as(self, original: Chapter) -> Chapter:
+        """This chapter, with `original`'s word count (a story's template: its slots stand for
+        paragraphs whose words are counted as written)."""
+        self.__dict__["words"] = original.words  # where cached_property keeps it
+        return self
+
     def carry_words(self, changed: Chapter) -> Chapter:
         """`changed` (this chapter with some blocks' text changed), with its word count worked out
         from this one's, if it is known: only the paragraphs that changed are counted again."""
@@ -148,10 +154,16 @@ class Chapter:
 
 
 def _count_paragraphs(blocks: Iterable[Block]) -> int:
+    return count_paragraphs(
+        [b.text for b in blocks if b.kind is BlockKind.PARAGRAPH and not b.image]
+    )  # a picture's words are its alt
+
+
+def count_paragraphs(texts: list[str]) -> int:
+    """The words of these paragraphs' texts."""
     # One count over many paragraphs joined by spaces: the same words as counting each (a space
     # never joins two), in one call instead of thousands; so counts of paragraphs add up. A few
     # thousand at a time: counting splits into a string a word, 500 MB for a 50 MB story at once.
-    texts = [b.text for b in blocks if b.kind is BlockKind.PARAGRAPH and not b.image]  # a picture's words are its alt
     return sum(_words(" ".join(texts[i : i + _COUNTED_AT_ONCE])) for i in range(0, len(texts), _COUNTED_AT_ONCE))
 
 

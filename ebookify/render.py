@@ -7,15 +7,28 @@ Every piece of story text passes through `_text` exactly once, so whatever a sto
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from html import escape
 from itertools import count, groupby
 from pathlib import Path
 
 from .languages import DEFAULT_LANGUAGE
 from .marks import plain, to_xhtml
-from .model import Block, BlockKind, Chapter, Collection, Frame, FrameKind, Stats, Story, WorkMeta, map_story
+from .model import (
+    Block,
+    BlockKind,
+    Chapter,
+    Collection,
+    Frame,
+    FrameKind,
+    Stats,
+    Story,
+    WorkMeta,
+    count_paragraphs,
+    map_story,
+)
 
 STYLESHEET = "style.css"
 COVER_PAGE = "cover.xhtml"
@@ -108,6 +121,36 @@ class StoryJob:
 
 RenderedStory = tuple[list[Page], TocEntry]
 
+# A slot, in a story's template, for a text each reader's copy fills in: "\x00" its number "\x01".
+# No story text holds either (XML forbids them, and reading clears them), and no UTF-8
+# character's bytes hold theirs.
+_SLOT = re.compile(rb"\x00([0-9]+)\x01")
+
+
+@dataclass(frozen=True)
+class StoryTemplate:
+    """A story's pages as every reader's copy has them, but for the texts a reader changes
+    (paragraphs, summaries): those texts, once each, and each page (its XHTML left out) with its
+    bytes around their slots and the number of the text in each slot."""
+
+    texts: tuple[str, ...]
+    pages: tuple[tuple[Page, tuple[bytes, ...], tuple[int, ...]], ...]
+    entry: TocEntry
+    changes: tuple[int, ...]  # how often render_story would change each text (the tally counts each)
+    counted: tuple[int, ...]  # the texts of the paragraphs whose words are the story's, once each place
+    words: int  # their words, as written
+
+    def alike(self, changed: list[str]) -> bool:
+        """Whether a copy with the texts so changed is the template filled in: its story's words
+        counted as written (a value of two words, "dark brown", counts one more), and no two
+        texts made one (a part's summary is shown only where it differs from the story's)."""
+        same_count = count_paragraphs([changed[number] for number in self.counted]) == self.words
+        return same_count and len(set(changed)) == len(changed)
+
+
+class _NoTemplate(Exception):
+    pass
+
 
 def render(
     collection: Collection,
@@ -168,6 +211,84 @@ def render_story(
     """One story's pages and contents entry, personalised by `change` (and its paragraphs by
     `change_all`, if given: map_story)."""
     return _story(map_story(job.story, change, change_all), job.stem, job.lang, job.level)
+
+
+def story_template(job: StoryJob, personal: Callable[[str], bool]) -> StoryTemplate | None:
+    """`job`'s story rendered once for many readers' copies, each paragraph or summary that
+    `personal` says a reader changes left as a slot (fill() writes it in). None where filling the
+    slots would not give the very pages render_story gives: a reader changes a title, a label, a
+    ship line or a picture's caption (each also shown otherwise than as text: a page's title, the
+    contents), or a paragraph holding a line break."""
+    numbers: dict[str, int] = {}
+    changes: list[int] = []
+    counted: list[int] = []
+    parts = iter(job.story.parts)
+    summaries = {part.synopsis for part in job.story.parts} | {job.story.work.summary if job.story.work else None}
+
+    def slot(text: str) -> str:
+        number = numbers.setdefault(text, len(numbers))
+        changes.append(number)
+        return f"\x00{number}\x01"
+
+    def as_slots(texts: list[str]) -> list[str]:  # map_story asks for each part's, in order
+        marked = []
+        for block, text in zip(next(parts).blocks, texts, strict=True):
+            if "/" not in text or not personal(text):
+                marked.append(text)
+                continue
+            if "\n" in text or block.image:
+                raise _NoTemplate
+            marked.append(slot(text))
+            if block.kind is BlockKind.PARAGRAPH:
+                counted.append(numbers[text])
+        return marked
+
+    def in_slot(text: str) -> str:
+        if "/" not in text or not personal(text):
+            return text
+        if text not in summaries:
+            raise _NoTemplate
+        return slot(text)
+
+    try:
+        story = map_story(job.story, in_slot, as_slots)
+    except _NoTemplate:
+        return None
+    # Its words counted as written: only a copy that counts them so is made from the template.
+    originals = zip(story.parts, job.story.parts, strict=True)
+    counted_parts = tuple(part.counted_as(original) for part, original in originals)
+    pages, entry = _story(replace(story, parts=counted_parts), job.stem, job.lang, job.level)
+    made = tuple(_with_slots(page) for page in pages)
+    titles = [page.title for page in pages] + _entry_texts(entry)
+    # A slot shown otherwise than as a text is (in a page's title, or the contents): no template.
+    if any("\x00" in title for title in titles) or any(b"\x00" in piece for _, pieces, _ in made for piece in pieces):
+        return None
+    texts, times = tuple(numbers), Counter(changes)
+    words = count_paragraphs([texts[number] for number in counted])
+    return StoryTemplate(texts, made, entry, tuple(times[n] for n in range(len(texts))), tuple(counted), words)
+
+
+def _with_slots(page: Page) -> tuple[Page, tuple[bytes, ...], tuple[int, ...]]:
+    """A page of a template: the page without its XHTML, its bytes around its slots, and their numbers."""
+    split = _SLOT.split(page.xhtml)
+    return Page(page.file_name, page.title, b""), tuple(split[::2]), tuple(int(n) for n in split[1::2])
+
+
+def _entry_texts(entry: TocEntry) -> list[str]:
+    return [entry.title, entry.who, entry.length] + [text for child in entry.children for text in _entry_texts(child)]
+
+
+def fill(template: StoryTemplate, changed: list[str]) -> RenderedStory:
+    """A reader's pages of a story from its template: the text in each slot as `changed`, written
+    in as render_story writes a paragraph's text."""
+    written = [text.encode() for text in _texts(changed)]
+    pages = []
+    for page, pieces, numbers in template.pages:
+        made = [pieces[0]]
+        for number, piece in zip(numbers, pieces[1:], strict=True):
+            made += (written[number], piece)
+        pages.append(Page(page.file_name, page.title, b"".join(made)))
+    return pages, template.entry
 
 
 def _language(story: Story, edition: Edition) -> str:

@@ -1,0 +1,105 @@
+"""A book made for several readers renders each story once, leaving slots for the texts a reader
+changes (render.story_template), and fills them in for each copy (render.fill). Every copy must be
+the very book that reader gets built alone, with the same counts of what was replaced."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+from conftest import REPO, story_text
+
+from ebookify import book, build
+from ebookify.build import BuildOptions
+
+AO3 = REPO / "tests" / "fixtures" / "ao3"
+READERS = """
+[[reader]]
+name = "Sam"
+
+[[reader]]
+name = "Zoë"
+"L/N" = "Okafor"
+"E/C" = "dark brown"
+
+[[reader]]
+name = "Alex"
+"F/N" = "Alex"
+"E/C" = "grey"
+"""
+
+# Each case: story files, and whether its stories can all be made from a template.
+CASES = {
+    "paragraphs, notes and a repeated line": (
+        {
+            "01.txt": story_text(
+                body="Y/N ran for the ferry.\nA/N: Y/N is you!\nY/N?\nThe rain came.\nY/N?\nL/N was on the door."
+            )
+        },
+        True,
+    ),
+    "a summary that names the reader": (
+        {"01.txt": story_text(synopsis="Y/N misses the ferry.", body="Y/N waited.\nNobody came.")},
+        True,
+    ),
+    "a title that names the reader": (
+        {"01.txt": story_text(title_line="Mara Voss - Y/N and the Tide", body="Y/N waited.")},
+        False,
+    ),
+    "a ship line that names the reader": (
+        {"01.txt": story_text(title_line="Mara Voss x Y/N - The Tide", body="Y/N waited.")},
+        False,
+    ),
+    "a value of two words": (
+        {"01.txt": story_text(body="Your E/C eyes closed.\nY/N slept.\nThe ferry left.")},
+        True,
+    ),
+    "two parts whose summaries one reader's values make one": (
+        {
+            "01.txt": story_text(
+                title_line="Mara Voss - The Ferry (part 1/2)", synopsis="Y/N waits.", body="Y/N waited.\nF/N slept."
+            ),
+            "02.txt": story_text(
+                title_line="Mara Voss - The Ferry (part 2/2)", synopsis="F/N waits.", body="Morning came for Y/N."
+            ),
+        },
+        False,  # Y/N and F/N are both the name: the second summary is not shown, unlike the template's
+    ),
+    "AO3 works: chapters, summaries, formatting": (
+        {name: (AO3 / name).read_text(encoding="utf-8") for name in ("multichapter.html", "formatting.html")},
+        True,
+    ),
+}
+
+
+@pytest.mark.parametrize("files, templated", CASES.values(), ids=CASES.keys())
+def test_each_copy_is_the_book_its_reader_gets_built_alone(tmp_path, monkeypatch, files, templated):
+    folder = tmp_path / "stories"
+    folder.mkdir()
+    for name, text in files.items():
+        (folder / name).write_text(text, encoding="utf-8")
+    (tmp_path / "readers.toml").write_text(READERS, encoding="utf-8")
+    filled = _counting_fills(monkeypatch)
+    options = BuildOptions(stories=folder, covers=tmp_path / "none")
+    together = build.build(replace(options, out_dir=tmp_path / "all", readers_file=tmp_path / "readers.toml"))
+    assert bool(filled) is templated
+    for copy in together.written:
+        name = copy.reader.name or ""
+        alone = build.build(replace(options, out_dir=tmp_path / name, names=(name,), values=copy.reader.values))
+        (alone,) = alone.written
+        assert copy.path.read_bytes() == alone.path.read_bytes(), copy.reader.name
+        assert (copy.tally.replaced, copy.tally.missing) == (alone.tally.replaced, alone.tally.missing)
+
+
+def _counting_fills(monkeypatch) -> list[str]:
+    """Every copy made in this process (no workers): the stories filled in from a template."""
+    monkeypatch.setattr(build, "can_fork", lambda: False)
+    filled: list[str] = []
+    real = book.fill
+
+    def fill(template, changed):
+        filled.append(template.entry.title)
+        return real(template, changed)
+
+    monkeypatch.setattr(book, "fill", fill)
+    return filled
