@@ -124,7 +124,7 @@ def load(sources: Sources, keep_going: bool = False, on_read: Callable[[int], No
 def _typeset_and_counted(item: Chapter | Story) -> Chapter | Story:
     """A story file's paragraphs typeset, and its words counted (with the file, perhaps in a worker:
     every copy's contents and title page ask, and each chapter's count is carried to them)."""
-    typeset = map_paragraphs(item, typeset_all)
+    typeset = map_paragraphs(item, typeset_all, anew=True)  # the text as read let go whole (model._copy)
     for chapter in typeset.parts if isinstance(typeset, Story) else [typeset]:
         chapter.words  # noqa: B018 (worked out and kept: a cached_property)
     return typeset

@@ -9,7 +9,7 @@ author wrote them, never "repaired".
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from itertools import groupby
 
@@ -199,10 +199,18 @@ def _apply_rules(text: str) -> str:
 def typeset_all(texts: list[str]) -> list[str]:
     """typeset() for many paragraphs at once: one pass of each rule over them all, joined by
     line breaks that no rule reads across or removes. Same result, a fraction of the calls."""
-    plain = [i for i, text in enumerate(texts) if "\n" not in text and not has_marks(text)]
-    batched = set(plain)
-    out = [text if i in batched else typeset(text) for i, text in enumerate(texts)]
-    for batch in _batches(plain, texts):
+    out = list(texts)
+
+    def plain() -> Iterator[int]:
+        """The paragraphs the batches take; each other one is typeset alone as it is passed.
+        Not listed, nor a set made of them: for a 50 MB story, 20 MB of numbers."""
+        for i, text in enumerate(texts):
+            if "\n" in text or has_marks(text):
+                out[i] = typeset(text)
+            else:
+                yield i
+
+    for batch in _batches(plain(), texts):
         for trigger, rules in _BY_TRIGGER:
             # Only the paragraphs holding the rules' trigger: a rule that starts at a space (the
             # spaced dashes) is otherwise tried at every space of the book.
@@ -228,7 +236,7 @@ _BY_TRIGGER = tuple((trigger, tuple(rules)) for trigger, rules in groupby(RULES,
 _BATCH_CHARACTERS = 1_000_000  # a story file of 50 MB is typeset a megabyte at a time, not all at once
 
 
-def _batches(indices: list[int], texts: list[str]) -> Iterator[list[int]]:
+def _batches(indices: Iterable[int], texts: list[str]) -> Iterator[list[int]]:
     """The indices in runs of about _BATCH_CHARACTERS of text each: each rule's copy of a run is
     small, where one of a whole 50 MB file (as UCS-2 once a curly quote is in it) took 100 MB."""
     batch: list[int] = []
