@@ -198,7 +198,8 @@ def _render_stories(
     def counted(job: StoryJob) -> tuple[RenderedStory, Counter[str], Counter[str]]:
         replaced, missing = Counter(tally.replaced), Counter(tally.missing)
         pages, entry = shared.rendered_story(job, change) if shared else _rendered_story(job, change)
-        made = [packed_page(page, keep_pages) for page in pages] if in_worker() else pages, entry
+        # Packed by whichever process rendered them; here, only a page given in pieces, too long to hold.
+        made = [packed_page(page, keep_pages) if in_worker() or page.pieces else page for page in pages], entry
         added = (tally.replaced - replaced, tally.missing - missing)
         tally.replaced, tally.missing = replaced, missing  # as before: the caller adds what it did
         return made, *added
@@ -212,7 +213,7 @@ def _render_stories(
 
 
 def _rendered_story(job: StoryJob, change: Callable[[str], str]) -> RenderedStory:
-    return render_story(job, change, _only_with_a_slash(change))
+    return render_story(job, change, _only_with_a_slash(change), in_pieces=True)
 
 
 def _only_with_a_slash(change: Callable[[str], str]) -> Callable[[list[str]], list[str]]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import io
 import zipfile
 import zlib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
@@ -20,7 +20,7 @@ from ebooklib import epub
 from lxml import etree
 
 from .cover import CoverImage
-from .lint import stand_in
+from .lint import read_by_rules, stand_in
 from .render import STYLESHEET, Packed, Page, Rendered, TocEntry
 
 XHTML = "application/xhtml+xml"
@@ -247,10 +247,34 @@ def _linted(page: Page) -> bytes:
 
 def packed_page(page: Page, keep: bool) -> Page:
     """The page with its zip entry made (Packed), and without its XHTML unless `keep`: what lint
-    reads of it is kept instead, often a few dozen bytes for a whole chapter."""
-    xhtml = page.xhtml
+    reads of it is kept instead, often a few dozen bytes for a whole chapter. A page given in
+    pieces (Page.pieces) is packed piece by piece, never held whole, unless it must be kept or
+    lint reads more of it than its declaration."""
+    if page.pieces is not None and not keep:
+        packed = _packed_in_pieces(page.pieces)
+        if packed is not None:
+            return replace(page, packed=packed, pieces=None)
+    xhtml = b"".join(page.pieces()) if page.pieces is not None else page.xhtml
     packed = Packed(deflate(xhtml), zlib.crc32(xhtml), len(xhtml), b"<svg" in xhtml, stand_in(xhtml))
-    return replace(page, xhtml=xhtml if keep else b"", packed=packed)
+    return replace(page, xhtml=xhtml if keep else b"", packed=packed, pieces=None)
+
+
+def _packed_in_pieces(pieces: Callable[[], Iterator[bytes]]) -> Packed | None:
+    """A page's zip entry made as its pieces come (deflating in pieces gives the very bytes of
+    deflating it whole: tested), or None where lint must read the whole page."""
+    compressor = zlib.compressobj(_LEVEL, zlib.DEFLATED, -15)
+    deflated: list[bytes] = []
+    crc = size = 0
+    svg = False
+    linted = b""
+    for piece in pieces():
+        if read_by_rules(piece):
+            return None
+        linted = linted or stand_in(piece)  # the first piece: the page's XML declaration
+        deflated.append(compressor.compress(piece))
+        crc, size, svg = zlib.crc32(piece, crc), size + len(piece), svg or b"<svg" in piece
+    deflated.append(compressor.flush())
+    return Packed(b"".join(deflated), crc, size, svg, linted)
 
 
 def deflate(data: bytes) -> bytes:

@@ -107,6 +107,12 @@ def _read_through(data: bytes, tag: str, recover: bool = False) -> Iterator[etre
         element.clear(keep_tail=True)
 
 
+def read_by_rules(piece: bytes) -> bool:
+    """Whether a rule reads more of a page than its declaration in this piece of it (whole tags):
+    stand_in for a page made piece by piece."""
+    return _READ_BY_RULES.search(piece) is not None
+
+
 def stand_in(page: bytes) -> bytes:
     """What the rules need to read of one XHTML page of a book: the page itself, or, where they
     could find nothing in it but the declaration it opens with, that declaration alone. No rule

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from html import escape
-from itertools import count, groupby
+from itertools import count, groupby, repeat
 from pathlib import Path
 
 from .languages import DEFAULT_LANGUAGE
@@ -52,6 +52,9 @@ class Page:
     # The page as the book's zip stores it, when made already (by the worker that rendered it, so
     # that both cores compress); None: the zip deflates it.
     packed: Packed | None = field(default=None, compare=False, repr=False)
+    # A page too long to hold whole (a 50 MB one-shot), given instead as what makes its XHTML
+    # piece by piece, and packed so (epub.packed_page) by the process that rendered it.
+    pieces: Callable[[], Iterator[bytes]] | None = field(default=None, compare=False, repr=False)
 
     @property
     def holds_svg(self) -> bool:
@@ -206,11 +209,15 @@ def render(
 
 
 def render_story(
-    job: StoryJob, change: Callable[[str], str], change_all: Callable[[list[str]], list[str]] | None = None
+    job: StoryJob,
+    change: Callable[[str], str],
+    change_all: Callable[[list[str]], list[str]] | None = None,
+    in_pieces: bool = False,
 ) -> RenderedStory:
     """One story's pages and contents entry, personalised by `change` (and its paragraphs by
-    `change_all`, if given: map_story)."""
-    return _story(map_story(job.story, change, change_all), job.stem, job.lang, job.level)
+    `change_all`, if given: map_story). With `in_pieces`, a page too long to hold whole is given
+    as its pieces (Page.pieces), for its renderer to pack."""
+    return _story(map_story(job.story, change, change_all), job.stem, job.lang, job.level, in_pieces)
 
 
 def story_template(job: StoryJob, personal: Callable[[str], bool]) -> StoryTemplate | None:
@@ -298,26 +305,63 @@ def _language(story: Story, edition: Edition) -> str:
     return edition.language if edition.one_language else story_language(story) or DEFAULT_LANGUAGE
 
 
-def _story(story: Story, stem: str, lang: str, level: int) -> tuple[list[Page], TocEntry]:
+def _story(story: Story, stem: str, lang: str, level: int, in_pieces: bool = False) -> tuple[list[Page], TocEntry]:
     """A one-shot is one page; a multi-part story is an opening page, then a page a part."""
     head = _story_heading(story, level)
     title = plain(story.title)
     ao3 = story.work is not None
     who, length = plain(story.who), _length(story)
     if not story.multipart:
-        body = head + _section(story.parts[0].blocks, level + 1, ao3) + _unfinished(story)
-        page = _page(f"{stem}.xhtml", title, lang, body, "chapter")
+        text = _Text(story.parts[0].blocks, level + 1, ao3)
+        page = _chapter_page(f"{stem}.xhtml", title, lang, head, text, _unfinished(story), in_pieces)
         return [page], TocEntry(title, page.file_name, who=who, length=length)
     opener = _page(f"{stem}.xhtml", title, lang, head, "part")
     pages, entries = [opener], []
     for index, part in enumerate(story.parts, start=1):
         label = plain(part.label or f"Part {part.part}")
-        body = f'<h{level + 1} class="part-title">{_text(label)}</h{level + 1}>\n' + _part_intro(story, part, index)
-        body += _section(part.blocks, level + 2, ao3) + (_unfinished(story) if index == len(story.parts) else "")
-        page = _page(f"{stem}-part-{index:02d}.xhtml", f"{title}: {label}", lang, body, "chapter")
+        before = f'<h{level + 1} class="part-title">{_text(label)}</h{level + 1}>\n' + _part_intro(story, part, index)
+        after = _unfinished(story) if index == len(story.parts) else ""
+        file_name, page_title = f"{stem}-part-{index:02d}.xhtml", f"{title}: {label}"
+        page = _chapter_page(file_name, page_title, lang, before, _Text(part.blocks, level + 2, ao3), after, in_pieces)
         pages.append(page)
         entries.append(TocEntry(label, page.file_name))
     return pages, TocEntry(title, opener.file_name, tuple(entries), who=who, length=length)
+
+
+@dataclass(frozen=True)
+class _Text:
+    """A chapter's text to show (_section's arguments)."""
+
+    blocks: tuple[Block, ...]
+    heading_level: int
+    ao3: bool
+
+
+# A chapter of more than this many characters is made piece by piece when packed, never held
+# whole: some 700,000 words, far more than any chapter a site posts.
+_HELD_WHOLE = 4_000_000
+
+
+def _chapter_page(file_name: str, title: str, lang: str, before: str, text: _Text, after: str, in_pieces: bool) -> Page:
+    """A page of story text: `before`, the text's section, `after`; if `in_pieces` and the text is
+    too long to hold whole, as the pieces that make it (Page.pieces)."""
+
+    def body() -> Iterator[str]:
+        yield before
+        yield from _section_pieces(text.blocks, text.heading_level, text.ao3)
+        yield after
+
+    long = len(text.blocks) > _TEXTS_AT_ONCE and sum(len(block.text) for block in text.blocks) > _HELD_WHOLE
+    if not (in_pieces and long):
+        return _page(file_name, title, lang, "".join(body()), "chapter")
+    page_title, opening, closing = _frame(title, lang, "chapter")
+
+    def pieces() -> Iterator[bytes]:
+        yield opening.encode()
+        yield from (piece.encode() for piece in body())
+        yield closing.encode()
+
+    return Page(file_name, page_title, b"", pieces=pieces)
 
 
 def _story_heading(story: Story, level: int) -> str:
@@ -437,25 +481,25 @@ def stats_line(stats: Stats) -> str:
     return " · ".join((count(stats.reads, "read"), count(stats.votes, "vote"), count(stats.comments, "comment")))
 
 
-def _section(blocks: tuple[Block, ...], heading_level: int, ao3: bool = False) -> str:
+def _section_pieces(blocks: tuple[Block, ...], heading_level: int, ao3: bool = False) -> Iterator[str]:
     """Paragraphs, scene breaks, and each run of author's notes boxed together under a label; the
-    story's own headings start at `heading_level`, below the page's."""
-    out: list[str] = []
+    story's own headings start at `heading_level`, below the page's. In pieces, joined: a long run
+    of paragraphs a piece of a few thousand at a time."""
     flow = _Flow(heading_level, min((b.heading for b in blocks if b.heading), default=1))
     after_text = False
-    for kind, run in groupby(blocks, key=lambda block: block.kind):
+    for number, (kind, run) in enumerate(groupby(blocks, key=lambda block: block.kind)):
+        if number:
+            yield "\n"
         if kind is BlockKind.NOTE:
             label = _note_label(ao3, after_text)
-            out.append(
-                f'<div class="authors-note">\n<p class="note-label">{label}</p>\n{flow.run(run, note=True)}</div>'
-            )
+            yield f'<div class="authors-note">\n<p class="note-label">{label}</p>\n{flow.run(run, note=True)}</div>'
         elif kind is BlockKind.BREAK:
-            out.append('<hr class="scene-break"/>')
+            yield '<hr class="scene-break"/>'
             flow.after_break = True
         else:
-            out.append(flow.run(run, note=False))
+            yield from flow.run_in_pieces(list(run))
             after_text = True
-    return "\n".join(out) + "\n"
+    yield "\n"
 
 
 def _note_label(ao3: bool, after_text: bool) -> str:
@@ -495,6 +539,17 @@ class _Flow:
         markup = ("" if note else "\n").join(out)
         # Story text is escaped, so only a cell's own tags can close one.
         return _CELL_EDGES.sub(r"\1", markup) if "</t" in markup else markup
+
+    def run_in_pieces(self, run: list[Block]) -> Iterator[str]:
+        """run(run, note=False), a few thousand paragraphs at a time where none sits in a frame
+        (no frame is open or closed, nor a table's cell edges mended, across them)."""
+        if len(run) <= _TEXTS_AT_ONCE or any(block.frames for block in run):
+            yield self.run(run, note=False)
+            return
+        for start in range(0, len(run), _TEXTS_AT_ONCE):
+            some = run[start : start + _TEXTS_AT_ONCE]
+            texts = _texts([block.text for block in some])
+            yield ("\n" if start else "") + "\n".join(map(self.block, some, repeat(False), texts))
 
     def enter(self, block: Block) -> list[str]:
         """Close the frames this block is not in, open the ones it is newly in."""
@@ -651,9 +706,17 @@ _DIVISIONS = {"chapter": "doc-chapter", "part": "doc-part"}
 def _page(file_name: str, title: str, lang: str, body: str, body_type: str) -> Page:
     """A complete XHTML5 document. The XML declaration names UTF-8 because Send-to-Kindle
     otherwise reads the file as Latin-1 and curly quotes come out as "â€™"."""
+    title, opening, closing = _frame(title, lang, body_type)
+    # Encoded in parts: no second copy of a long body as one string.
+    return Page(file_name, title, b"".join((opening.encode(), body.encode(), closing.encode())))
+
+
+def _frame(title: str, lang: str, body_type: str) -> tuple[str, str, str]:
+    """A page's title as plain text, and its markup before and after its body."""
     title = plain(title)
+    section, end = "", ""
     if body_type in _DIVISIONS:
-        body = f'<section epub:type="{body_type}" role="{_DIVISIONS[body_type]}">\n{body}</section>\n'
+        section, end = f'<section epub:type="{body_type}" role="{_DIVISIONS[body_type]}">\n', "</section>\n"
         body_type = "bodymatter"
     head = (
         '<?xml version="1.0" encoding="utf-8"?>\n<!DOCTYPE html>\n'
@@ -663,8 +726,7 @@ def _page(file_name: str, title: str, lang: str, body: str, body_type: str) -> P
         f'<link rel="stylesheet" type="text/css" href="{STYLESHEET}"/>\n</head>\n'
         f'<body epub:type="{body_type}">\n'
     )
-    # Encoded in parts: no second copy of a long body as one string.
-    return Page(file_name, title, b"".join((head.encode(), body.encode(), b"</body>\n</html>\n")))
+    return title, head + section, end + "</body>\n</html>\n"
 
 
 def _text(text: str) -> str:

@@ -19,7 +19,7 @@ from ebookify.build import BuildOptions, build
 from ebookify.kepub import kepubify
 from ebookify.marks import to_xhtml
 from ebookify.model import BlockKind, Collection, FrameKind, Group
-from ebookify.render import Edition, _section, render
+from ebookify.render import Edition, _section_pieces, render
 
 FIXTURES = REPO / "tests" / "fixtures" / "ao3"
 X = "{http://www.w3.org/1999/xhtml}"
@@ -39,7 +39,7 @@ def blocks_of(body: str):
 
 
 def section_of(body: str) -> str:
-    return _section(tuple(blocks_of(body)), 2)
+    return "".join(_section_pieces(tuple(blocks_of(body)), 2))
 
 
 def story_collection(story) -> Collection:
@@ -407,7 +407,7 @@ TREES = st.recursive(
 @given(st.lists(TREES, min_size=1, max_size=4))
 def test_any_nesting_renders_well_formed_markup_with_every_word(parts):
     body = "<p>start</p>" + "".join(parts)
-    html = _section(tuple(blocks_of(body)), 2)
+    html = "".join(_section_pieces(tuple(blocks_of(body)), 2))
     page = etree.fromstring(f'<section xmlns="http://www.w3.org/1999/xhtml">{html}</section>'.encode())
     text = "".join(page.itertext())
     for word in ("alpha", "beta", "gamma", "delta"):

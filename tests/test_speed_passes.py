@@ -7,14 +7,16 @@ from __future__ import annotations
 import io
 import os
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from books import REPRESENTATIVE, epub_input_folder
 from conftest import REPO
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ebookify import book, collect, lint, typography
+from ebookify import book, collect, epub, lint, render, typography
 from ebookify.build import BuildOptions, build, kepub_rendered
 from ebookify.epub import packed_page, write_zip, zip_files
 from ebookify.errors import StoryError
@@ -79,6 +81,75 @@ def test_the_size_a_book_is_warned_of_is_the_size_of_its_file(tmp_path, monkeypa
     report = build(options)
     warned = [w for w in report.warnings if "e-mail limit" in w]
     assert warned == ([f"{report.written[0].path}: {too_big(size)[0]}"] if over else [])
+
+
+@given(st.binary(max_size=20_000), st.lists(st.integers(min_value=1, max_value=5_000), min_size=1, max_size=30))
+def test_a_page_deflated_in_pieces_is_the_page_deflated_whole(data, cuts):
+    """A page too long to hold is deflated as its pieces come (Page.pieces): the same bytes."""
+    pieces, start = [], 0
+    for cut in cuts:
+        pieces.append(data[start : start + cut])
+        start += cut
+    pieces.append(data[start:])
+    page = b'<?xml version="1.0" encoding="utf-8"?>\n'
+    packed = epub.packed_page(Page("a.xhtml", "A", b"", pieces=lambda: iter([page, *pieces])), keep=False)
+    whole = epub.packed_page(Page("a.xhtml", "A", page + data), keep=False)
+    assert packed.packed == whole.packed and (packed.packed.deflated, packed.packed.linted) == (
+        whole.packed.deflated,
+        whole.packed.linted,
+    )
+
+
+# Every kind of book (tests/books.py) but the one whose input is made anew each time (a real
+# FanFicFare run dates its EPUB): that input is made once here, without it.
+_BOOKS = {label: make for label, make in REPRESENTATIVE.items() if label != "epub-input"}
+
+
+@pytest.mark.parametrize("label", [*sorted(_BOOKS), "epub-input"])
+def test_books_of_pages_made_in_pieces_are_the_books_of_pages_made_whole(tmp_path, monkeypatch, label):
+    """Every kind of book, each chapter long enough to be made in pieces (a few paragraphs at a
+    time, never held whole): the very bytes of the book made whole. Pages lint reads more of
+    (a picture, a link) and a KEPUB's pages are made whole from their pieces."""
+    if label == "epub-input":
+        options = BuildOptions(stories=epub_input_folder(tmp_path), names=("Sam",), kepub=True)
+
+        def make(root: Path) -> list[Path]:
+            return [book.path for book in build(replace(options, out_dir=root)).written]
+    else:
+        make = _BOOKS[label]
+    (tmp_path / "whole").mkdir()
+    (tmp_path / "pieces").mkdir()
+    whole = [path.read_bytes() for path in make(tmp_path / "whole")]
+    monkeypatch.setattr(render, "_HELD_WHOLE", 0)
+    monkeypatch.setattr(render, "_TEXTS_AT_ONCE", 2)
+    assert [path.read_bytes() for path in make(tmp_path / "pieces")] == whole
+
+
+def test_the_sample_made_in_pieces_is_the_golden_book(tmp_path, golden, monkeypatch):
+    monkeypatch.delenv("SOURCE_DATE_EPOCH", raising=False)
+    monkeypatch.setattr(render, "_HELD_WHOLE", 0)
+    monkeypatch.setattr(render, "_TEXTS_AT_ONCE", 2)
+    packed_in_pieces = []
+    real = epub._packed_in_pieces
+    monkeypatch.setattr(epub, "_packed_in_pieces", lambda pieces: packed_in_pieces.append(1) or real(pieces))
+    shutil.copytree(REPO / "stories", tmp_path / "stories")
+    options = BuildOptions(stories=tmp_path / "stories", covers=tmp_path / "no", out_dir=tmp_path, names=("Sam",))
+    golden("sample-for-sam.epub", build(options).written[0].path.read_bytes())
+    assert len(packed_in_pieces) >= 5  # every chapter of the sample
+
+
+def test_a_story_typeset_as_read_keeps_none_of_the_text_as_read():
+    """The text as read is let go whole once typeset, a paragraph left as it was included: one
+    kept would hold the memory around it (model._copy)."""
+    from ebookify.model import Block, BlockKind, Chapter, map_paragraphs
+
+    # "Alone" holds nothing any rule looks for: typesetting hands back the very string.
+    paragraphs = (Block(BlockKind.PARAGRAPH, "Alone"), Block(BlockKind.PARAGRAPH, '"Hi."'))
+    assert typography.typeset_all([paragraphs[0].text])[0] is paragraphs[0].text
+    read = Chapter("a.txt", "", "A", blocks=paragraphs)
+    typeset = map_paragraphs(read, typography.typeset_all, anew=True)
+    assert [block.text for block in typeset.blocks] == ["Alone", "\u201cHi.\u201d"]
+    assert not any(new.text is old.text for new, old in zip(typeset.blocks, read.blocks, strict=True))
 
 
 def test_a_page_changed_after_it_was_packed_is_deflated_again():
