@@ -93,13 +93,12 @@ def package_files(rendered: Rendered, meta: Metadata, cover: Callable[[], CoverI
     raw = io.BytesIO()
     # epub3_pages reads pages through EpubHtml, which our plain items are not; we have no page list.
     options = {"mtime": meta.modified, "raise_exceptions": True, "epub3_pages": False, "compresslevel": 0}
-    writer = _LinearNcxWriter(raw, book, options)
+    writer = _LinearNcxWriter(raw, book, options, {item.file_name for item in items} | {meta.cover_file})
     writer.process()
     writer.write()
     with zipfile.ZipFile(raw) as written:
         files = {name: written.read(name) for name in written.namelist()}
     files[f"EPUB/{OPF}"] = _package_language(meta.languages[0], files[f"EPUB/{OPF}"])
-    files[f"EPUB/{NCX}"] = _ncx_depth(files[f"EPUB/{NCX}"])
     # A packed page's own XHTML may be gone: lint reads what it kept, the zip writes what it packed.
     files |= {f"EPUB/{page.file_name}": _linted(page) for page in rendered.pages}
     picture = cover()
@@ -109,9 +108,23 @@ def package_files(rendered: Rendered, meta: Metadata, cover: Callable[[], CoverI
 
 
 class _LinearNcxWriter(epub.EpubWriter):
-    """ebooklib's writer with the NCX's navMap built in one pass. ebooklib looks up each entry's
-    parent's <content> with lxml's find(), which scans every sibling after it: a story of 20,000
-    parts took 10 s there alone (quadratic). The NCX it writes is otherwise the same, byte for byte."""
+    """ebooklib's writer with the NCX's navMap built in one pass, and its depth given. ebooklib
+    looks up each entry's parent's <content> with lxml's find(), which scans every sibling after
+    it: a story of 20,000 parts took 10 s there alone (quadratic). The NCX it writes is otherwise
+    the same, byte for byte. It writes neither the pages nor the cover it is given (`stand_ins`,
+    empty: package_files puts the real ones in their place)."""
+
+    def __init__(self, name: io.BytesIO, book: epub.EpubBook, options: dict, stand_ins: set[str]) -> None:
+        super().__init__(name, book, options)
+        self.stand_ins = stand_ins
+
+    def _write_items(self):
+        items = self.book.items
+        self.book.items = [item for item in items if item.file_name not in self.stand_ins]
+        try:
+            super()._write_items()
+        finally:
+            self.book.items = items
 
     def _get_ncx(self):
         toc, self.book.toc = self.book.toc, []
@@ -121,7 +134,10 @@ class _LinearNcxWriter(epub.EpubWriter):
             self.book.toc = toc
         root = etree.fromstring(empty, etree.XMLParser(remove_blank_text=True))
         _nav_points(root.find("{*}navMap"), toc, 0)
-        return etree.tostring(root.getroottree(), pretty_print=True, encoding="utf-8", xml_declaration=True)
+        # ebooklib writes dtb:depth 0; older readers size their TOC view from it.
+        root.find("{*}head/{*}meta[@name='dtb:depth']").set("content", str(max(_depth(toc), 1)))
+        ncx = etree.tostring(root.getroottree(), pretty_print=True, encoding="utf-8", xml_declaration=True)
+        return ncx.removesuffix(b"\n")  # as every book's NCX has ended so far: at its root's end tag
 
 
 def _nav_points(parent: etree._Element, entries: list, uid: int) -> int:
@@ -183,16 +199,9 @@ def _package_language(language: str, opf: bytes) -> bytes:
     return etree.tostring(root, xml_declaration=True, encoding="utf-8")
 
 
-def _ncx_depth(ncx: bytes) -> bytes:
-    """ebooklib writes dtb:depth 0; older readers size their TOC view from it."""
-    root = etree.fromstring(ncx)
-    ns = {"n": "http://www.daisy.org/z3986/2005/ncx/"}
-    depth = max(
-        (len(p.xpath("ancestor-or-self::n:navPoint", namespaces=ns)) for p in root.iterfind(".//n:navPoint", ns)),
-        default=1,
-    )
-    root.find(".//n:meta[@name='dtb:depth']", ns).set("content", str(depth))
-    return etree.tostring(root, xml_declaration=True, encoding="utf-8")
+def _depth(toc: list) -> int:
+    """How deep the NCX's navPoints nest for `toc` (Links, and (Link, children) sections)."""
+    return max((1 + _depth(entry[1]) if isinstance(entry, tuple) else 1 for entry in toc), default=0)
 
 
 def image_type(name: str) -> str:
