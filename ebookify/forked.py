@@ -235,6 +235,12 @@ def _quiet(parent: int) -> None:
     silently, instead of a BrokenPipeError traceback."""
     for number in (signal.SIGINT, signal.SIGTERM, signal.SIGPIPE):
         signal.signal(number, signal.SIG_DFL)
+    die_with(parent)
+
+
+def die_with(parent: int) -> None:
+    """This forked process killed (SIGKILL) when `parent` dies, however it dies (Linux): no worker
+    outlives it, holding what it inherited (a server's listening socket, say)."""
     if sys.platform == "linux":
         import ctypes
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import html
 import io
 import re
+import socket
 import time
 import zipfile
 from concurrent.futures import ThreadPoolExecutor
@@ -322,6 +323,35 @@ def test_a_killed_worker_is_replaced(tmp_path):
         assert failed.status == 500 and "has been replaced" in failed.text
         after = server.book(name="After")
         assert after.status == 200 and b"After" in zipfile.ZipFile(io.BytesIO(after.body)).read("EPUB/title.xhtml")
+
+
+@pytest.mark.parametrize("stop", ["SIGINT", "SIGKILL"])
+def test_a_stopped_server_takes_its_workers_along(tmp_path, stop):
+    """A server stopped (Ctrl-C) or killed outright (the out-of-memory killer) leaves no worker
+    behind: one would keep its listening socket, and a new server could not listen on that port."""
+    import os
+    import signal
+
+    with serving(sample_root(tmp_path)) as server:
+        assert server.book(name="Before").status == 200
+        workers = [int(pid) for pid in Path(f"/proc/{server.pid}/task/{server.pid}/children").read_text().split()]
+        assert workers
+        os.kill(server.pid, getattr(signal, stop))
+        deadline = time.monotonic() + 10
+        while any(_alive(pid) for pid in workers) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not any(_alive(pid) for pid in workers)
+        with socket.create_server(("127.0.0.1", server.port)):  # the port is free again
+            pass
+
+
+def _alive(pid: int) -> bool:
+    """Running, not gone nor a zombie waiting to be reaped."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
 
 
 @pytest.fixture(scope="module")

@@ -12,7 +12,7 @@ from concurrent.futures.process import BrokenProcessPool as BrokenExecutor
 from multiprocessing import get_context
 
 from ..errors import EbookifyError
-from ..forked import can_fork
+from ..forked import can_fork, die_with
 from ..model import Reader
 from .library import Library, make_copy
 
@@ -31,8 +31,11 @@ def _make_in_worker(name: str | None, values: dict[str, str], kind: str) -> byte
     return make_copy(_LIBRARY, Reader(name, values), kind)
 
 
-def _quiet_worker() -> None:
+def _quiet_worker(server: int) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the server's to handle, not each worker's
+    # A server killed (SIGKILL, out of memory) takes its workers along: left, they would hold
+    # its listening socket, and no new server could listen on that port.
+    die_with(server)
 
 
 class Copies:
@@ -51,7 +54,9 @@ class Copies:
     def _executor(self) -> Executor:
         if not can_fork():
             return ThreadPoolExecutor(self.workers)
-        pool = ProcessPoolExecutor(self.workers, mp_context=get_context("fork"), initializer=_quiet_worker)
+        pool = ProcessPoolExecutor(
+            self.workers, mp_context=get_context("fork"), initializer=_quiet_worker, initargs=(os.getpid(),)
+        )
         # With fork, the pool starts all its workers at the first task: make that now, from this
         # thread, before the server's threads exist.
         pool.submit(os.getpid).result(timeout=60)
