@@ -126,7 +126,7 @@ def _typeset_and_counted(item: Chapter | Story) -> Chapter | Story:
     every copy's contents and title page ask, and each chapter's count is carried to them)."""
     typeset = map_paragraphs(item, typeset_all, anew=True)  # the text as read let go whole (model._copy)
     for chapter in typeset.parts if isinstance(typeset, Story) else [typeset]:
-        chapter.words  # noqa: B018 (worked out and kept: a cached_property)
+        chapter.words, chapter.slashed, chapter.weeded  # noqa: B018 (worked out and kept: cached properties)
     return typeset
 
 
@@ -255,8 +255,8 @@ def _made(
 
 def placements(collection: Collection) -> dict[str, Places]:
     """Where the placeholders are in every paragraph that may hold one (personalise.places_of)."""
-    texts = (block.text for story in collection.stories for part in story.parts for block in part.blocks)
-    return {text: places_of(text) for text in texts if "/" in text}
+    texts = (block.text for story in collection.stories for part in story.parts for block in part.slashed)
+    return {text: places_of(text) for text in texts}
 
 
 def packaged(

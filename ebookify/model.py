@@ -135,6 +135,20 @@ class Chapter:
     def words(self) -> int:
         return _count_paragraphs(self.blocks)
 
+    # Looked at once, with the file (perhaps by a worker), and carried with the blocks (carry_words):
+    # the editions and the placeholder survey ask of every chapter, a look at each block.
+    @cached_property
+    def slashed(self) -> tuple[Block, ...]:
+        """The blocks whose text has a slash: the only ones that may hold a placeholder."""
+        return tuple(block for block in self.blocks if "/" in block.text)
+
+    @cached_property
+    def weeded(self) -> bool:
+        """Whether it holds no author's note, and each scene break stands between two paragraphs:
+        what keep_notes leaves as it is."""
+        kinds = [block.kind for block in self.blocks]
+        return BlockKind.NOTE not in kinds and _breaks_between_paragraphs(kinds)
+
     def counted_as(self, original: Chapter) -> Chapter:
         """This chapter, with `original`'s word count (a story's template: its slots stand for
         paragraphs whose words are counted as written)."""
@@ -144,13 +158,16 @@ class Chapter:
     def carry_words(self, changed: Chapter) -> Chapter:
         """`changed` (this chapter with some blocks' text changed), with its word count worked out
         from this one's, if it is known: only the paragraphs that changed are counted again."""
-        if "words" in self.__dict__ and changed.blocks is self.blocks:
-            changed.__dict__["words"] = self.words
+        if changed.blocks is self.blocks:  # all it knows of its blocks holds for the changed one
+            changed.__dict__.update((name, self.__dict__[name]) for name in _OF_BLOCKS if name in self.__dict__)
         elif "words" in self.__dict__:
             pairs = [(old, new) for old, new in zip(self.blocks, changed.blocks, strict=True) if old is not new]
             before, after = _count_paragraphs([old for old, _ in pairs]), _count_paragraphs([new for _, new in pairs])
             changed.__dict__["words"] = self.words - before + after  # where cached_property keeps it
         return changed
+
+
+_OF_BLOCKS = ("words", "slashed", "weeded")  # a chapter's cached properties, all of its blocks alone
 
 
 def _count_paragraphs(blocks: Iterable[Block]) -> int:
@@ -370,8 +387,7 @@ def keep_notes(collection: Collection, keep: Callable[[Block], bool]) -> Collect
     paragraphs)."""
 
     def blocks(chapter: Chapter) -> tuple[Block, ...]:
-        kinds = [b.kind for b in chapter.blocks]
-        if BlockKind.NOTE not in kinds and _breaks_between_paragraphs(kinds):  # most chapters: a look, not a copy
+        if chapter.weeded:  # most chapters: a look, not a copy
             return chapter.blocks
         kept = [b for b in chapter.blocks if b.kind is not BlockKind.NOTE or keep(b)]
         return tuple(
@@ -398,7 +414,7 @@ def map_notes(collection: Collection, change: Callable[[str], str]) -> Collectio
 
     def chapter(c: Chapter) -> Chapter:
         blocks = c.blocks
-        if BlockKind.NOTE in {b.kind for b in blocks}:  # most chapters have none: a look, not a copy
+        if not c.weeded and any(b.kind is BlockKind.NOTE for b in blocks):  # most chapters have none
             blocks = tuple(b.with_text(change(b.text)) if b.kind is BlockKind.NOTE else b for b in blocks)
         synopsis = c.synopsis and change(c.synopsis)
         return _with_blocks(c, blocks) if synopsis == c.synopsis else replace(c, blocks=blocks, synopsis=synopsis)

@@ -57,9 +57,12 @@ def _texts(chapter: Chapter, story: Story) -> Iterator[tuple[str, Place]]:
         if name != "group" and not (name == "title" and story.work is not None):
             line = chapter.synopsis_line if name == "synopsis" else None
             yield text, at(line or chapter.title_line, _LABELS[name])
-    # Only a text with a slash can hold a placeholder: the others need no place.
-    for block, place in block_places(chapter, work, lambda block: "/" in block.text):
-        yield block.text, place
+    # Only a text with a slash can hold a placeholder: the others need no place. A Wattpad line is
+    # its place; an AO3 paragraph's is counted among all of its chapter's.
+    if not work:
+        yield from ((block.text, Place(chapter.source, block.line)) for block in chapter.slashed)
+    else:
+        yield from ((block.text, place) for block, place in block_places(chapter, work, lambda b: "/" in b.text))
     if "group" in texts and chapter.group_line:  # a Wattpad footer; an AO3 series is the work's, not the text's
         yield texts["group"], at(chapter.group_line, "series")
 

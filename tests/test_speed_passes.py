@@ -355,3 +355,23 @@ def test_placeholders_found_once_are_replaced_as_found_each_time(text, values):
     alone, known = Tally(), Tally()
     assert personalise(text, values, known, {text: places_of(text)}) == personalise(text, values, alone)
     assert (known.replaced, known.missing) == (alone.replaced, alone.missing)
+
+
+@pytest.mark.parametrize("on_all_cores", [False, True])
+def test_what_a_chapter_knows_of_its_blocks_comes_with_it_right(tmp_path, monkeypatch, on_all_cores):
+    """A chapter's words, slashed blocks and whether it holds notes are looked at once, with its
+    file (perhaps by a worker), and carried to the chapters made from it that keep its blocks:
+    each is what a fresh look gives."""
+    from ebookify.build import find_sources, load
+    from ebookify.model import Chapter
+
+    if on_all_cores:
+        monkeypatch.setattr(collect, "_PARALLEL_BYTES", 0)
+    shutil.copytree(REPO / "stories", tmp_path / "stories")
+    shutil.copy(REPO / "tests" / "fixtures" / "ao3" / "multichapter.html", tmp_path / "stories" / "20-ao3.html")
+    collection = load(find_sources(BuildOptions(stories=tmp_path / "stories", names=("Sam",)))).collection
+    assert collection is not None
+    for chapter in (part for story in collection.stories for part in story.parts):
+        assert {"words", "slashed", "weeded"} <= chapter.__dict__.keys()  # known already, not looked at now
+        fresh = Chapter(chapter.source, chapter.who, chapter.title, blocks=chapter.blocks)
+        assert (chapter.words, chapter.slashed, chapter.weeded) == (fresh.words, fresh.slashed, fresh.weeded)
