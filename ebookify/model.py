@@ -337,6 +337,8 @@ def map_paragraphs(
 
 def _chapter_paragraphs(chapter: Chapter, change_all: Callable[[list[str]], list[str]], anew: bool) -> Chapter:
     texts = change_all([b.text for b in chapter.blocks])
+    # Only a long chapter's blocks are made anew: a short one's text as read is a few pages at most.
+    anew = anew and len(chapter.blocks) > _COUNTED_AT_ONCE
     kept = (lambda block: block.with_text(_copy(block.text))) if anew else (lambda block: block)
     return _with_blocks(
         chapter, tuple(kept(b) if t is b.text else b.with_text(t) for b, t in zip(chapter.blocks, texts, strict=True))

@@ -146,9 +146,9 @@ def test_a_story_typeset_as_read_keeps_none_of_the_text_as_read():
     # "Alone" holds nothing any rule looks for: typesetting hands back the very string.
     paragraphs = (Block(BlockKind.PARAGRAPH, "Alone"), Block(BlockKind.PARAGRAPH, '"Hi."'))
     assert typography.typeset_all([paragraphs[0].text])[0] is paragraphs[0].text
-    read = Chapter("a.txt", "", "A", blocks=paragraphs)
+    read = Chapter("a.txt", "", "A", blocks=paragraphs * 1001)  # a long chapter: a short one keeps its blocks
     typeset = map_paragraphs(read, typography.typeset_all, anew=True)
-    assert [block.text for block in typeset.blocks] == ["Alone", "\u201cHi.\u201d"]
+    assert [block.text for block in typeset.blocks] == ["Alone", "\u201cHi.\u201d"] * 1001
     assert not any(new.text is old.text for new, old in zip(typeset.blocks, read.blocks, strict=True))
 
 
