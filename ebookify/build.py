@@ -146,22 +146,31 @@ def build(
     options: BuildOptions,
     on_written: Callable[[Written], None] | None = None,
     on_progress: Callable[[int, int, str], None] | None = None,
+    ask_cover: AskCover | None = None,
 ) -> BuildReport:
     """Parse once, typeset once, then personalise, render, package, lint and write for each reader.
     `on_progress(done, total, doing)` hears of each step: reading each file, typesetting, each
-    reader's copy, putting the books in place; it is last called with done == total."""
+    reader's copy, putting the books in place; it is last called with done == total.
+    `ask_cover`, for one reader, asks a process standing by to draw the cover (forked.standing_by
+    of cover.drawn_once), one the caller started before it imported this module, say."""
     sources = find_sources(options)
-    # One reader's cover is drawn by a process started now, while this one is small: it loads
-    # Pillow and the typefaces while the stories are read, and draws while the book renders.
-    # (Several readers' books are each made by a worker, cover and all.)
-    with standing_by(drawn_once, warm_up) if len(sources.readers) == 1 else nullcontext(None) as ask_cover:
-        return _built(options, sources, ask_cover, on_written, on_progress)
+    # One reader's cover is drawn by a process started while this one is small (now, if the
+    # caller started none): it loads Pillow and the typefaces while the stories are read, and
+    # draws while the book renders. (Several readers' books are each made by a worker, cover and all.)
+    if len(sources.readers) != 1:
+        return _built(options, sources, None, on_written, on_progress)
+    with nullcontext(ask_cover) if ask_cover else standing_by(drawn_once, warm_up) as ask:
+        return _built(options, sources, ask, on_written, on_progress)
+
+
+# Asked with what one reader's cover says (book.cover_lines), gives the function that waits for it.
+AskCover = Callable[[tuple[str, str | None]], Callable[[], CoverImage]]
 
 
 def _built(
     options: BuildOptions,
     sources: Sources,
-    ask_cover: Callable[[tuple[str, str | None]], Callable[[], CoverImage]] | None,
+    ask_cover: AskCover | None,
     on_written: Callable[[Written], None] | None,
     on_progress: Callable[[int, int, str], None] | None,
 ) -> BuildReport:

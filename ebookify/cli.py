@@ -25,8 +25,11 @@ from typer.core import TyperGroup  # noqa: E402
 from . import __version__  # noqa: E402
 
 if TYPE_CHECKING:
-    from .build import BuildOptions, BuildReport
+    from collections.abc import Iterator
+
+    from .build import AskCover, BuildOptions, BuildReport
     from .check import CheckReport
+    from .cover import CoverImage
     from .deliver import Output
     from .mail import Settings as SmtpSettings
     from .model import Collection, Stats
@@ -280,43 +283,70 @@ def build(
     ] = False,
 ) -> None:
     """Build the EPUB collection from every story file, e.g. ebookify build --name Sam."""
-    from .build import build as run_build
+    with _cover_drawn_aside(name, readers) as ask_cover:
+        from .build import build as run_build
 
-    mailing = None
-    with _errors_as_one_line():
-        if dry_run and not send:
-            _fail("--dry-run goes with --send: ebookify build --readers friends.toml --send --dry-run")
-        options = _options(
-            name,
-            settings,
-            readers,
-            stories,
-            title,
-            covers=covers,
-            out_dir=out_dir,
-            output=output,
-            author=author,
-            language=language,
-            strict=strict,
-            kepub=kepub,
-            series=series,
-            series_index=series_index,
-            notes=notes,
-            css=css,
-        )
-        if send:  # the addresses and the server are checked before a build is made for nothing
-            from .build import readers_for
-            from .deliver import settings_for_build
+        mailing = None
+        with _errors_as_one_line():
+            if dry_run and not send:
+                _fail("--dry-run goes with --send: ebookify build --readers friends.toml --send --dry-run")
+            options = _options(
+                name,
+                settings,
+                readers,
+                stories,
+                title,
+                covers=covers,
+                out_dir=out_dir,
+                output=output,
+                author=author,
+                language=language,
+                strict=strict,
+                kepub=kepub,
+                series=series,
+                series_index=series_index,
+                notes=notes,
+                css=css,
+            )
+            if send:  # the addresses and the server are checked before a build is made for nothing
+                from .build import readers_for
+                from .deliver import settings_for_build
 
-            mailing = settings_for_build(readers_for(options), dry_run)
-        with _progress() as on_progress:
-            report = run_build(options, on_progress=on_progress)
+                mailing = settings_for_build(readers_for(options), dry_run)
+            with _progress() as on_progress:
+                report = run_build(options, on_progress=on_progress, ask_cover=ask_cover)
     for written in report.written:  # after the progress bar has gone, each on a line of its own
         typer.echo(str(written.path))
     _warn(report.warnings)
     typer.echo(_summary(report), err=True)
     if mailing is not None:
         _send_built(report, mailing, kepub, dry_run)
+
+
+@contextmanager
+def _cover_drawn_aside(names: list[str] | None, readers_file: Path | None) -> Iterator[AskCover | None]:
+    """For one reader (one --name or none, no readers file), the process that will draw the cover,
+    forked before the build imports the rest of ebookify: it loads Pillow and the typefaces while
+    this process imports, then reads the stories, and it draws while the book is made."""
+    if readers_file is not None or len(names or ()) > 1:
+        yield None
+        return
+    from .forked import standing_by
+
+    with standing_by(_drawn_once, _warm_up) as ask:
+        yield ask
+
+
+def _drawn_once(lines: tuple[str, str | None]) -> CoverImage:
+    from .cover import drawn_once
+
+    return drawn_once(lines)
+
+
+def _warm_up() -> None:
+    from .cover import warm_up
+
+    warm_up()
 
 
 def _send_built(report: BuildReport, settings: SmtpSettings, kepub: bool, dry_run: bool) -> None:

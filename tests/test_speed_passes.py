@@ -375,3 +375,29 @@ def test_what_a_chapter_knows_of_its_blocks_comes_with_it_right(tmp_path, monkey
         assert {"words", "slashed", "weeded"} <= chapter.__dict__.keys()  # known already, not looked at now
         fresh = Chapter(chapter.source, chapter.who, chapter.title, blocks=chapter.blocks)
         assert (chapter.words, chapter.slashed, chapter.weeded) == (fresh.words, fresh.slashed, fresh.weeded)
+
+
+def test_one_readers_cover_process_is_forked_before_the_build_is_imported(tmp_path, golden):
+    """`ebookify build` for one reader forks the process that draws the cover before it imports
+    the build (and most of ebookify): the child loads Pillow while the parent imports. The book
+    is the golden one."""
+    import subprocess
+    import sys
+
+    shutil.copytree(REPO / "stories", tmp_path / "stories")
+    probe = (
+        "import sys; from ebookify import cli, forked\n"
+        "real = forked.standing_by\n"
+        "def spy(*args):\n"
+        "    print('forked with the build imported:', 'ebookify.build' in sys.modules, file=sys.stderr)\n"
+        "    return real(*args)\n"
+        "forked.standing_by = spy\n"
+        "sys.argv = ['ebookify', 'build', '--name', 'Sam', '--covers', 'none', '-o', 'sam.epub']\n"
+        "cli.run()\n"
+    )
+    env = {key: value for key, value in os.environ.items() if key != "SOURCE_DATE_EPOCH"}
+    done = subprocess.run([sys.executable, "-c", probe], cwd=tmp_path, capture_output=True, text=True, env=env)
+    assert done.returncode == 0, done.stderr
+    assert done.stderr.count("forked with the build imported: False") == 1, done.stderr
+    assert "forked with the build imported: True" not in done.stderr
+    golden("sample-for-sam.epub", (tmp_path / "sam.epub").read_bytes())
