@@ -93,7 +93,7 @@ def package_files(rendered: Rendered, meta: Metadata, cover: Callable[[], CoverI
     raw = io.BytesIO()
     # epub3_pages reads pages through EpubHtml, which our plain items are not; we have no page list.
     options = {"mtime": meta.modified, "raise_exceptions": True, "epub3_pages": False, "compresslevel": 0}
-    writer = _LinearNcxWriter(raw, book, options, {item.file_name for item in items} | {meta.cover_file})
+    writer = _LinearNcxWriter(raw, book, options, frozenset([*(item.file_name for item in items), meta.cover_file]))
     writer.process()
     writer.write()
     with zipfile.ZipFile(raw) as written:
@@ -114,7 +114,9 @@ class _LinearNcxWriter(epub.EpubWriter):
     the same, byte for byte. It writes neither the pages nor the cover it is given (`stand_ins`,
     empty: package_files puts the real ones in their place)."""
 
-    def __init__(self, name: io.BytesIO, book: epub.EpubBook, options: dict, stand_ins: set[str]) -> None:
+    def __init__(
+        self, name: str | io.BytesIO, book: epub.EpubBook, options: dict, stand_ins: frozenset[str] = frozenset()
+    ) -> None:
         super().__init__(name, book, options)
         self.stand_ins = stand_ins
 
