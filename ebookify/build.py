@@ -126,7 +126,7 @@ def _typeset_and_counted(item: Chapter | Story) -> Chapter | Story:
     every copy's contents and title page ask, and each chapter's count is carried to them)."""
     typeset = map_paragraphs(item, typeset_all, anew=True)  # the text as read let go whole (model._copy)
     for chapter in typeset.parts if isinstance(typeset, Story) else [typeset]:
-        chapter.words, chapter.slashed, chapter.weeded  # noqa: B018 (worked out and kept: cached properties)
+        chapter.words, chapter.codes, chapter.weeded  # noqa: B018 (worked out and kept: cached properties)
     return typeset
 
 

@@ -143,6 +143,13 @@ class Chapter:
         return tuple(block for block in self.blocks if "/" in block.text)
 
     @cached_property
+    def codes(self) -> tuple[tuple[str, ...], ...]:
+        """The placeholder codes in each of its slashed blocks, in order (personalise.find_codes)."""
+        from .personalise import find_codes  # personalise reads the model: imported when first asked
+
+        return tuple(tuple(find_codes(block.text)) for block in self.slashed)
+
+    @cached_property
     def weeded(self) -> bool:
         """Whether it holds no author's note, and each scene break stands between two paragraphs:
         what keep_notes leaves as it is."""
@@ -167,7 +174,7 @@ class Chapter:
         return changed
 
 
-_OF_BLOCKS = ("words", "slashed", "weeded")  # a chapter's cached properties, all of its blocks alone
+_OF_BLOCKS = ("words", "slashed", "codes", "weeded")  # a chapter's cached properties, all of its blocks alone
 
 
 def _count_paragraphs(blocks: Iterable[Block]) -> int:

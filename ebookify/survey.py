@@ -25,22 +25,19 @@ def placeholders(collection: Collection) -> tuple[Found, ...]:
     """Every placeholder code in the collection, in order of first appearance."""
     counts: dict[str, int] = {}
     firsts: dict[str, Place] = {}
-    texts = [
-        (text, place)
-        for story in collection.stories
-        for chapter in story.parts
-        for text, place in _texts(chapter, story)
-    ]
-    for text, place in texts:
-        for code in find_codes(text):
-            counts[code] = counts.get(code, 0) + 1
-            firsts.setdefault(code, place)
+    for story in collection.stories:
+        for chapter in story.parts:
+            for codes, place in _coded(chapter, story):
+                for code in codes:
+                    counts[code] = counts.get(code, 0) + 1
+                    firsts.setdefault(code, place)
     return tuple(Found(code, counts[code], firsts[code]) for code in counts)
 
 
-def _texts(chapter: Chapter, story: Story) -> Iterator[tuple[str, Place]]:
-    """Every text of a chapter a reader will see, with its place; an AO3 work's summary with its
-    first chapter. Tag values are metadata, not text: a tag "Y/N" is no placeholder."""
+def _coded(chapter: Chapter, story: Story) -> Iterator[tuple[tuple[str, ...] | list[str], Place]]:
+    """The placeholder codes of every text of a chapter a reader will see, with its place; an AO3
+    work's summary with its first chapter. Tag values are metadata, not text: a tag "Y/N" is no
+    placeholder. A paragraph's codes were found as its file was read (Chapter.codes)."""
     first = chapter is story.parts[0]
     work = story.work is not None
 
@@ -48,23 +45,24 @@ def _texts(chapter: Chapter, story: Story) -> Iterator[tuple[str, Place]]:
         return Place(chapter.source, line, number, label=label) if work else Place(chapter.source, line)
 
     if story.work is not None and first:  # the work's title and summary, once, before its text
-        yield story.title, at(chapter.title_line, "title", None)
+        yield find_codes(story.title), at(chapter.title_line, "title", None)
         if story.work.summary:
-            yield story.work.summary, at(chapter.title_line, "summary", None)
+            yield find_codes(story.work.summary), at(chapter.title_line, "summary", None)
     texts = chapter_texts(chapter, story)
     for name, text in texts.items():
         # An AO3 chapter's title is its work's, listed once above; the Wattpad footer comes last.
         if name != "group" and not (name == "title" and story.work is not None):
             line = chapter.synopsis_line if name == "synopsis" else None
-            yield text, at(line or chapter.title_line, _LABELS[name])
+            yield find_codes(text), at(line or chapter.title_line, _LABELS[name])
     # Only a text with a slash can hold a placeholder: the others need no place. A Wattpad line is
-    # its place; an AO3 paragraph's is counted among all of its chapter's.
+    # its place; an AO3 paragraph's is counted among all of its chapter's (the same blocks, in order).
     if not work:
-        yield from ((block.text, Place(chapter.source, block.line)) for block in chapter.slashed)
+        places = (Place(chapter.source, block.line) for block in chapter.slashed)
     else:
-        yield from ((block.text, place) for block, place in block_places(chapter, work, lambda b: "/" in b.text))
+        places = (place for _, place in block_places(chapter, work, lambda b: "/" in b.text))
+    yield from zip(chapter.codes, places, strict=True)
     if "group" in texts and chapter.group_line:  # a Wattpad footer; an AO3 series is the work's, not the text's
-        yield texts["group"], at(chapter.group_line, "series")
+        yield find_codes(texts["group"]), at(chapter.group_line, "series")
 
 
 _LABELS = {"who": "", "title": "", "label": "heading", "synopsis": "summary"}
