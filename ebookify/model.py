@@ -147,7 +147,7 @@ class Chapter:
         """The placeholder codes in each of its slashed blocks, in order (personalise.find_codes)."""
         from .personalise import find_codes  # personalise reads the model: imported when first asked
 
-        return tuple(tuple(find_codes(block.text)) for block in self.slashed)
+        return tuple(_shared(tuple(find_codes(block.text))) for block in self.slashed)
 
     @cached_property
     def weeded(self) -> bool:
@@ -174,7 +174,14 @@ class Chapter:
         return changed
 
 
-_OF_BLOCKS = ("words", "slashed", "codes", "weeded")  # a chapter's cached properties, all of its blocks alone
+_OF_BLOCKS = ("words", "slashed", "codes", "weeded")
+# One tuple for each list of codes found: most paragraphs that hold a placeholder hold ("Y/N",),
+# and a 5M-word book has 19,000 of them (sent from a worker, one object is sent once).
+_CODES: dict[tuple[str, ...], tuple[str, ...]] = {}
+
+
+def _shared(codes: tuple[str, ...]) -> tuple[str, ...]:
+    return _CODES.setdefault(codes, codes)  # a chapter's cached properties, all of its blocks alone
 
 
 def _count_paragraphs(blocks: Iterable[Block]) -> int:
