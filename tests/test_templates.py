@@ -72,23 +72,26 @@ CASES = {
 }
 
 
+@pytest.mark.parametrize("kepub", [False, True], ids=["epub", "kepub"])
 @pytest.mark.parametrize("files, templated", CASES.values(), ids=CASES.keys())
-def test_each_copy_is_the_book_its_reader_gets_built_alone(tmp_path, monkeypatch, files, templated):
+def test_each_copy_is_the_book_its_reader_gets_built_alone(tmp_path, monkeypatch, files, templated, kepub):
     folder = tmp_path / "stories"
     folder.mkdir()
     for name, text in files.items():
         (folder / name).write_text(text, encoding="utf-8")
     (tmp_path / "readers.toml").write_text(READERS, encoding="utf-8")
     filled = _counting_fills(monkeypatch)
-    options = BuildOptions(stories=folder, covers=tmp_path / "none")
+    options = BuildOptions(stories=folder, covers=tmp_path / "none", kepub=kepub)
     together = build.build(replace(options, out_dir=tmp_path / "all", readers_file=tmp_path / "readers.toml"))
     assert bool(filled) is templated
-    for copy in together.written:
-        name = copy.reader.name or ""
-        alone = build.build(replace(options, out_dir=tmp_path / name, names=(name,), values=copy.reader.values))
-        (alone,) = alone.written
-        assert copy.path.read_bytes() == alone.path.read_bytes(), copy.reader.name
-        assert (copy.tally.replaced, copy.tally.missing) == (alone.tally.replaced, alone.tally.missing)
+    assert len(together.written) == 3 * (2 if kepub else 1)
+    for reader in {copy.reader.name: copy.reader for copy in together.written}.values():
+        name = reader.name or ""
+        alone = build.build(replace(options, out_dir=tmp_path / name, names=(name,), values=reader.values))
+        copies = [copy for copy in together.written if copy.reader == reader]
+        assert [copy.path.read_bytes() for copy in copies] == [mine.path.read_bytes() for mine in alone.written], name
+        for copy, mine in zip(copies, alone.written, strict=True):
+            assert (copy.tally.replaced, copy.tally.missing) == (mine.tally.replaced, mine.tally.missing)
 
 
 def _counting_fills(monkeypatch) -> list[str]:
