@@ -576,9 +576,18 @@ def _errors_as_one_line():
     except EbookifyError as exc:
         _fail(str(exc))
     except KeyboardInterrupt:
+        _stopped()
         _fail("interrupted; nothing was left half-written", code=130)
     except Terminated:
+        _stopped()
         _fail("terminated; nothing was left half-written", code=143)
+
+
+def _stopped() -> None:
+    """After Ctrl-C or SIGTERM, what the signal cut off halfway through being made (a ZipFile
+    interrupted in its __init__) may complain as it is collected, after the stop's one line:
+    "Exception ignored in …" and a traceback. The stop is said; such complaints are its doing."""
+    sys.unraisablehook = lambda unraisable: None
 
 
 @contextmanager
