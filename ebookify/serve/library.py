@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
-from ..book import BookSettings, prepare
-from ..build import BuildOptions, book_settings, edition_of, find_sources, kepub_rendered, load, packaged
+from ..book import BookSettings, Shared, prepare
+from ..build import BuildOptions, book_settings, edition_of, find_sources, kepub_rendered, load, packaged, placements
 from ..cover import CoverImage, generate_cover
 from ..errors import EbookifyError
 from ..marks import plain
@@ -44,6 +44,9 @@ class Library:
     settings: BookSettings
     codes: tuple[str, ...]  # the placeholder codes a personalised copy fills, in order of first use
     profiles: tuple[Reader, ...]  # the --readers file's friends
+    # What every copy shares (book.Shared): each worker renders each story once, for its first
+    # copy, and fills in what each reader changes for the next ones, as a build for many readers.
+    shared: Shared
 
     @property
     def title(self) -> str:
@@ -109,12 +112,13 @@ def load_library(options: BuildOptions) -> Library:
     editions = {personal: edition_of(collection, options, personal) for personal in (True, False)}
     codes = tuple(found.code for found in placeholders(editions[True]))
     settings, _ = book_settings(options, collection)
-    return Library(options, collection, editions, settings, codes, tuple(profiles))
+    return Library(options, collection, editions, settings, codes, tuple(profiles), Shared(placements(editions[True])))
 
 
 def make_copy(library: Library, reader: Reader, kind: str) -> bytes:
     """One reader's book, as the bytes `ebookify build` (with --kepub for KEPUB) writes for them."""
-    rendered, meta, cover, _ = prepare(library.editions[reader.name is not None], reader, library.settings)
+    edition = library.editions[reader.name is not None]
+    rendered, meta, cover, _ = prepare(edition, reader, library.settings, shared=library.shared)
     if kind == KEPUB:
         rendered = kepub_rendered(rendered)
     data, _ = packaged(rendered, meta, cover, Path(library.file_name(reader, kind)))
