@@ -33,7 +33,7 @@ _ENCODING_DECLARATION = re.compile(rb"^<\?xml[^>]*encoding=[\"']utf-8[\"']", re.
 _PLAIN_LANGUAGE = re.compile(r"^[a-z]{2,3}(-[A-Z]{2})?$")
 _COMMENT = re.compile(rb"<!--(.*?)-->", re.DOTALL)
 _BODY_ID = re.compile(rb"<body\b[^>]*?\sid\s*=\s*[\"']([^\"']*)[\"']")
-# What a page holds that a rule reads beyond its declaration: a link or a picture (trees()), a
+# What a page holds that a rule reads beyond its declaration: a link or a picture (elements()), a
 # comment, an id on <body>. One scan, from each "<" (stand_in).
 _READ_BY_RULES = re.compile(rb"<(?:a|img|!--)|" + _BODY_ID.pattern)
 # Entities stay unexpanded and nothing is fetched: a book to lint can come from anywhere.
@@ -124,7 +124,7 @@ def stand_in(page: bytes) -> bytes:
     then judges the book otherwise (tested), and a packed page (epub.packed_page) keeps a few
     dozen bytes for lint instead of its chapter."""
     declared = _ENCODING_DECLARATION.match(page)
-    if declared is None or _READ_BY_RULES.search(page):
+    if declared is None or read_by_rules(page):
         return page
     return page[: declared.end()]
 

@@ -174,20 +174,19 @@ class Chapter:
         return changed
 
 
-_OF_BLOCKS = ("words", "slashed", "codes", "weeded")
+_OF_BLOCKS = ("words", "slashed", "codes", "weeded")  # a chapter's cached properties, all of its blocks alone
 # One tuple for each list of codes found: most paragraphs that hold a placeholder hold ("Y/N",),
 # and a 5M-word book has 19,000 of them (sent from a worker, one object is sent once).
 _CODES: dict[tuple[str, ...], tuple[str, ...]] = {}
 
 
 def _shared(codes: tuple[str, ...]) -> tuple[str, ...]:
-    return _CODES.setdefault(codes, codes)  # a chapter's cached properties, all of its blocks alone
+    return _CODES.setdefault(codes, codes)
 
 
 def _count_paragraphs(blocks: Iterable[Block]) -> int:
-    return count_paragraphs(
-        [b.text for b in blocks if b.kind is BlockKind.PARAGRAPH and not b.image]
-    )  # a picture's words are its alt
+    # A picture's words are its alt text, not the story's.
+    return count_paragraphs([b.text for b in blocks if b.kind is BlockKind.PARAGRAPH and not b.image])
 
 
 def count_paragraphs(texts: list[str]) -> int:

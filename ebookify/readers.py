@@ -15,12 +15,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .errors import EbookifyError
-
-if TYPE_CHECKING:
-    from tomllib import TOMLDecodeError
 from .inputs import MAX_READERS_BYTES, plain_error, read_regular
 from .model import Reader
 from .personalise import NAME, normalise_code
+
+if TYPE_CHECKING:
+    from tomllib import TOMLDecodeError
 from .validate import check_value
 
 _TOML_POSITION = re.compile(r"\s*\(at line (\d+), column \d+\)|\s*\(at end of document\)")
