@@ -13,10 +13,10 @@ from typing import BinaryIO
 
 from .book import BookSettings, Shared, cover_lines, prepare
 from .collect import collect, read_items, story_files
-from .cover import CoverImage, drawn_once, find_cover, load_cover, warm_up
+from .cover import AskCover, CoverImage, drawing_process, find_cover, load_cover
 from .epub import Metadata, book_identity, package_files, write_zip, zip_files
 from .errors import EbookifyError, OptionError
-from .forked import can_fork, forked_worker, give_back_memory, in_order, standing_by
+from .forked import can_fork, forked_worker, give_back_memory, in_order
 from .inputs import MB, plain_error, read_regular
 from .lint import Violation, lint_files, too_big
 from .metadata import DEFAULT_AUTHOR, book_identifier, file_as, language_warnings
@@ -151,20 +151,16 @@ def build(
     """Parse once, typeset once, then personalise, render, package, lint and write for each reader.
     `on_progress(done, total, doing)` hears of each step: reading each file, typesetting, each
     reader's copy, putting the books in place; it is last called with done == total.
-    `ask_cover`, for one reader, asks a process standing by to draw the cover (forked.standing_by
-    of cover.drawn_once), one the caller started before it imported this module, say."""
+    `ask_cover`, for one reader, asks a process standing by to draw the cover (cover.drawing_process),
+    one the caller started before it imported this module, say."""
     sources = find_sources(options)
     # One reader's cover is drawn by a process started while this one is small (now, if the
     # caller started none): it loads Pillow and the typefaces while the stories are read, and
     # draws while the book renders. (Several readers' books are each made by a worker, cover and all.)
     if len(sources.readers) != 1:
         return _built(options, sources, None, on_written, on_progress)
-    with nullcontext(ask_cover) if ask_cover else standing_by(drawn_once, warm_up) as ask:
+    with nullcontext(ask_cover) if ask_cover else drawing_process() as ask:
         return _built(options, sources, ask, on_written, on_progress)
-
-
-# Asked with what one reader's cover says (book.cover_lines), gives the function that waits for it.
-AskCover = Callable[[tuple[str, str | None]], Callable[[], CoverImage]]
 
 
 def _built(

@@ -27,9 +27,9 @@ from . import __version__  # noqa: E402
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
-    from .build import AskCover, BuildOptions, BuildReport
+    from .build import BuildOptions, BuildReport
     from .check import CheckReport
-    from .cover import CoverImage
+    from .cover import AskCover
     from .deliver import Output
     from .mail import Settings as SmtpSettings
     from .model import Collection, Stats
@@ -331,22 +331,10 @@ def _cover_drawn_aside(names: list[str] | None, readers_file: Path | None) -> It
     if readers_file is not None or len(names or ()) > 1:
         yield None
         return
-    from .forked import standing_by
+    from .cover import drawing_process  # light: the rest of ebookify is imported after the fork
 
-    with standing_by(_drawn_once, _warm_up) as ask:
+    with drawing_process() as ask:
         yield ask
-
-
-def _drawn_once(lines: tuple[str, str | None]) -> CoverImage:
-    from .cover import drawn_once
-
-    return drawn_once(lines)
-
-
-def _warm_up() -> None:
-    from .cover import warm_up
-
-    warm_up()
 
 
 def _send_built(report: BuildReport, settings: SmtpSettings, kepub: bool, dry_run: bool) -> None:

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import hashlib
 import io
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
@@ -24,7 +26,6 @@ from .inputs import (
     reason,
     skip_reason,
 )
-from .naming import slug
 
 COVER_SUFFIXES = (".jpg", ".jpeg", ".png")
 _MEDIA_TYPES = {"JPEG": ("image/jpeg", "cover.jpg"), "PNG": ("image/png", "cover.png")}
@@ -44,6 +45,8 @@ def find_cover(folder: Path, title: str, *others: str) -> tuple[Path | None, tup
     "saltmarsh-imagines.png"), else like one of `others` (the series a lone work is part of),
     else the only image there, else none; and notes on what was skipped. As in the stories
     folder, a link out of the folder, a device or a pipe is skipped with a note."""
+    from .naming import slug  # naming reads most of ebookify: not imported before the cover process forks
+
     try:
         images, notes = _images(folder)
     except OSError as exc:
@@ -157,6 +160,18 @@ def drawn_cover(title_and_dedication: tuple[str, str | None]) -> CoverImage:
 def drawn_once(title_and_dedication: tuple[str, str | None]) -> CoverImage:
     """drawn_cover(), by a process that draws no other: 12 MB not copied."""
     return generate_cover(*title_and_dedication, again=False)
+
+
+# Asked with what one reader's cover says (book.cover_lines), gives the function that waits for it.
+AskCover = Callable[[tuple[str, str | None]], Callable[[], CoverImage]]
+
+
+def drawing_process() -> AbstractContextManager[AskCover]:
+    """A process forked to draw one reader's cover (forked.standing_by): it loads Pillow and the
+    typefaces (warm_up) while this one goes on, then draws the cover it is asked for (drawn_once)."""
+    from .forked import standing_by
+
+    return standing_by(drawn_once, warm_up)
 
 
 def warm_up() -> None:
