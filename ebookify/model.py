@@ -200,10 +200,23 @@ def count_paragraphs(texts: list[str]) -> int:
 def _words(text: str) -> int:
     """count_words(plain(text)), with one scan for most texts: the characters count_words looks
     for first (of scripts written without spaces) include every mark, so a text without them
-    holds no mark either, and its words are what its spaces part."""
-    if text.isascii() or not MAYBE_PER_CHARACTER.search(text):
+    holds no mark either, and its words are what its spaces part. Where only single spaces part
+    them, they are counted without splitting the text into a string a word."""
+    if not _UNEVEN.search(text):
+        if "  " in text or text.startswith(" ") or text.endswith(" "):
+            return len(text.split())
+        return text.count(" ") + 1 if text else 0
+    if not MAYBE_PER_CHARACTER.search(text):
         return len(text.split())
     return count_words(plain(text))
+
+
+# What MAYBE_PER_CHARACTER finds, and every space but U+0020 (str.isspace()): tab, line breaks,
+# no-break and typographic spaces. Said as the characters it is not, as that one is.
+_UNEVEN = re.compile(
+    "[^\x00-\x08\x0e-\x1b -\x84\x86-\x9f\xa1-\u0e00\u0e5c-\u167f\u1681-\u1fff\u200b-\u2027"
+    "\u202a-\u202e\u2030-\u205e\u2060-\u2e7f\U00031350-\U0010ffff]"
+)
 
 
 _COUNTED_AT_ONCE = 2_000  # paragraphs

@@ -85,11 +85,33 @@ def _dots(match: re.Match[str]) -> str:
 
 
 Replacement = str | Callable[[re.Match[str]], str]
+# What a paragraph must hold for a rule to find anything in it: a substring, or a test for a rule
+# whose substring is everywhere (a dot, a hyphen) but which needs more.
+Trigger = str | Callable[[str], bool]
+
+
+def holds(text: str, trigger: Trigger) -> bool:
+    return trigger in text if isinstance(trigger, str) else trigger(text)
+
+
+def _dotted(text: str) -> bool:
+    """Two dots with at most a space between: where every ellipsis starts. A book has a full
+    stop in nearly every paragraph, and an ellipsis in few."""
+    return ".." in text or ". ." in text
+
+
+_SPACED_HYPHEN = re.compile(r"[^\S\n]-")
+
+
+def _spaced_hyphen(text: str) -> bool:
+    """A hyphen right after a space: where a spaced dash or a range ends its spaces. Most hyphens
+    join words ("well-known"), and a rule that starts at a space is tried at every space."""
+    return "-" in text and _SPACED_HYPHEN.search(text) is not None
 
 
 @dataclass(frozen=True)
 class _Rule:
-    trigger: str
+    trigger: Trigger
     pattern: re.Pattern[str]
     replacement: Replacement
 
@@ -139,22 +161,22 @@ class _SingleQuotes:
         return "".join(pieces) + text[last:] if pieces else text
 
 
-def _rule(trigger: str, pattern: str, replacement: Replacement) -> _Rule:
+def _rule(trigger: Trigger, pattern: str, replacement: Replacement) -> _Rule:
     return _Rule(trigger, re.compile(pattern, re.IGNORECASE), replacement)
 
 
 RULES: tuple[_Rule | _SingleQuotes, ...] = (
     # Three dots, or spaced dots, are one ellipsis character (it never breaks a line); four keep
     # their full stop.
-    _rule(".", r"\.(?: ?\.){2,}+", _dots),
+    _rule(_dotted, r"\.(?: ?\.){2,}+", _dots),
     # Two or three hyphens were a typewriter's em dash.
     # (Not in an internationalised domain name: "xn--bcher".)
     # (The space before may already have gone with the dash before it: "-- --".)
     _rule("--", rf"(?:{_RUN_OF_SPACE})?(?<!-)(?<!xn)-{{2,3}}(?!-){_SPACE}*+", "—"),
     # A spaced hyphen between numbers is a range: en dash, no spaces ("5 - 10" -> "5–10").
-    _rule("-", rf"{_SPACE}(?<=\d{_SPACE}){_SPACE}*+-{_SPACE}++(?=\d)", "–"),
+    _rule(_spaced_hyphen, rf"{_SPACE}(?<=\d{_SPACE}){_SPACE}*+-{_SPACE}++(?=\d)", "–"),
     # A spaced hyphen is a dash; also "I - I" stammers and a trailing "But - ".
-    _rule("-", rf"{_RUN_OF_SPACE}-(?:{_SPACE}++|{_END}|(?=[\"'”’]))", "—"),
+    _rule(_spaced_hyphen, rf"{_RUN_OF_SPACE}-(?:{_SPACE}++|{_END}|(?=[\"'”’]))", "—"),
     # A word cut off ("B- Kylo", "B-" before a closing quote or at the end), but not a
     # suspended hyphen ("pre- and post-war").
     _rule("-", rf"-(?<=\w-)(?:{_SPACE}++(?!(?:and|or|nor|to)\b)(?=\w)|(?=[\"'”’]|{_END}))", "—"),
@@ -191,7 +213,7 @@ def typeset(text: str) -> str:
 
 def _apply_rules(text: str) -> str:
     for rule in RULES:
-        if rule.trigger in text:
+        if holds(text, rule.trigger):
             text = rule.apply(text)
     return text
 
@@ -214,7 +236,11 @@ def typeset_all(texts: list[str]) -> list[str]:
         for trigger, rules in _BY_TRIGGER:
             # Only the paragraphs holding the rules' trigger: a rule that starts at a space (the
             # spaced dashes) is otherwise tried at every space of the book.
-            lines = [i for i in batch if trigger in out[i]]
+            lines = (
+                [i for i in batch if trigger in out[i]]
+                if isinstance(trigger, str)
+                else [i for i in batch if trigger(out[i])]
+            )
             if not lines:
                 continue
             joined = "\n".join(out[i] for i in lines)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+import unicodedata
 from dataclasses import replace
 from pathlib import Path
 
@@ -45,7 +46,7 @@ def test_no_rule_makes_its_own_trigger():
     made the trigger would miss paragraphs."""
     for trigger, rules in typography._BY_TRIGGER:
         made = "".join(r.replacement for r in rules if isinstance(getattr(r, "replacement", None), str))
-        assert trigger not in made, trigger
+        assert not typography.holds(made, trigger), trigger
 
 
 @given(st.dictionaries(st.from_regex(r"EPUB/[a-z]{1,8}\.xhtml", fullmatch=True), st.binary(max_size=3000), max_size=6))
@@ -305,7 +306,10 @@ def test_notes_kept_as_every_block_was_looked_at(chapters):
 
 _WORDY = st.lists(
     st.sampled_from(
-        ["word", " ", "  ", "\t", "\n", "\xa0", "’", "—", "\ufdd0", "\ufdd1", "\ufdd4", "你好", "ภาษา", "é"]
+        [
+            *("word", " ", "  ", "\t", "\n", "\xa0", "\u2009", "\u3000", "’", "—", "é"),
+            *("\ufdd0", "\ufdd1", "\ufdd4", "你好", "ภาษา"),
+        ]
     ),
     max_size=25,
 ).map("".join)
@@ -320,6 +324,17 @@ def test_words_counted_in_one_look_are_the_words_counted_in_full(text):
     from ebookify.model import _words
 
     assert _words(text) == count_words(plain(text))
+
+
+def test_counting_by_spaces_is_looked_at_for_every_other_space_and_script():
+    """_words counts the spaces of a text where _UNEVEN finds nothing: it must find every character
+    str.split() parts words at but U+0020, and all that MAYBE_PER_CHARACTER finds."""
+    from ebookify.languages import MAYBE_PER_CHARACTER
+    from ebookify.model import _UNEVEN
+
+    every = "".join(map(chr, range(0x110000)))
+    wanted = {c for c in every if c.isspace() and c != " "} | set(MAYBE_PER_CHARACTER.findall(every))
+    assert set(_UNEVEN.findall(every)) == wanted
 
 
 def test_every_mark_is_among_what_the_first_look_finds():
@@ -409,3 +424,40 @@ def test_one_readers_cover_process_is_forked_before_the_build_is_imported(tmp_pa
     assert done.stderr.count("forked with the build imported: False") == 1, done.stderr
     assert "forked with the build imported: True" not in done.stderr
     golden("sample-for-sam.epub", (tmp_path / "sam.epub").read_bytes())
+
+
+# Bytes a story file may hold: text and line ends, then, a few at most, controls and the UTF-8 of
+# what reading removes (C1 controls, a BOM, noncharacters) or of characters sharing their lead bytes.
+_PLAIN_PIECES = [b"\t", b"\n", b"\r", b"\r\n", b" ", b"word", "’é".encode()]
+_ODD_PIECES = [
+    *[bytes([b]) for b in (0x00, 0x01, 0x08, 0x0B, 0x0C, 0x1F, 0x7F, 0x81, 0x8D)],
+    *(c.encode() for c in "\x85\x9f\xa0\xa9\ufeff\ufffe\uffff\ufdd0\ufdef\ufdcf\ufb01"),
+]
+_PLAIN_RUN = st.lists(st.sampled_from(_PLAIN_PIECES), max_size=12).map(b"".join)
+_FILE_BYTES = st.tuples(_PLAIN_RUN, st.lists(st.sampled_from(_ODD_PIECES), max_size=2), _PLAIN_RUN).map(
+    lambda made: made[0] + b"".join(made[1]) + made[2]
+)
+
+
+@given(_FILE_BYTES)
+def test_a_story_file_read_with_a_look_at_its_bytes_reads_as_it_did_without(data):
+    """decode() skips the search for characters to remove when the UTF-8 bytes show none: it gives
+    what looking at the text always gives, or the same error."""
+    from ebookify.parse import _XML_INVALID, _decode_bytes, _looks_binary, decode
+
+    def always_looked_at() -> str:
+        text = _decode_bytes(data, "s.txt")[0].replace("\r\n", "\n").replace("\r", "\n")
+        if _looks_binary(text):
+            raise StoryError("s.txt", "is not a text file (it looks like binary data)")
+        text = unicodedata.normalize("NFC", _XML_INVALID.sub("", text))
+        if not text.strip():
+            raise StoryError("s.txt", "is empty")
+        return text
+
+    def outcome(read):
+        try:
+            return read()
+        except StoryError as exc:
+            return str(exc)
+
+    assert outcome(lambda: decode(data, "s.txt")) == outcome(always_looked_at)
