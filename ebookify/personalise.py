@@ -111,10 +111,26 @@ def places_of(text: str) -> Places:
 def _found(text: str) -> Iterator[tuple[int, int, str, bool | None]]:
     """Each placeholder of `text` as (start, end, code, None): whether it stands in shouted text
     is left to be worked out (places_of), or looked at only where a value is written."""
-    for match in _PLACEHOLDER.finditer(text):
+    for match in _placeholder_matches(text):
         code = _placeholder(match)
         if code is not None:
             yield match.start(), match.end(), code, None
+
+
+def _placeholder_matches(text: str) -> Iterator[re.Match[str]]:
+    """_PLACEHOLDER.finditer(text), tried only where a match can start: one or two characters
+    before a slash ("Y/N", "(Y/N)"). The pattern starts with a look behind, so the regex engine
+    would try it at every character of the text; a text has few slashes."""
+    end = 0  # where the last match ended: finditer goes on from there
+    slash = text.find("/")
+    while slash >= 0:
+        for start in (slash - 2, slash - 1):
+            match = _PLACEHOLDER.match(text, start) if start >= end else None
+            if match:
+                yield match
+                end = match.end()
+                break
+        slash = text.find("/", max(slash + 1, end))
 
 
 def find_codes(text: str) -> list[str]:

@@ -461,3 +461,23 @@ def test_a_story_file_read_with_a_look_at_its_bytes_reads_as_it_did_without(data
             return str(exc)
 
     assert outcome(lambda: decode(data, "s.txt")) == outcome(always_looked_at)
+
+
+_WITH_CODES = st.lists(
+    st.sampled_from(
+        [*("Y/N", "y/n", "Y/L/N", "h/c", "A/N", "(Y/N)", "[e/c]", "{Y/L/N}", "(a/b", "/", "//"), *"()[]{}aY '_"]
+    ),
+    max_size=20,
+).map("".join)
+
+
+@given(_WITH_CODES)
+def test_placeholders_tried_only_before_slashes_are_those_found_everywhere(text):
+    """personalise finds placeholders by trying the pattern only just before each slash: the very
+    matches the regex engine finds trying every character (a look behind included)."""
+    from ebookify.personalise import _PLACEHOLDER, _placeholder_matches
+
+    def spans(matches):
+        return [(m.span(), m.groups()) for m in matches]
+
+    assert spans(_placeholder_matches(text)) == spans(_PLACEHOLDER.finditer(text))
