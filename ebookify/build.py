@@ -187,9 +187,8 @@ def _built(
         raise OptionError("strict", f": {unfilled[0]}")
     settings, cover_notes = book_settings(options, collection)
     replacing = replace_warnings(collection, list(zip(readers, paths, strict=True)))
-    # Asked as soon as it is known what it says: drawn while the rest of the book is made.
     first = editions[readers[0].name is not None]
-    drawn = ask_cover(cover_lines(first, readers[0])) if ask_cover and not settings.user_cover else None
+    drawn = _Cover(ask_cover, cover_lines(first, readers[0])) if ask_cover and not settings.user_cover else None
     # For many readers, where each paragraph's placeholders are is worked out once, here, before
     # the workers that make their copies are forked: each copy then only writes its values in.
     shared = Shared(placements(editions[True])) if sum(r.name is not None for r in readers) > 1 else None
@@ -224,8 +223,27 @@ class _Job:
     options: BuildOptions
     settings: BookSettings
     readers: tuple[tuple[Reader, Path], ...]
-    drawn: Callable[[], CoverImage] | None = None  # the one reader's cover, being drawn (book.prepare)
+    drawn: _Cover | None = None  # the one reader's cover, drawn by another process (book.prepare)
     shared: Shared | None = None  # what many readers' copies share (book.prepare)
+
+
+class _Cover:
+    """One reader's cover, drawn by the process standing by (cover.drawing_process) when asked:
+    once the pages are rendered, while this process packages and checks the book. Asked before,
+    it would draw on a core the pages are rendered on."""
+
+    def __init__(self, ask_cover: AskCover, lines: tuple[str, str | None]) -> None:
+        self._ask_cover, self._lines = ask_cover, lines
+        self._drawn: Callable[[], CoverImage] | None = None
+
+    def ask(self) -> None:
+        if self._drawn is None:
+            self._drawn = self._ask_cover(self._lines)
+
+    def __call__(self) -> CoverImage:
+        self.ask()
+        assert self._drawn is not None
+        return self._drawn()
 
 
 def _each_readers_books(job: _Job) -> Generator[list[Made], None, None]:
@@ -244,6 +262,8 @@ def _readers_books(job: _Job, index: int) -> list[Made]:
     rendered, meta, cover, tally = prepare(
         edition, reader, job.settings, job.drawn, keep_pages=job.options.kepub, shared=job.shared
     )
+    if job.drawn:
+        job.drawn.ask()
     books = [(path, rendered)] + ([(kepub_path(path), kepub_rendered(rendered))] if job.options.kepub else [])
     return [_made(book_path, reader, tally, pages, meta, cover) for book_path, pages in books]
 
