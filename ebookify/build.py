@@ -20,7 +20,7 @@ from .forked import can_fork, forked_worker, give_back_memory, in_order
 from .inputs import MB, plain_error, read_regular
 from .lint import Violation, lint_files, too_big
 from .metadata import DEFAULT_AUTHOR, book_identifier, file_as, language_warnings
-from .model import Chapter, Collection, Reader, Story, keep_notes, map_notes, map_paragraphs, map_text
+from .model import Chapter, Collection, Reader, Story, keep_notes, map_notes, map_text
 from .naming import distinct_suffix, kepub_path, output_paths
 from .personalise import Places, Tally, explains_placeholders, mark_fandom_shorthand, places_of, reader_values
 from .places import collapse
@@ -113,7 +113,7 @@ def load(sources: Sources, keep_going: bool = False, on_read: Callable[[int], No
     """Read every story file and typeset the collection once; build and check both start here.
     With `keep_going` a broken file is an error listed and skipped, else the first one stops."""
     # Each file's paragraphs are typeset as it is read: the text as read is never all held at once.
-    reading = read_items(sources.files, keep_going, on_read, then=_typeset_and_counted)
+    reading = read_items(sources.files, keep_going, on_read, then=_counted, change_all=typeset_all)
     give_back_memory()  # at 5M words, 9 MB less held by this process and every worker forked after
     if not reading.items:
         return Loaded(sources, None, reading.errors)
@@ -121,13 +121,13 @@ def load(sources: Sources, keep_going: bool = False, on_read: Callable[[int], No
     return Loaded(sources, map_text(grouped, typeset, lambda texts: texts), reading.errors)
 
 
-def _typeset_and_counted(item: Chapter | Story) -> Chapter | Story:
-    """A story file's paragraphs typeset, and its words counted (with the file, perhaps in a worker:
-    every copy's contents and title page ask, and each chapter's count is carried to them)."""
-    typeset = map_paragraphs(item, typeset_all, anew=True)  # the text as read let go whole (model._copy)
-    for chapter in typeset.parts if isinstance(typeset, Story) else [typeset]:
+def _counted(item: Chapter | Story) -> Chapter | Story:
+    """A story file's words counted, and what its chapters hold looked at (with the file, perhaps
+    in a worker: every copy's contents and title page ask, and each chapter's facts are carried
+    to them)."""
+    for chapter in item.parts if isinstance(item, Story) else [item]:
         chapter.words, chapter.codes, chapter.weeded  # noqa: B018 (worked out and kept: cached properties)
-    return typeset
+    return item
 
 
 def reading_warnings(options: BuildOptions, collection: Collection) -> tuple[str, ...]:

@@ -15,7 +15,7 @@ from .errors import EbookifyError, StoryError
 from .forked import streamed
 from .inputs import real_folder, reason, skip_reason
 from .markdown import MARKDOWN_SUFFIXES
-from .model import Chapter, Collection, Group, Story
+from .model import Chapter, Collection, Group, Story, map_paragraphs
 from .parse import read_chapter, read_story_bytes
 
 TEXT_SUFFIXES = (".txt",)  # Wattpad exports
@@ -104,15 +104,18 @@ def read_items(
     keep_going: bool = False,
     on_read: Callable[[int], None] | None = None,
     then: Callable[[Chapter | Story], Chapter | Story] | None = None,
+    change_all: Callable[[list[str]], list[str]] | None = None,
 ) -> Reading:
     """Every file read, in order. With `keep_going`, a broken file is an error listed and skipped
-    (the dry run reports them all); without, the first one stops the build. `then` is applied to
-    each story or part as it is read (so that its text as read need not outlive it)."""
+    (the dry run reports them all); without, the first one stops the build. `change_all`
+    (typesetting) is applied to each file's paragraphs as they are read, so that their text as
+    read need not outlive them (model.changed_anew); then `then`, to each story or part."""
     items: list[Chapter | Story] = []
     warnings: list[str] = []
     errors: list[str] = []
     # Closed on the way out, an error included: the workers reading the files after it stop then.
-    with closing(streamed(partial(_read_file, then=then), files, _size, _PARALLEL_BYTES)) as read:
+    reading = partial(_read_file, then=then, change_all=change_all)
+    with closing(streamed(reading, files, _size, _PARALLEL_BYTES)) as read:
         for done, (found, said) in enumerate(read, start=1):
             if isinstance(found, StoryError):
                 if not keep_going:
@@ -131,15 +134,18 @@ _PARALLEL_BYTES = 1_000_000
 
 
 def _read_file(
-    path: Path, then: Callable[[Chapter | Story], Chapter | Story] | None
+    path: Path,
+    then: Callable[[Chapter | Story], Chapter | Story] | None,
+    change_all: Callable[[list[str]], list[str]] | None = None,
 ) -> tuple[list[Chapter | Story] | StoryError, list[str]]:
-    """What one file holds, each item passed through `then`, or the error that stopped reading it
-    (handed back, not raised: a worker reading it goes on to its next file, as keep_going may)."""
+    """What one file holds, its paragraphs passed through `change_all` and each item through
+    `then`, or the error that stopped reading it (handed back, not raised: a worker reading it
+    goes on to its next file, as keep_going may)."""
     try:
-        found, said = read_item(path)
+        found, said = read_item(path, change_all)
     except StoryError as exc:
         return exc, []
-    return [then(item) if then else item for item in (found if isinstance(found, list) else [found])], said
+    return [then(item) if then else item for item in found], said
 
 
 def _size(path: Path) -> int:
@@ -149,19 +155,31 @@ def _size(path: Path) -> int:
         return 0
 
 
-def read_item(path: Path) -> tuple[Chapter | Story | list[Story], list[str]]:
-    """A Wattpad part (.txt), a story in Markdown (.md), a whole AO3 work (.html) or the works of an
-    EPUB (.epub), and what it holds that the book cannot show."""
-    if path.suffix.lower() in EPUB_SUFFIXES:
+def read_item(
+    path: Path, change_all: Callable[[list[str]], list[str]] | None = None
+) -> tuple[list[Chapter | Story], list[str]]:
+    """What a Wattpad part (.txt), a story in Markdown (.md), a whole AO3 work (.html) or an EPUB
+    (.epub) holds: a part, a story, or the works of an EPUB; and what it holds that the book cannot
+    show. Its paragraphs' texts are passed through `change_all`, if given: a Wattpad part's before
+    its blocks are made, the others' made anew (model.changed_anew)."""
+    suffix = path.suffix.lower()
+    if suffix not in EPUB_SUFFIXES + MARKDOWN_SUFFIXES + HTML_SUFFIXES:
+        chapter, said = read_chapter(path, change_all=change_all)
+        return [chapter], said
+    found, said = _read_marked_up(path, suffix)
+    items = found if isinstance(found, list) else [found]
+    return [map_paragraphs(item, change_all, anew=True) if change_all else item for item in items], said
+
+
+def _read_marked_up(path: Path, suffix: str) -> tuple[Chapter | Story | list[Story], list[str]]:
+    if suffix in EPUB_SUFFIXES:
         from .epubstory import read_epub  # lxml and bs4: only when there is an EPUB
 
         return read_epub(path, str(path))
-    if path.suffix.lower() in MARKDOWN_SUFFIXES:
+    if suffix in MARKDOWN_SUFFIXES:
         from .markdown import read_markdown  # bs4 and markdown-it: only when there is Markdown
 
         return read_markdown(path)
-    if path.suffix.lower() not in HTML_SUFFIXES:
-        return read_chapter(path)
     from .ao3 import read_work  # bs4 costs a tenth of a second to import: only when there is HTML
 
     return read_work(read_story_bytes(path, str(path)), str(path))

@@ -362,13 +362,20 @@ def map_paragraphs(
 
 
 def _chapter_paragraphs(chapter: Chapter, change_all: Callable[[list[str]], list[str]], anew: bool) -> Chapter:
-    texts = change_all([b.text for b in chapter.blocks])
-    # Only a long chapter's blocks are made anew: a short one's text as read is a few pages at most.
-    anew = anew and len(chapter.blocks) > _COUNTED_AT_ONCE
-    kept = (lambda block: block.with_text(_copy(block.text))) if anew else (lambda block: block)
+    given = [b.text for b in chapter.blocks]
+    texts = changed_anew(given, change_all) if anew else change_all(given)
     return _with_blocks(
-        chapter, tuple(kept(b) if t is b.text else b.with_text(t) for b, t in zip(chapter.blocks, texts, strict=True))
+        chapter, tuple(b if t is b.text else b.with_text(t) for b, t in zip(chapter.blocks, texts, strict=True))
     )
+
+
+def changed_anew(texts: list[str], change_all: Callable[[list[str]], list[str]]) -> list[str]:
+    """change_all(texts), where a long chapter's texts that it left as they were are copied too
+    (_copy): only a long chapter's, as a short one's text as read is a few pages at most."""
+    changed = change_all(texts)
+    if len(texts) <= _COUNTED_AT_ONCE:
+        return changed
+    return [_copy(new) if new is old else new for old, new in zip(texts, changed, strict=True)]
 
 
 def _copy(text: str) -> str:

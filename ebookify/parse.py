@@ -5,11 +5,13 @@ from __future__ import annotations
 import codecs
 import re
 import unicodedata
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import StoryError
 from .inputs import MAX_STORY_BYTES, read_regular
-from .model import SCENE_BREAK, Block, BlockKind, Chapter, Stats
+from .model import SCENE_BREAK, Block, BlockKind, Chapter, Stats, changed_anew
 from .separators import is_scene_break
 
 _BOMS = (
@@ -43,10 +45,15 @@ _NOTE_OPENINGS = frozenset("([aA")
 _SENTENCE_ENDS = (".", "…", '"', "”", "'", "’", ",", ";", ":")
 
 
-def read_chapter(path: Path, source: str | None = None) -> tuple[Chapter, list[str]]:
-    """Read and parse one story file, with its warnings; `source` is how messages name it."""
+def read_chapter(
+    path: Path, source: str | None = None, change_all: Callable[[list[str]], list[str]] | None = None
+) -> tuple[Chapter, list[str]]:
+    """Read and parse one story file, with its warnings; `source` is how messages name it. Its
+    paragraphs' texts are passed through `change_all` (typesetting), if given, before they are
+    made blocks: once the file's whole text is let go (a 50 MB story's is 50 to 200 MB)."""
     source = source or str(path)
-    return parse_chapter(decode(read_story_bytes(path, source), source), source)
+    outline = _outline(decode(read_story_bytes(path, source), source), source)
+    return _chapter(outline, change_all), outline.warnings
 
 
 def read_story_bytes(path: Path, source: str) -> bytes:
@@ -109,9 +116,36 @@ def _looks_binary(text: str) -> bool:
     return len(_BINARY_CONTROLS.findall(sample)) > max(8, len(sample) // 100)
 
 
-def parse_chapter(text: str, source: str) -> tuple[Chapter, list[str]]:
+def parse_chapter(
+    text: str, source: str, change_all: Callable[[list[str]], list[str]] | None = None
+) -> tuple[Chapter, list[str]]:
     """Parse the decoded text of one story file, with its warnings: a file that opens with story
-    text instead of a title line is titled from its file name, and says so."""
+    text instead of a title line is titled from its file name, and says so. `change_all`, if given,
+    changes the paragraphs' texts (parse_body)."""
+    outline = _outline(text, source)
+    return _chapter(outline, change_all), outline.warnings
+
+
+@dataclass(frozen=True)
+class _Outline:
+    """A story file parsed, all but its blocks made: their kinds and lines (_Body), and texts."""
+
+    source: str
+    who: str
+    title: str
+    part: int | None
+    total: int | None
+    stats: Stats | None
+    synopsis: str | None
+    body: _Body
+    group: str | None
+    title_no: int
+    synopsis_no: int | None
+    group_line: int | None
+    warnings: list[str]
+
+
+def _outline(text: str, source: str) -> _Outline:
     lines, group, group_line = _strip_footers(list(enumerate(text.split("\n"), start=1)), text)
     lines = [(n, line.strip()) for n, line in lines]
     first = next((index for index, (_, line) in enumerate(lines) if line), None)
@@ -129,13 +163,31 @@ def parse_chapter(text: str, source: str) -> tuple[Chapter, list[str]]:
     who, title, part, total = split_title_line(title_line)
     stats, _, rest = _take_header_line(rest, _parse_stats)
     synopsis, synopsis_no, rest = _take_header_line(rest, _parse_synopsis)
-    blocks = parse_body(rest)
-    if not any(b.kind is BlockKind.PARAGRAPH for b in blocks):
+    body = _body(rest)
+    if BlockKind.PARAGRAPH not in body.kinds:
         raise StoryError(source, "has a title line but no story text", title_no)
-    chapter = Chapter(
-        source, who, title, part, total, stats, synopsis, blocks, group, title_no, synopsis_no, group_line
+    return _Outline(
+        source, who, title, part, total, stats, synopsis, body, group, title_no, synopsis_no, group_line, warnings
     )
-    return chapter, warnings
+
+
+def _chapter(outline: _Outline, change_all: Callable[[list[str]], list[str]] | None) -> Chapter:
+    o = outline
+    blocks = _blocks(o.body, change_all)
+    return Chapter(
+        o.source,
+        o.who,
+        o.title,
+        o.part,
+        o.total,
+        o.stats,
+        o.synopsis,
+        blocks,
+        o.group,
+        o.title_no,
+        o.synopsis_no,
+        o.group_line,
+    )
 
 
 def _is_title_line(line: str, rest: list[tuple[int, str]]) -> bool:
@@ -162,20 +214,32 @@ def title_from_file_name(source: str) -> str:
 def _strip_footers(lines: list[tuple[int, str]], text: str) -> tuple[list[tuple[int, str]], str | None, int | None]:
     """Drop Wattpad's embed footer lines of `text`; the text glued before the last one is the book
     title. -> (the other lines, the book title, its line)"""
-    # Most files have none, and most lines of a file that has one are not one. A case-blind search
-    # is slow, a lowered copy quick; and "cover now" holds no letter that the footer's own pattern
-    # matches other than as its lower case does. Lowering changes no line break: line for line.
-    lowered = text.lower()
-    if _FOOTER_WORDS not in lowered:
+    candidates = _lines_holding(text.lower(), _FOOTER_WORDS)
+    if not candidates:
         return lines, None, None
     kept, book, book_no = [], None, None
-    for (number, line), low in zip(lines, lowered.split("\n"), strict=True):
-        match = _FOOTER.search(line) if _FOOTER_WORDS in low else None
+    for index, (number, line) in enumerate(lines):
+        match = _FOOTER.search(line) if index in candidates else None
         if not match:
             kept.append((number, line))
         elif line[: match.start()].strip():
             book, book_no = line[: match.start()].strip(), number
     return kept, book, book_no
+
+
+def _lines_holding(lowered: str, words: str) -> set[int]:
+    """The indices of the lines of `lowered` that hold `words`. Most files hold no footer, and
+    most lines of a file that holds one are not one: a case-blind search of every line is slow, a
+    lowered copy quick ("cover now" holds no letter that the footer's own pattern matches other
+    than as its lower case does). Lowering changes no line break, so the lines are the text's."""
+    found, line, counted = set(), 0, 0
+    at = lowered.find(words)
+    while at >= 0:
+        line += lowered.count("\n", counted, at)
+        found.add(line)
+        counted = at
+        at = lowered.find(words, at + 1)
+    return found
 
 
 def _take_header_line(lines, parse):
@@ -212,10 +276,27 @@ def split_title_line(line: str) -> tuple[str, str, int | None, int | None]:
     return who, title or who or "Untitled", part, total
 
 
-def parse_body(lines: list[tuple[int, str]]) -> tuple[Block, ...]:
+def parse_body(
+    lines: list[tuple[int, str]], change_all: Callable[[list[str]], list[str]] | None = None
+) -> tuple[Block, ...]:
     """(line number, text) pairs -> blocks. One paragraph a line; a blank or ornament line between
-    two paragraphs is a scene break."""
-    blocks: list[Block] = []
+    two paragraphs is a scene break. The texts are passed through `change_all`, if given, all at
+    once, before the blocks are made: each block is made once, with its text as it is kept."""
+    return _blocks(_body(lines), change_all)
+
+
+@dataclass(frozen=True)
+class _Body:
+    """A story file's blocks before they are made: each one's kind and line (a scene break's
+    kind BREAK), and the texts of all but the breaks, in order."""
+
+    kinds: list[BlockKind]
+    lines: list[int]
+    texts: list[str]
+
+
+def _body(lines: list[tuple[int, str]]) -> _Body:
+    body = _Body([], [], [])
     pending_break = False
     for number, line in lines:
         if not line or is_scene_break(line):  # a separator typed by hand ("* * *", "xxx", "~o~")
@@ -225,8 +306,19 @@ def parse_body(lines: list[tuple[int, str]]) -> tuple[Block, ...]:
         # first letter spares the pattern nearly every line.
         kind = BlockKind.NOTE if line[0] in _NOTE_OPENINGS and _AUTHORS_NOTE.match(line) else BlockKind.PARAGRAPH
         # A break only means something between two stretches of story, not around a note.
-        if pending_break and kind is BlockKind.PARAGRAPH and blocks and blocks[-1].kind is BlockKind.PARAGRAPH:
-            blocks.append(SCENE_BREAK)
+        if pending_break and kind is BlockKind.PARAGRAPH and body.kinds and body.kinds[-1] is BlockKind.PARAGRAPH:
+            body.kinds.append(BlockKind.BREAK)
+            body.lines.append(0)
         pending_break = False
-        blocks.append(Block(kind, line, number))
-    return tuple(blocks)
+        body.kinds.append(kind)
+        body.lines.append(number)
+        body.texts.append(line)
+    return body
+
+
+def _blocks(body: _Body, change_all: Callable[[list[str]], list[str]] | None) -> tuple[Block, ...]:
+    texts = iter(changed_anew(body.texts, change_all) if change_all else body.texts)
+    return tuple(
+        SCENE_BREAK if kind is BlockKind.BREAK else Block(kind, next(texts), line)
+        for kind, line in zip(body.kinds, body.lines, strict=True)
+    )

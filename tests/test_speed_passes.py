@@ -22,6 +22,7 @@ from ebookify.build import BuildOptions, build, kepub_rendered
 from ebookify.epub import packed_page, write_zip, zip_files
 from ebookify.errors import StoryError
 from ebookify.lint import too_big
+from ebookify.parse import parse_body
 from ebookify.render import Page, Rendered
 
 
@@ -158,6 +159,11 @@ def test_a_story_typeset_as_read_keeps_none_of_the_text_as_read():
     typeset = map_paragraphs(read, typography.typeset_all, anew=True)
     assert [block.text for block in typeset.blocks] == ["Alone", "\u201cHi.\u201d"] * 1001
     assert not any(new.text is old.text for new, old in zip(typeset.blocks, read.blocks, strict=True))
+    # A Wattpad part is typeset before its blocks are made (parse_body): the same holds.
+    lines = [(number, text) for number, text in enumerate([block.text for block in read.blocks], start=1)]
+    parsed = parse_body(lines, typography.typeset_all)
+    assert [block.text for block in parsed] == ["Alone", "\u201cHi.\u201d"] * 1001
+    assert not any(block.text is text for block, (_, text) in zip(parsed, lines, strict=True))
 
 
 def test_a_page_changed_after_it_was_packed_is_deflated_again():
@@ -481,3 +487,35 @@ def test_placeholders_tried_only_before_slashes_are_those_found_everywhere(text)
         return [(m.span(), m.groups()) for m in matches]
 
     assert spans(_placeholder_matches(text)) == spans(_PLACEHOLDER.finditer(text))
+
+
+@given(st.lists(st.sampled_from(["cover now", "Cover Now", "cover", " now", "\n", "x", "İ"]), max_size=20).map("".join))
+def test_footer_lines_found_by_position_are_the_lines_holding_it(text):
+    """The footer pattern is tried only on the lines where its words stand, found by searching the
+    lowered text once: the very lines that hold them, lowering line by line."""
+    from ebookify.parse import _FOOTER_WORDS, _lines_holding
+
+    lowered = text.lower()
+    assert _lines_holding(lowered, _FOOTER_WORDS) == {
+        index for index, line in enumerate(lowered.split("\n")) if _FOOTER_WORDS in line
+    }
+
+
+_STORY_LINES = st.lists(
+    st.sampled_from(['"Hi," she said...', "A/N: thanks - all", "* * *", "", "Y/N's 5'10 -- 'cause", "x - y", "Plain."]),
+    min_size=1,
+    max_size=30,
+)
+
+
+@pytest.mark.parametrize("times", [1, 120])  # 120 times: past 2,000 blocks, whose texts are copied anew
+@given(lines=_STORY_LINES)
+def test_a_story_typeset_as_it_is_parsed_is_the_story_parsed_then_typeset(times, lines):
+    """Reading a Wattpad part typesets its paragraphs before their blocks are made: the chapter
+    that parsing it, then typesetting each block (map_paragraphs), gives."""
+    from ebookify.model import map_paragraphs
+    from ebookify.parse import parse_chapter
+
+    text = "Mara Voss - Fog\n\n" + "\n".join(lines * times) + "\nLast line."
+    typeset_first, _ = parse_chapter(text, "s.txt", typography.typeset_all)
+    assert typeset_first == map_paragraphs(parse_chapter(text, "s.txt")[0], typography.typeset_all, anew=True)
