@@ -178,6 +178,10 @@ def _built(
     progress(len(files), steps, "typesetting")
     paths = output_paths(options, collection.title, list(readers), distinct_suffix(collection, options))
     refuse_unsafe_outputs(paths + [kepub_path(p) for p in paths if options.kepub], inputs(options, files, collection))
+    settings, cover_notes = book_settings(options, collection)
+    # Asked as soon as it is known what it says: drawn while the rest of the book is made, first on
+    # the core this process leaves idle until the pages are rendered (cover.drawing_process).
+    drawn = ask_cover(cover_lines(collection, readers[0])) if ask_cover and not settings.user_cover else None
     # Each kind of copy (personalised, neutral) drops its own notes: made once, shared by readers.
     editions = {
         personal: edition_of(collection, options, personal) for personal in {r.name is not None for r in readers}
@@ -185,10 +189,7 @@ def _built(
     found = placeholders(editions.get(True) or edition_of(collection, options, personal=True))
     if options.strict and (unfilled := missing_warnings(found, readers, "nothing was written")):
         raise OptionError("strict", f": {unfilled[0]}")
-    settings, cover_notes = book_settings(options, collection)
     replacing = replace_warnings(collection, list(zip(readers, paths, strict=True)))
-    first = editions[readers[0].name is not None]
-    drawn = _Cover(ask_cover, cover_lines(first, readers[0])) if ask_cover and not settings.user_cover else None
     # For many readers, where each paragraph's placeholders are is worked out once, here, before
     # the workers that make their copies are forked: each copy then only writes its values in.
     shared = Shared(placements(editions[True])) if sum(r.name is not None for r in readers) > 1 else None
@@ -223,27 +224,8 @@ class _Job:
     options: BuildOptions
     settings: BookSettings
     readers: tuple[tuple[Reader, Path], ...]
-    drawn: _Cover | None = None  # the one reader's cover, drawn by another process (book.prepare)
+    drawn: Callable[[], CoverImage] | None = None  # the one reader's cover, being drawn (book.prepare)
     shared: Shared | None = None  # what many readers' copies share (book.prepare)
-
-
-class _Cover:
-    """One reader's cover, drawn by the process standing by (cover.drawing_process) when asked:
-    once the pages are rendered, while this process packages and checks the book. Asked before,
-    it would draw on a core the pages are rendered on."""
-
-    def __init__(self, ask_cover: AskCover, lines: tuple[str, str | None]) -> None:
-        self._ask_cover, self._lines = ask_cover, lines
-        self._drawn: Callable[[], CoverImage] | None = None
-
-    def ask(self) -> None:
-        if self._drawn is None:
-            self._drawn = self._ask_cover(self._lines)
-
-    def __call__(self) -> CoverImage:
-        self.ask()
-        assert self._drawn is not None
-        return self._drawn()
 
 
 def _each_readers_books(job: _Job) -> Generator[list[Made], None, None]:
@@ -262,8 +244,6 @@ def _readers_books(job: _Job, index: int) -> list[Made]:
     rendered, meta, cover, tally = prepare(
         edition, reader, job.settings, job.drawn, keep_pages=job.options.kepub, shared=job.shared
     )
-    if job.drawn:
-        job.drawn.ask()
     books = [(path, rendered)] + ([(kepub_path(path), kepub_rendered(rendered))] if job.options.kepub else [])
     return [_made(book_path, reader, tally, pages, meta, cover) for book_path, pages in books]
 

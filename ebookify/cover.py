@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import hashlib
 import io
+import os
 from collections.abc import Callable
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, suppress
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
@@ -171,7 +172,16 @@ def drawing_process() -> AbstractContextManager[AskCover]:
     typefaces (warm_up) while this one goes on, then draws the cover it is asked for (drawn_once)."""
     from .forked import standing_by
 
-    return standing_by(drawn_once, warm_up)
+    return standing_by(drawn_once, _ready_to_draw)
+
+
+def _ready_to_draw() -> None:
+    """The drawing process behind the ones making the book (a lower priority, Unix's nice): it
+    draws on a core they leave idle (while the parent checks and readies what it read, say), and
+    takes a share of theirs only when nothing else is left to wait for."""
+    with suppress(OSError):
+        os.nice(10)
+    warm_up()
 
 
 def warm_up() -> None:

@@ -257,6 +257,23 @@ def test_a_process_standing_by_never_asked_is_killed_and_reaped():
     assert _children() <= before
 
 
+def test_the_process_drawing_a_cover_stands_behind_the_ones_making_the_book():
+    """It runs at a lower priority (nice 10 more than this process): it draws on a core the build
+    leaves idle, not on the ones rendering the pages."""
+    import time
+
+    from ebookify.cover import drawing_process
+
+    before = _children()
+    with drawing_process():
+        (pid,) = _children() - before
+        behind = min(19, os.getpriority(os.PRIO_PROCESS, 0) + 10)  # 19 is the lowest
+        deadline = time.monotonic() + 10
+        while os.getpriority(os.PRIO_PROCESS, pid) != behind:  # it lowers its own, once forked
+            assert time.monotonic() < deadline, "the drawing process did not lower its priority"
+            time.sleep(0.01)
+
+
 def test_in_a_worker_the_work_asked_is_done_here(monkeypatch):
     from ebookify import forked
 
