@@ -2,8 +2,9 @@
 
 Not multiprocessing.Pool: its workers share queue locks, and a worker ended while it holds one (by
 Pool.terminate itself, after Ctrl-C or SIGTERM, or by a signal to the whole process group) leaves
-the parent waiting for that lock for ever. Here each worker has a pipe of its own and shares no
-lock, so the parent can kill its workers at any moment and go on."""
+the parent waiting for that lock for ever. Here each worker has a pipe of its own for its results,
+and the work is handed out by a pipe of tickets, each read whole or not at all: no lock is shared,
+so the parent can kill its workers at any moment and go on."""
 
 from __future__ import annotations
 
@@ -12,8 +13,9 @@ import pickle
 import signal
 import sys
 import traceback
-from collections.abc import Callable, Generator, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from contextlib import contextmanager, suppress
+from dataclasses import dataclass
 from functools import cache, partial
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -61,24 +63,116 @@ def _own_share(work: Callable[[int], T], index: int) -> T:
 def in_order(
     work: Callable[[int], T], count: int, workers: int, meanwhile: Callable[[], object] | None = None
 ) -> Generator[T, None, None]:
-    """work(0) … work(count - 1), yielded in that order, made by `workers` workers (worker k makes
-    k, k + workers, …): this process is worker 0, the others are forked. Each reaches the work's
-    data through the fork's copy-on-write memory, and sends back only its results; this process's
-    own share never crosses a pipe. When the iteration stops, finished or not (an error, Ctrl-C,
-    SIGTERM, close()), the workers are killed and reaped. `meanwhile`, if given, is done by this
-    process once the workers are started, before its own share."""
-    children: list[tuple[int, Connection]] = []
+    """work(0) … work(count - 1), yielded in that order, made by `workers` workers: this process
+    and `workers - 1` forked ones. Each takes the next index not yet taken whenever it is free (a
+    ticket from a pipe they share, _Tickets), so that a slow item, or a worker slowed by sending
+    its results, is made up by the others; this process takes one whenever the next result to
+    yield is not there yet. The forked ones reach the work's data through the fork's copy-on-write
+    memory, and send back only their results; this process's own never cross a pipe. When the
+    iteration stops, finished or not (an error, Ctrl-C, SIGTERM, close()), the workers are killed
+    and reaped. `meanwhile`, if given, is done by this process once the workers are started,
+    before it takes any index."""
+    tickets = _Tickets(count)
+    children: list[_Child] = []
+    made: dict[int, tuple[bool, Any]] = {}  # made ahead of its turn: (made, the result or the error)
     try:
-        for first in range(1, workers):
-            children.append(_started(work, range(first, count, workers)))
+        for _ in range(1, workers):
+            children.append(_Child(*_started(work, tickets.taken())))
         if meanwhile:
             meanwhile()
         for index in range(count):
-            yield _own_share(work, index) if index % workers == 0 else _received(*children[index % workers - 1])
+            while index not in made:
+                # What the workers sent is taken in as soon as it is there: it waits in their pipes
+                # otherwise, and this process would take it all in at the end, while they idle.
+                _receive_some(children, made, wait_for_one=False)
+                if index in made:
+                    break
+                taken = tickets.take()
+                if taken is None:
+                    _receive_some(children, made)
+                    continue
+                for ahead in taken:
+                    made[ahead] = (True, _own_share(work, ahead)) if ahead == index else _made_ahead(work, ahead)
+            ok, value = made.pop(index)
+            if not ok:
+                raise value
+            yield value
     finally:
-        for pid, receiver in children:
-            _end(pid)
-            receiver.close()
+        tickets.close()
+        for child in children:
+            _end(child.pid)
+            child.receiver.close()
+
+
+class _Tickets:
+    """The indices 0 … count - 1 in a pipe, taken in order by whichever process is free: a read of
+    a ticket's four bytes takes them all or none, and needs no lock (a worker killed while holding
+    one would leave the others waiting for ever). Past _MOST_TICKETS items, a ticket stands for a
+    run of consecutive indices, so that all tickets fit in the pipe at once."""
+
+    def __init__(self, count: int) -> None:
+        self.step = -(-count // _MOST_TICKETS) if count else 1
+        self.count = count
+        self.reading, writing = os.pipe()
+        try:
+            os.write(writing, b"".join(n.to_bytes(4, "little") for n in range(0, count, self.step)))
+        finally:
+            os.close(writing)  # so that taking a ticket once all are taken finds none (EOF)
+
+    def take(self) -> range | None:
+        """The indices of the next ticket, None once all are taken."""
+        ticket = os.read(self.reading, 4)
+        if not ticket:
+            return None
+        first = int.from_bytes(ticket, "little")
+        return range(first, min(first + self.step, self.count))
+
+    def taken(self) -> Iterator[int]:
+        """Each index of each ticket taken, until none is left: a worker's share."""
+        while (indices := self.take()) is not None:
+            yield from indices
+
+    def close(self) -> None:
+        os.close(self.reading)
+
+
+_MOST_TICKETS = 1024  # four bytes each: 4 KB, less than any pipe holds
+
+
+@dataclass
+class _Child:
+    pid: int
+    receiver: Connection
+    done: bool = False  # it took no more tickets, and sent all it made
+
+
+def _made_ahead(work: Callable[[int], T], index: int) -> tuple[bool, Any]:
+    """work(index), made by this process before its turn: an error it raises is kept for its turn,
+    as a forked worker's is (an earlier item's may be the one to stop at)."""
+    try:
+        return True, _own_share(work, index)
+    except Exception as exc:
+        return False, exc
+
+
+def _receive_some(children: list[_Child], made: dict[int, tuple[bool, Any]], wait_for_one: bool = True) -> None:
+    """The forked workers' results there to be read, kept in `made`: waiting for one, or not at all."""
+    from multiprocessing.connection import wait
+
+    working = [child for child in children if not child.done]
+    if not working:
+        if wait_for_one:  # cannot happen: every index is taken, and made by whoever took it
+            raise EbookifyError("the workers finished without one of the results")
+        return
+    ready = wait([child.receiver for child in working], None if wait_for_one else 0)
+    for child in working:
+        if child.receiver in ready:
+            message = _message(child.pid, child.receiver)
+            if message is None:
+                child.done = True
+            else:
+                index, ok, value = message
+                made[index] = ok, value
 
 
 @contextmanager
@@ -115,8 +209,9 @@ def standing_by(work: Callable[[A], T], ready: Callable[[], object]) -> Iterator
         receiver.close()
 
 
-def _started(work: Callable[[int], object], indices: range) -> tuple[int, Connection]:
-    """A forked worker making work(index) for each index, and the end of the pipe they come by."""
+def _started(work: Callable[[int], object], indices: Iterable[int]) -> tuple[int, Connection]:
+    """A forked worker making work(index) for each index (taken there: tickets, say), and the end of
+    the pipe they come by."""
     from multiprocessing.connection import Pipe  # only here: a one-reader build may need no workers
 
     parent = os.getpid()
@@ -150,7 +245,8 @@ def streamed(
     meanwhile: Callable[[], object] | None = None,
 ) -> Generator[R, None, None]:
     """mapped's results one by one, in order, as they come (close it to stop the workers at once).
-    Each worker takes a run of items of about equal size, so that only their results cross back."""
+    The items are cut into runs of about equal size, each taken by whichever worker is free (so
+    that only their results cross back, and a slow run is made up by the others)."""
     workers = min(len(items), os.cpu_count() or 1)
     # In a worker already (one reader's copy among several), the cores are taken: no more workers,
     # and no sizes to weigh (a whole book's blocks, for each copy).
@@ -159,7 +255,7 @@ def streamed(
         if meanwhile:
             meanwhile()
         return (work(item) for item in items)
-    runs = _runs(sizes, workers * 2)  # two runs a worker: one slow run is made up by the others
+    runs = _runs(sizes, workers * 8)  # eight a worker: the last runs taken are short, and end together
 
     def run_of(index: int) -> list[R]:
         start, end = runs[index]
@@ -183,16 +279,26 @@ def _runs(sizes: list[int], count: int) -> list[tuple[int, int]]:
 
 
 def _received(pid: int, receiver: Connection) -> Any:
+    """The next result from worker `pid`, or its error raised."""
+    message = _message(pid, receiver)
+    if message is None:  # cannot happen: it is only asked for a result it will make
+        raise EbookifyError(f"a worker process ({pid}) finished without its result")
+    _, ok, value = message
+    if not ok:
+        raise value
+    return value
+
+
+def _message(pid: int, receiver: Connection) -> tuple[int, bool, Any] | None:
+    """What worker `pid` sends next: (index, made, the result or the error), or None once it has
+    sent all it made."""
     try:
-        ok, value = receiver.recv()
+        return receiver.recv()
     except (EOFError, OSError):  # killed from outside, before or while it sent: say so, not wait
         # Ctrl-C or SIGTERM to the whole process group stops the workers too, and this process may
         # hear of a worker's end before its own signal: it is the same stop, said the same way.
         stop_like(_killed_by(pid))
         raise EbookifyError(f"a worker process ({pid}) stopped before it finished its book") from None
-    if not ok:
-        raise value
-    return value
 
 
 def _killed_by(pid: int) -> int | None:
@@ -211,21 +317,54 @@ def _end(pid: int) -> None:
     os.waitpid(pid, 0)
 
 
-def _serve(work: Callable[[int], object], indices: range, sender: Connection, parent: int) -> None:
-    """In the worker: make each result and send it, or the error that stopped it; never return
-    into the parent's stack (os._exit, no atexit, no flushing of the parent's buffers)."""
+def _serve(work: Callable[[int], object], indices: Iterable[int], sender: Connection, parent: int) -> None:
+    """In the worker: make each result and send it with its index, or the error that stopped it,
+    then None (all sent); never return into the parent's stack (os._exit, no atexit, no flushing
+    of the parent's buffers)."""
     global _in_worker, _forked
     _in_worker = _forked = True
     try:
         _quiet(parent)
+        outbox = _Outbox(sender)
         for index in indices:
             try:
-                sender.send((True, work(index)))
+                outbox.send((index, True, work(index)))
             except Exception as exc:
-                sender.send((False, _portable(exc)))
+                outbox.send((index, False, _portable(exc)))
                 break
+        outbox.send(None)
+        outbox.close()
     finally:
         os._exit(0)
+
+
+class _Outbox:
+    """What a worker made, written to its pipe by a thread of its own: a pipe holds 64 KB, and a
+    result is megabytes, so a worker sending it itself would wait for the parent to read it (the
+    parent making its own share meanwhile) before it could take the next item."""
+
+    def __init__(self, sender: Connection) -> None:
+        import queue
+        import threading
+
+        self.sender = sender
+        self.queue: queue.SimpleQueue[bytes | None] = queue.SimpleQueue()
+        self.writer = threading.Thread(target=self._write)
+        self.writer.start()
+
+    def send(self, message: object) -> None:
+        from multiprocessing.reduction import ForkingPickler  # what Connection.send pickles with
+
+        self.queue.put(bytes(ForkingPickler.dumps(message)))
+
+    def close(self) -> None:
+        """Once all is written."""
+        self.queue.put(None)
+        self.writer.join()
+
+    def _write(self) -> None:
+        while (message := self.queue.get()) is not None:
+            self.sender.send_bytes(message)
 
 
 def _quiet(parent: int) -> None:

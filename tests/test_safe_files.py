@@ -7,12 +7,14 @@ from __future__ import annotations
 import fcntl
 import os
 import random
+import select
 import signal
 import stat
 import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -445,15 +447,10 @@ def test_a_worker_ended_by_a_stop_signal_stops_the_build_as_that_signal(sent, st
     and the signal, when it comes, no longer cuts the clean-up short."""
     from ebookify.forked import in_order
 
-    def work(index: int) -> int:
-        if index == 1:
-            os.kill(os.getpid(), sent)  # a worker's stop signals end it (forked._quiet)
-        return index
-
     saved = {number: signal.getsignal(number) for number in (signal.SIGINT, signal.SIGTERM)}
     try:
         with pytest.raises(stop):
-            list(in_order(work, 4, 2))
+            list(in_order(_ended_in_a_worker_by(sent), 4, 2))
         assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN  # what comes later waits
     finally:
         for number, handler in saved.items():
@@ -496,13 +493,26 @@ def test_a_worker_ended_halfway_through_sending_is_told_as_how_it_ended(sent, st
 def test_a_worker_killed_otherwise_is_said_to_have_stopped():
     from ebookify.forked import in_order
 
+    with pytest.raises(EbookifyError, match=r"^a worker process \(\d+\) stopped before it finished its book$"):
+        list(in_order(_ended_in_a_worker_by(signal.SIGKILL), 4, 2))  # the out-of-memory killer, say
+
+
+def _ended_in_a_worker_by(sent: int) -> Callable[[int], int]:
+    """in_order's work, that ends the forked worker making it by the signal `sent` (a worker's stop
+    signals end it: forked._quiet). This process, taking an index too, waits until a worker has
+    taken one: which process takes which index is whichever is free first."""
+    from ebookify.forked import forked_worker
+
+    taken, taking = os.pipe()
+
     def work(index: int) -> int:
-        if index == 1:
-            os.kill(os.getpid(), signal.SIGKILL)  # the out-of-memory killer, say
+        if forked_worker():
+            os.write(taking, b"x")
+            os.kill(os.getpid(), sent)
+        select.select([taken], [], [], 30)
         return index
 
-    with pytest.raises(EbookifyError, match=r"^a worker process \(\d+\) stopped before it finished its book$"):
-        list(in_order(work, 4, 2))
+    return work
 
 
 def test_after_sigkill_the_next_build_clears_what_was_left(tmp_path, three_readers):

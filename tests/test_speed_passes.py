@@ -5,6 +5,7 @@ render them: each gives what the plain way gives."""
 from __future__ import annotations
 
 import os
+import select
 import shutil
 import tempfile
 import unicodedata
@@ -536,3 +537,59 @@ def test_a_story_typeset_as_it_is_parsed_is_the_story_parsed_then_typeset(times,
     text = "Mara Voss - Fog\n\n" + "\n".join(lines * times) + "\nLast line."
     typeset_first, _ = parse_chapter(text, "s.txt", typography.typeset_all)
     assert typeset_first == map_paragraphs(parse_chapter(text, "s.txt")[0], typography.typeset_all, anew=True)
+
+
+@pytest.mark.parametrize("count", [0, 1, 7, 3_000])  # 3,000: past 1,024 tickets, a ticket is a run
+@pytest.mark.parametrize("workers", [1, 2, 3])
+def test_in_order_yields_every_result_in_order_whoever_makes_it(count, workers):
+    from ebookify import forked
+
+    before = _children()
+    made = list(forked.in_order(lambda index: (index, os.getpid()), count, workers))
+    assert [index for index, _ in made] == list(range(count))
+    assert len({pid for _, pid in made}) <= workers
+    assert _children() <= before
+
+
+def test_a_slow_item_is_made_up_by_the_other_workers():
+    """Each worker takes the next item when it is free: while one makes a slow item, the other
+    makes all the rest (taking turns, each would have made half)."""
+    import time
+
+    from ebookify import forked
+
+    def work(index: int) -> int:
+        if index == 0:
+            time.sleep(1)
+        return os.getpid()
+
+    makers = list(forked.in_order(work, 8, 2))
+    assert max(makers.count(pid) for pid in set(makers)) == 7
+
+
+@pytest.mark.parametrize("failing", [0, 1, 2, 5])
+def test_the_first_error_in_order_is_the_one_raised(failing):
+    """An item that fails stops the iteration at its turn, after every earlier result, whichever
+    process made it and however soon; a later item's error, even one made first, is never told."""
+    import time
+
+    from ebookify import forked
+    from ebookify.errors import EbookifyError
+
+    taken, taking = os.pipe()
+
+    def work(index: int) -> int:
+        if forked.forked_worker():
+            os.write(taking, b"x")
+            time.sleep(0.3)  # while the worker makes its item, this process makes (and fails) later ones
+        else:
+            select.select([taken], [], [], 10)  # until the worker has taken an item
+        if index >= failing:
+            raise EbookifyError(f"item {index}")
+        return index
+
+    made = []
+    with pytest.raises(EbookifyError, match=f"^item {failing}$"):
+        for result in forked.in_order(work, 8, 2):
+            made.append(result)
+    assert made == list(range(failing))
