@@ -278,9 +278,13 @@ def _packed_in_pieces(pieces: Callable[[], Iterator[bytes]]) -> Packed | None:
     crc = size = 0
     svg = False
     linted = b""
+    unfinished = b""  # the end of what came, from its last "<": a tag the next piece may finish
     for piece in pieces():
-        if read_by_rules(piece):
+        looked_at = unfinished + piece
+        if read_by_rules(looked_at):
             return None
+        opening = looked_at.rfind(b"<")
+        unfinished = looked_at[opening:] if opening >= 0 else b""
         linted = linted or stand_in(piece)  # the first piece: the page's XML declaration
         deflated.append(compressor.compress(piece))
         crc, size, svg = zlib.crc32(piece, crc), size + len(piece), svg or b"<svg" in piece
