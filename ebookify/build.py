@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from .book import BookSettings, Shared, cover_lines, prepare
-from .collect import collect, read_items, story_files
+from .collect import collect, files_size, read_items, story_files
 from .cover import AskCover, CoverImage, drawing_process, find_cover, load_cover
 from .epub import Metadata, book_identity, package_files, write_zip, zip_files
 from .errors import EbookifyError, OptionError
@@ -114,11 +114,17 @@ def load(sources: Sources, keep_going: bool = False, on_read: Callable[[int], No
     With `keep_going` a broken file is an error listed and skipped, else the first one stops."""
     # Each file's paragraphs are typeset as it is read: the text as read is never all held at once.
     reading = read_items(sources.files, keep_going, on_read, then=_counted, change_all=typeset_all)
-    give_back_memory()  # at 5M words, 9 MB less held by this process and every worker forked after
+    # At 5M words, 9 MB less held by this process and every worker forked after; below a megabyte of
+    # stories, nothing worth the 3 ms it takes to load the C library's interface (ctypes).
+    if files_size(sources.files) >= _TRIMMED_AFTER:
+        give_back_memory()
     if not reading.items:
         return Loaded(sources, None, reading.errors)
     grouped = collect(reading.items, sources.title, sources.notes + reading.warnings)
     return Loaded(sources, map_text(grouped, typeset, lambda texts: texts), reading.errors)
+
+
+_TRIMMED_AFTER = 1_000_000  # bytes of story files read
 
 
 def _counted(item: Chapter | Story) -> Chapter | Story:

@@ -148,6 +148,11 @@ def _read_file(
     return [then(item) if then else item for item in found], said
 
 
+def files_size(files: Sequence[Path]) -> int:
+    """The story files' bytes all told (as they are now)."""
+    return sum(map(_size, files))
+
+
 def _size(path: Path) -> int:
     try:
         return path.stat().st_size

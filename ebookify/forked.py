@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import pickle
+import select
 import signal
 import sys
 import traceback
@@ -17,13 +18,10 @@ from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from functools import cache, partial
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 from .errors import EbookifyError
 from .interrupt import stop_like
-
-if TYPE_CHECKING:
-    from multiprocessing.connection import Connection
 
 A = TypeVar("A")
 T = TypeVar("T")
@@ -142,7 +140,7 @@ _MOST_TICKETS = 1024  # four bytes each: 4 KB, less than any pipe holds
 @dataclass
 class _Child:
     pid: int
-    receiver: Connection
+    receiver: _Receiver
     done: bool = False  # it took no more tickets, and sent all it made
 
 
@@ -157,14 +155,12 @@ def _made_ahead(work: Callable[[int], T], index: int) -> tuple[bool, Any]:
 
 def _receive_some(children: list[_Child], made: dict[int, tuple[bool, Any]], wait_for_one: bool = True) -> None:
     """The forked workers' results there to be read, kept in `made`: waiting for one, or not at all."""
-    from multiprocessing.connection import wait
-
     working = [child for child in children if not child.done]
     if not working:
         if wait_for_one:  # cannot happen: every index is taken, and made by whoever took it
             raise EbookifyError("the workers finished without one of the results")
         return
-    ready = wait([child.receiver for child in working], None if wait_for_one else 0)
+    ready, _, _ = select.select([child.receiver for child in working], [], [], None if wait_for_one else 0)
     for child in working:
         if child.receiver in ready:
             message = _message(child.pid, child.receiver)
@@ -185,9 +181,7 @@ def standing_by(work: Callable[[A], T], ready: Callable[[], object]) -> Iterator
     if not can_fork() or _in_worker:
         yield lambda argument: cache(partial(work, argument))
         return
-    from multiprocessing.connection import Pipe
-
-    asked, asking = Pipe(duplex=False)
+    asked, asking = _pipe()
 
     def answer(_: int) -> T:
         asking.close()  # its copy here: the parent's end is the only one
@@ -209,13 +203,11 @@ def standing_by(work: Callable[[A], T], ready: Callable[[], object]) -> Iterator
         receiver.close()
 
 
-def _started(work: Callable[[int], object], indices: Iterable[int]) -> tuple[int, Connection]:
+def _started(work: Callable[[int], object], indices: Iterable[int]) -> tuple[int, _Receiver]:
     """A forked worker making work(index) for each index (taken there: tickets, say), and the end of
     the pipe they come by."""
-    from multiprocessing.connection import Pipe  # only here: a one-reader build may need no workers
-
     parent = os.getpid()
-    receiver, sender = Pipe(duplex=False)
+    receiver, sender = _pipe()
     pid = os.fork()
     if pid == 0:
         receiver.close()
@@ -278,7 +270,7 @@ def _runs(sizes: list[int], count: int) -> list[tuple[int, int]]:
     return runs
 
 
-def _received(pid: int, receiver: Connection) -> Any:
+def _received(pid: int, receiver: _Receiver) -> Any:
     """The next result from worker `pid`, or its error raised."""
     message = _message(pid, receiver)
     if message is None:  # cannot happen: it is only asked for a result it will make
@@ -289,7 +281,7 @@ def _received(pid: int, receiver: Connection) -> Any:
     return value
 
 
-def _message(pid: int, receiver: Connection) -> tuple[int, bool, Any] | None:
+def _message(pid: int, receiver: _Receiver) -> tuple[int, bool, Any] | None:
     """What worker `pid` sends next: (index, made, the result or the error), or None once it has
     sent all it made."""
     try:
@@ -317,7 +309,7 @@ def _end(pid: int) -> None:
     os.waitpid(pid, 0)
 
 
-def _serve(work: Callable[[int], object], indices: Iterable[int], sender: Connection, parent: int) -> None:
+def _serve(work: Callable[[int], object], indices: Iterable[int], sender: _Sender, parent: int) -> None:
     """In the worker: make each result and send it with its index, or the error that stopped it,
     then None (all sent); never return into the parent's stack (os._exit, no atexit, no flushing
     of the parent's buffers)."""
@@ -343,7 +335,7 @@ class _Outbox:
     result is megabytes, so a worker sending it itself would wait for the parent to read it (the
     parent making its own share meanwhile) before it could take the next item."""
 
-    def __init__(self, sender: Connection) -> None:
+    def __init__(self, sender: _Sender) -> None:
         import queue
         import threading
 
@@ -353,9 +345,7 @@ class _Outbox:
         self.writer.start()
 
     def send(self, message: object) -> None:
-        from multiprocessing.reduction import ForkingPickler  # what Connection.send pickles with
-
-        self.queue.put(bytes(ForkingPickler.dumps(message)))
+        self.queue.put(pickle.dumps(message, pickle.HIGHEST_PROTOCOL))
 
     def close(self) -> None:
         """Once all is written."""
@@ -365,6 +355,70 @@ class _Outbox:
     def _write(self) -> None:
         while (message := self.queue.get()) is not None:
             self.sender.send_bytes(message)
+
+
+def _pipe() -> tuple[_Receiver, _Sender]:
+    """A pipe for pickled messages, each after its length. Not multiprocessing's Pipe: importing
+    multiprocessing takes 10 ms, a twentieth of a short build."""
+    reading, writing = os.pipe()
+    return _Receiver(reading), _Sender(writing)
+
+
+class _Sender:
+    def __init__(self, fd: int) -> None:
+        self.fd: int | None = fd
+
+    def send(self, message: object) -> None:
+        self.send_bytes(pickle.dumps(message, pickle.HIGHEST_PROTOCOL))
+
+    def send_bytes(self, data: bytes) -> None:
+        for part in (len(data).to_bytes(_LENGTH, "big"), data):
+            view = memoryview(part)
+            while view:
+                view = view[os.write(self._fd(), view) :]
+
+    def close(self) -> None:
+        if self.fd is not None:
+            os.close(self.fd)
+            self.fd = None
+
+    def _fd(self) -> int:
+        if self.fd is None:
+            raise OSError("the pipe is closed")
+        return self.fd
+
+
+class _Receiver:
+    def __init__(self, fd: int) -> None:
+        self.fd: int | None = fd
+
+    def fileno(self) -> int:  # for select()
+        if self.fd is None:
+            raise OSError("the pipe is closed")
+        return self.fd
+
+    def recv(self) -> Any:
+        """The next message; EOFError if the pipe ends before it does (its sender gone)."""
+        length = int.from_bytes(self._exactly(_LENGTH), "big")
+        return pickle.loads(self._exactly(length))
+
+    def close(self) -> None:
+        if self.fd is not None:
+            os.close(self.fd)
+            self.fd = None
+
+    def _exactly(self, size: int) -> bytearray:
+        data = bytearray(size)
+        view, got = memoryview(data), 0
+        while got < size:
+            read = os.readv(self.fileno(), [view[got:]])
+            if not read:
+                raise EOFError
+            got += read
+        return data
+
+
+_LENGTH = 8  # bytes before each message: its length
 
 
 def _quiet(parent: int) -> None:

@@ -462,17 +462,15 @@ def test_a_worker_ended_by_a_stop_signal_stops_the_build_as_that_signal(sent, st
     [(signal.SIGINT, KeyboardInterrupt), (signal.SIGTERM, Terminated), (signal.SIGKILL, EbookifyError)],
 )
 def test_a_worker_ended_halfway_through_sending_is_told_as_how_it_ended(sent, stop):
-    """Killed while its result was on its way, a worker leaves half a message in the pipe (an
-    OSError from multiprocessing, not EOFError): the same stop, or the same one line, as at EOF."""
-    from multiprocessing.connection import Pipe
+    """Killed while its result was on its way, a worker leaves half a message in the pipe: the
+    same stop, or the same one line, as at EOF."""
+    from ebookify.forked import _LENGTH, _end, _pipe, _received
 
-    from ebookify.forked import _end, _received
-
-    receiver, sender = Pipe(duplex=False)
+    receiver, sender = _pipe()
     pid = os.fork()
     if pid == 0:  # never returns into pytest
         try:
-            os.write(sender.fileno(), (1000).to_bytes(4, "big") + b"half a book")  # 1,000 bytes promised
+            os.write(sender._fd(), (1000).to_bytes(_LENGTH, "big") + b"half a book")  # 1,000 bytes promised
             if sent != signal.SIGKILL:
                 signal.signal(sent, signal.SIG_DFL)  # as a worker has it (forked._quiet)
             os.kill(os.getpid(), sent)

@@ -595,3 +595,27 @@ def test_the_first_error_in_order_is_the_one_raised(failing):
         for result in forked.in_order(work, 8, 2):
             made.append(result)
     assert made == list(range(failing))
+
+
+def test_results_of_every_size_cross_from_a_worker_whole():
+    """What a worker makes crosses its pipe whole, framed by its length: nothing, a byte, more than
+    a pipe holds, megabytes. This process makes one item, slowly, once the worker has taken one:
+    the worker makes the rest."""
+    import time
+
+    from ebookify import forked
+
+    sizes = [3_000_000, 0, 1, 65_535, 65_536, 65_537, 3_000_000]
+    taken, taking = os.pipe()
+
+    def work(index: int) -> tuple[int, bytes]:
+        if forked.forked_worker():
+            os.write(taking, b"x")
+        else:
+            select.select([taken], [], [], 10)
+            time.sleep(1)
+        return os.getpid(), bytes([index]) * sizes[index]
+
+    made = list(forked.in_order(work, len(sizes), 2))
+    assert [data for _, data in made] == [bytes([index]) * size for index, size in enumerate(sizes)]
+    assert sum(pid != os.getpid() for pid, _ in made) >= len(sizes) - 1
