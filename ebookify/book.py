@@ -153,9 +153,16 @@ class Shared:
     places: Mapping[str, Places]
     templates: dict[tuple[int, str, str, int], tuple[Story, StoryTemplate | None]] = field(default_factory=dict)
 
+    def make_templates(self, jobs: list[StoryJob]) -> None:
+        """Each story's template made now, on all cores, by this process before it forks the ones
+        making the copies: each of them would otherwise make all the templates for its first copy."""
+        made = mapped(partial(story_template, personal=self.personal), jobs, _story_size, _PARALLEL_CHARACTERS)
+        for job, template in zip(jobs, made, strict=True):
+            self.templates[_template_key(job)] = job.story, template
+
     def rendered_story(self, job: StoryJob, change: Callable[[str], str]) -> RenderedStory:
         """render_story(job, change), from the story's template where it has one."""
-        key = (id(job.story), job.stem, job.lang, job.level)  # the story is kept, so its id stays its own
+        key = _template_key(job)
         if key not in self.templates:
             self.templates[key] = job.story, story_template(job, self.personal)
         template = self.templates[key][1]
@@ -176,6 +183,10 @@ class Shared:
         """Whether a reader's copy may change `text`: it holds a placeholder."""
         places = self.places.get(text)
         return bool(places if places is not None else places_of(text))
+
+
+def _template_key(job: StoryJob) -> tuple[int, str, str, int]:
+    return id(job.story), job.stem, job.lang, job.level  # the story is kept (Shared.templates): its id stays its own
 
 
 # Below about this many characters of stories (a 100,000-word book), rendering on one core is

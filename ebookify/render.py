@@ -169,13 +169,7 @@ def render(
     pages: list[Page] = []
     toc: list[TocEntry] = []
     several_groups = len(collection.groups) > 1
-    level = 2 if several_groups else 1  # story heading level: under a group's heading, or on its own
-    story_numbers = count(1)
-    jobs = [
-        StoryJob(story, f"story-{next(story_numbers):03d}", _language(story, edition), level)
-        for group in collection.groups
-        for story in group.stories
-    ]
+    jobs = story_jobs(collection, edition.language, edition.one_language)
     # The title page counts the words first, so that each story's copy counts only what it changes.
     title_page = _title_page(edition, collection)
     made = iter(render_stories(jobs) if render_stories else [render_story(job, change) for job in jobs])
@@ -206,6 +200,19 @@ def render(
     if edition.user_css:  # after ours, so that its rules win (the pandoc and calibre convention)
         css += b"\n/* Your own stylesheet (--css) */\n" + edition.user_css
     return Rendered(tuple(front + pages), tuple(toc), css, landmarks, tuple(sorted(images.items())))
+
+
+def story_jobs(collection: Collection, language: str, one_language: bool) -> list[StoryJob]:
+    """Each story of the collection as render() renders it: its pages' names, language and heading
+    level (the same for every reader's copy: the edition's language and whether it is the only one,
+    Edition, are every copy's)."""
+    level = 2 if len(collection.groups) > 1 else 1  # story heading level: under a group's heading, or on its own
+    numbers = count(1)
+    return [
+        StoryJob(story, f"story-{next(numbers):03d}", _language(story, language, one_language), level)
+        for group in collection.groups
+        for story in group.stories
+    ]
 
 
 def render_story(
@@ -298,11 +305,11 @@ def fill(template: StoryTemplate, changed: list[str]) -> RenderedStory:
     return pages, template.entry
 
 
-def _language(story: Story, edition: Edition) -> str:
+def _language(story: Story, language: str, one_language: bool) -> str:
     """Each work's pages in its own language (fonts, hyphenation and speech depend on it)."""
     from .metadata import story_language
 
-    return edition.language if edition.one_language else story_language(story) or DEFAULT_LANGUAGE
+    return language if one_language else story_language(story) or DEFAULT_LANGUAGE
 
 
 def _story(story: Story, stem: str, lang: str, level: int, in_pieces: bool = False) -> tuple[list[Page], TocEntry]:

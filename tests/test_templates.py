@@ -75,11 +75,7 @@ CASES = {
 @pytest.mark.parametrize("kepub", [False, True], ids=["epub", "kepub"])
 @pytest.mark.parametrize("files, templated", CASES.values(), ids=CASES.keys())
 def test_each_copy_is_the_book_its_reader_gets_built_alone(tmp_path, monkeypatch, files, templated, kepub):
-    folder = tmp_path / "stories"
-    folder.mkdir()
-    for name, text in files.items():
-        (folder / name).write_text(text, encoding="utf-8")
-    (tmp_path / "readers.toml").write_text(READERS, encoding="utf-8")
+    folder = _stories_and_readers(tmp_path, files)
     filled = _counting_fills(monkeypatch)
     options = BuildOptions(stories=folder, covers=tmp_path / "none", kepub=kepub)
     together = build.build(replace(options, out_dir=tmp_path / "all", readers_file=tmp_path / "readers.toml"))
@@ -94,6 +90,16 @@ def test_each_copy_is_the_book_its_reader_gets_built_alone(tmp_path, monkeypatch
             assert (copy.tally.replaced, copy.tally.missing) == (mine.tally.replaced, mine.tally.missing)
 
 
+def _stories_and_readers(tmp_path, files: dict[str, str]):
+    """The story files in tmp_path/stories, and the three readers in tmp_path/readers.toml."""
+    folder = tmp_path / "stories"
+    folder.mkdir()
+    for name, text in files.items():
+        (folder / name).write_text(text, encoding="utf-8")
+    (tmp_path / "readers.toml").write_text(READERS, encoding="utf-8")
+    return folder
+
+
 def _counting_fills(monkeypatch) -> list[str]:
     """Every copy made in this process (no workers): the stories filled in from a template."""
     monkeypatch.setattr(build, "can_fork", lambda: False)
@@ -106,3 +112,23 @@ def _counting_fills(monkeypatch) -> list[str]:
 
     monkeypatch.setattr(book, "fill", fill)
     return filled
+
+
+def test_every_template_is_made_before_the_first_copy(tmp_path, monkeypatch):
+    """The stories' templates are made once, all of them (on all cores) before any copy is: not by
+    each process making copies, for its first one."""
+    files, _ = CASES["AO3 works: chapters, summaries, formatting"]
+    folder = _stories_and_readers(tmp_path, files)
+    filled = _counting_fills(monkeypatch)
+    made: list[str] = []
+    real = book.story_template
+
+    def story_template(job, personal):
+        made.append(job.story.title)
+        assert not filled, "a copy was filled in before every template was made"
+        return real(job, personal)
+
+    monkeypatch.setattr(book, "story_template", story_template)
+    build.build(BuildOptions(stories=folder, covers=tmp_path / "none", readers_file=tmp_path / "readers.toml"))
+    assert sorted(made) == sorted(set(made)) and len(made) == len(files)  # one each
+    assert filled  # copies were made from them
