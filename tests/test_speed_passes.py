@@ -619,3 +619,16 @@ def test_results_of_every_size_cross_from_a_worker_whole():
     made = list(forked.in_order(work, len(sizes), 2))
     assert [data for _, data in made] == [bytes([index]) * size for index, size in enumerate(sizes)]
     assert sum(pid != os.getpid() for pid, _ in made) >= len(sizes) - 1
+
+
+@given(
+    st.text(
+        alphabet=st.sampled_from([*"a “’—", "\ufdd0", "\ufdd4", "\ufdef", "\ufdcf", "\ufdf0", "ý", "\u20fd", "\ud8fd"])
+    )
+)
+def test_marks_looked_for_in_the_utf16_bytes_first_are_found_as_by_the_pattern(text):
+    """has_marks looks for the byte every mark's UTF-16 holds before it asks the pattern: the same
+    answer for marks, their neighbours, characters sharing that byte, and a lone surrogate."""
+    from ebookify.marks import MARK, has_marks
+
+    assert has_marks(text) is (MARK.search(text) is not None)
