@@ -160,9 +160,14 @@ def _receive_some(children: list[_Child], made: dict[int, tuple[bool, Any]], wai
         if wait_for_one:  # cannot happen: every index is taken, and made by whoever took it
             raise EbookifyError("the workers finished without one of the results")
         return
-    ready, _, _ = select.select([child.receiver for child in working], [], [], None if wait_for_one else 0)
+    # poll, not select: select refuses a descriptor numbered past 1,024, which a process holding
+    # many files may give a pipe.
+    watching = select.poll()
     for child in working:
-        if child.receiver in ready:
+        watching.register(child.receiver.fileno(), select.POLLIN)
+    ready = {fd for fd, _ in watching.poll(None if wait_for_one else 0)}  # data, or its writer gone
+    for child in working:
+        if child.receiver.fileno() in ready:
             message = _message(child.pid, child.receiver)
             if message is None:
                 child.done = True

@@ -632,3 +632,35 @@ def test_marks_looked_for_in_the_utf16_bytes_first_are_found_as_by_the_pattern(t
     from ebookify.marks import MARK, has_marks
 
     assert has_marks(text) is (MARK.search(text) is not None)
+
+
+def test_workers_are_heard_from_past_a_thousand_open_files():
+    """A worker's pipe numbered past 1,024 (a process holding many files) is waited on all the
+    same: select() refuses such a number, poll() does not."""
+    import resource
+    import time
+
+    from ebookify import forked
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = 2_048
+    assert hard == resource.RLIM_INFINITY or hard >= wanted, f"this machine allows {hard} open files"
+    resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, wanted), hard))
+    taken, taking = os.pipe()  # before the files held: this test's own select() is given small numbers
+    held = [os.open(os.devnull, os.O_RDONLY) for _ in range(1_100)]
+
+    def work(index: int) -> int:
+        if forked.forked_worker():
+            os.write(taking, b"x")
+            time.sleep(0.2)  # this process waits for it: poll is asked
+        else:
+            select.select([taken], [], [], 10)
+        return os.getpid()
+
+    try:
+        makers = list(forked.in_order(work, 4, 2))
+    finally:
+        for fd in [*held, taken, taking]:
+            os.close(fd)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+    assert len(set(makers)) == 2
