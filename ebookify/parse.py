@@ -6,7 +6,7 @@ import codecs
 import re
 import unicodedata
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from .errors import StoryError
@@ -52,8 +52,8 @@ def read_chapter(
     paragraphs' texts are passed through `change_all` (typesetting), if given, before they are
     made blocks: once the file's whole text is let go (a 50 MB story's is 50 to 200 MB)."""
     source = source or str(path)
-    outline = _outline(decode(read_story_bytes(path, source), source), source)
-    return _chapter(outline, change_all), outline.warnings
+    heading, body, warnings = _outline(decode(read_story_bytes(path, source), source), source)
+    return replace(heading, blocks=_blocks(body, change_all)), warnings
 
 
 def read_story_bytes(path: Path, source: str) -> bytes:
@@ -122,30 +122,13 @@ def parse_chapter(
     """Parse the decoded text of one story file, with its warnings: a file that opens with story
     text instead of a title line is titled from its file name, and says so. `change_all`, if given,
     changes the paragraphs' texts (parse_body)."""
-    outline = _outline(text, source)
-    return _chapter(outline, change_all), outline.warnings
+    heading, body, warnings = _outline(text, source)
+    return replace(heading, blocks=_blocks(body, change_all)), warnings
 
 
-@dataclass(frozen=True)
-class _Outline:
-    """A story file parsed, all but its blocks made: their kinds and lines (_Body), and texts."""
-
-    source: str
-    who: str
-    title: str
-    part: int | None
-    total: int | None
-    stats: Stats | None
-    synopsis: str | None
-    body: _Body
-    group: str | None
-    title_no: int
-    synopsis_no: int | None
-    group_line: int | None
-    warnings: list[str]
-
-
-def _outline(text: str, source: str) -> _Outline:
+def _outline(text: str, source: str) -> tuple[Chapter, _Body, list[str]]:
+    """A story file parsed, all but its blocks made: the chapter without them, what they will be
+    (_Body), and the warnings."""
     lines, group, group_line = _strip_footers(list(enumerate(text.split("\n"), start=1)), text)
     lines = [(n, line.strip()) for n, line in lines]
     first = next((index for index, (_, line) in enumerate(lines) if line), None)
@@ -166,28 +149,8 @@ def _outline(text: str, source: str) -> _Outline:
     body = _body(rest)
     if BlockKind.PARAGRAPH not in body.kinds:
         raise StoryError(source, "has a title line but no story text", title_no)
-    return _Outline(
-        source, who, title, part, total, stats, synopsis, body, group, title_no, synopsis_no, group_line, warnings
-    )
-
-
-def _chapter(outline: _Outline, change_all: Callable[[list[str]], list[str]] | None) -> Chapter:
-    o = outline
-    blocks = _blocks(o.body, change_all)
-    return Chapter(
-        o.source,
-        o.who,
-        o.title,
-        o.part,
-        o.total,
-        o.stats,
-        o.synopsis,
-        blocks,
-        o.group,
-        o.title_no,
-        o.synopsis_no,
-        o.group_line,
-    )
+    heading = Chapter(source, who, title, part, total, stats, synopsis, (), group, title_no, synopsis_no, group_line)
+    return heading, body, warnings
 
 
 def _is_title_line(line: str, rest: list[tuple[int, str]]) -> bool:
