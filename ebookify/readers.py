@@ -18,10 +18,10 @@ from .errors import EbookifyError
 from .inputs import MAX_READERS_BYTES, plain_error, read_regular
 from .model import Reader
 from .personalise import NAME, normalise_code
+from .validate import check_value
 
 if TYPE_CHECKING:
     from tomllib import TOMLDecodeError
-from .validate import check_value
 
 _TOML_POSITION = re.compile(r"\s*\(at line (\d+), column \d+\)|\s*\(at end of document\)")
 
