@@ -35,6 +35,7 @@ from .render import (
     names_of,
     render,
     render_story,
+    story_jobs,
     story_template,
 )
 
@@ -95,7 +96,7 @@ def prepare(
         cover = meanwhile = cache(partial(drawn_cover, cover_lines(collection, reader)))
     cover_file, cover_size = (user_cover.file_name, user_cover.size) if user_cover else (GENERATED_COVER, SIZE)
     names = creators(collection, settings.author)
-    languages = book_languages(collection, settings.language)
+    languages, one_language = _languages(collection, settings)
     # The title page names the creators the library lists, but never the stand-in "Unknown".
     shown = settings.author or names_of([n for n, _ in names if n != DEFAULT_AUTHOR])
     edition = Edition(
@@ -104,7 +105,7 @@ def prepare(
         reader.name,
         languages[0],
         cover_file,
-        settings.language is not None,
+        one_language,
         cover_size,
         settings.user_css,
     )
@@ -134,6 +135,11 @@ def prepare(
     return rendered, meta, cover, tally
 
 
+def _languages(collection: Collection, settings: BookSettings) -> tuple[tuple[str, ...], bool]:
+    """Every copy's languages (the first is its own), and whether --language makes it the only one."""
+    return book_languages(collection, settings.language), settings.language is not None
+
+
 def cover_lines(collection: Collection, reader: Reader) -> tuple[str, str | None]:
     """What a reader's drawn cover says: the title, personalised, and "for" the reader."""
     title = personalise(collection.title, reader_values(reader.name, reader.values), Tally())
@@ -153,9 +159,12 @@ class Shared:
     places: Mapping[str, Places]
     templates: dict[tuple[int, str, str, int], tuple[Story, StoryTemplate | None]] = field(default_factory=dict)
 
-    def make_templates(self, jobs: list[StoryJob]) -> None:
+    def make_templates(self, collection: Collection, settings: BookSettings) -> None:
         """Each story's template made now, on all cores, by this process before it forks the ones
-        making the copies: each of them would otherwise make all the templates for its first copy."""
+        making the copies: each of them would otherwise make all the templates for its first copy.
+        The stories are laid out as prepare() lays out every copy's (the Edition's languages)."""
+        languages, one_language = _languages(collection, settings)
+        jobs = story_jobs(collection, languages[0], one_language)
         made = mapped(partial(story_template, personal=self.personal), jobs, _story_size, _PARALLEL_CHARACTERS)
         for job, template in zip(jobs, made, strict=True):
             self.templates[_template_key(job)] = job.story, template

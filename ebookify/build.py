@@ -19,13 +19,13 @@ from .errors import EbookifyError, OptionError
 from .forked import can_fork, forked_worker, give_back_memory, in_order
 from .inputs import MB, plain_error, read_regular
 from .lint import Violation, lint_files, too_big
-from .metadata import DEFAULT_AUTHOR, book_identifier, book_languages, file_as, language_warnings
+from .metadata import DEFAULT_AUTHOR, book_identifier, file_as, language_warnings
 from .model import Chapter, Collection, Reader, Story, keep_notes, map_notes, map_text
 from .naming import distinct_suffix, kepub_path, output_paths
 from .personalise import Places, Tally, explains_placeholders, mark_fandom_shorthand, places_of, reader_values
 from .places import collapse
 from .readers import load_readers
-from .render import Packed, Rendered, story_jobs
+from .render import Packed, Rendered
 from .survey import Found, placeholders
 from .typography import typeset, typeset_all
 from .validate import check_language, check_option, check_value, check_values
@@ -200,8 +200,7 @@ def _built(
     # the workers that make their copies are forked: each copy then only writes its values in.
     shared = Shared(placements(editions[True])) if sum(r.name is not None for r in readers) > 1 else None
     if shared:  # and each story's template, on all cores, before those workers are forked
-        language = book_languages(editions[True], settings.language)[0]
-        shared.make_templates(story_jobs(editions[True], language, settings.language is not None))
+        shared.make_templates(editions[True], settings)
     job = _Job(editions, options, settings, tuple(zip(readers, paths, strict=True)), drawn, shared)
     made: list[Made] = []
     progress(len(files) + 1, steps, _making(readers[0]))
