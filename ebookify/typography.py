@@ -236,6 +236,7 @@ def typeset_all(texts: list[str]) -> list[str]:
         for trigger, rules in _BY_TRIGGER:
             # Only the paragraphs holding the rules' trigger: a rule that starts at a space (the
             # spaced dashes) is otherwise tried at every space of the book.
+            # holds(), spelled out: a call for each paragraph and each run of rules costs more here.
             lines = (
                 [i for i in batch if trigger in out[i]]
                 if isinstance(trigger, str)
