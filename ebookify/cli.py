@@ -559,16 +559,35 @@ def _errors_as_one_line():
     try:
         with stops_as_exceptions():
             yield
-    except OptionError as exc:
-        _fail(exc.as_flag(_FLAGS))
-    except EbookifyError as exc:
-        _fail(str(exc))
-    except KeyboardInterrupt:
-        _stopped()
-        _fail("interrupted; nothing was left half-written", code=130)
-    except Terminated:
-        _stopped()
-        _fail("terminated; nothing was left half-written", code=143)
+    except BaseException as exc:
+        stop = _stop_behind(exc)  # first: whatever the clean-up after a stop raised, the stop is the news
+        if isinstance(stop, Terminated):
+            _stopped()
+            _fail("terminated; nothing was left half-written", code=143)
+        if stop is not None:
+            _stopped()
+            _fail("interrupted; nothing was left half-written", code=130)
+        if isinstance(exc, OptionError):
+            _fail(exc.as_flag(_FLAGS))
+        if isinstance(exc, EbookifyError):
+            _fail(str(exc))
+        raise
+
+
+def _stop_behind(exc: BaseException) -> BaseException | None:
+    """The Ctrl-C or SIGTERM that `exc` is, or that it came about while handling: a signal can
+    land inside a library's step (a ZipFile writing an entry), whose clean-up then fails in turn
+    ("Can't close the ZIP file while there is an open writing handle"). The stop is what happened."""
+    from .interrupt import Terminated
+
+    seen: set[int] = set()
+    link: BaseException | None = exc
+    while link is not None and id(link) not in seen:
+        if isinstance(link, KeyboardInterrupt | Terminated):
+            return link
+        seen.add(id(link))
+        link = link.__context__
+    return None
 
 
 def _stopped() -> None:
