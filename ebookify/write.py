@@ -15,7 +15,7 @@ import shutil
 import stat
 import tempfile
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from contextlib import ExitStack, contextmanager, suppress
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import BinaryIO
 
@@ -47,21 +47,35 @@ def staged() -> Iterator[Callable[[Path, bytes | Callable[[BinaryIO], None]], in
     from its first book on, and what killed builds left beside it is cleared away first. A book is
     given as its bytes, or as the function that writes them to a file; stage() gives its size."""
     pending: list[tuple[Path, Path]] = []
-    with ExitStack() as locks:
-        held: set[Path] = set()
+    locks: dict[Path, int] = {}  # each place's lock, named here in the very step that takes it
 
-        def stage(path: Path, data: bytes | Callable[[BinaryIO], None]) -> int:
-            if path not in held:
-                locks.enter_context(_locked(path, clear=path.parent not in {p.parent for p in held}))
-                held.add(path)
-            return _write_beside(path, data, pending)
+    def stage(path: Path, data: bytes | Callable[[BinaryIO], None]) -> int:
+        if path not in locks:
+            _lock(path, locks, clear=path.parent not in {p.parent for p in locks})
+        return _write_beside(path, data, pending)
 
+    try:
+        yield stage
+        _commit(pending)
+    finally:
+        # Signals wait while this clears away, but one can come just before they are told to: it
+        # comes once (its handler then ignores the rest), so a second go finishes what it cut short.
         try:
-            yield stage
-            _commit(pending)
+            with stops_deferred():
+                _clear_away(pending, locks)
         finally:
-            for temporary, _ in pending:
-                temporary.unlink(missing_ok=True)
+            with stops_deferred():
+                _clear_away(pending, locks)
+
+
+def _clear_away(pending: list[tuple[Path, Path]], locks: dict[Path, int]) -> None:
+    """Remove the temporaries and let go of the locks, each taken off its list as it goes: a second
+    go never removes a lock file another build has taken since."""
+    while pending:
+        temporary, _ = pending.pop()
+        temporary.unlink(missing_ok=True)
+    while locks:
+        _unlock(*locks.popitem())
 
 
 def refuse_unsafe_outputs(paths: Iterable[Path], inputs: Mapping[Path, str]) -> None:
@@ -215,23 +229,15 @@ def _linked_beside(path: Path) -> Path:
             continue
 
 
-@contextmanager
-def _locked(path: Path, clear: bool) -> Iterator[None]:
-    """Hold the lock beside `path` for the build, refusing if another build holds it; then, if
+def _lock(path: Path, locks: dict[Path, int], clear: bool) -> None:
+    """Take the lock beside `path` for the build, refusing if another build holds it; then, if
     `clear`, clear away what killed builds left in that folder."""
-    lock: int | None = None
-    try:
-        # A signal between creating the lock file and holding its descriptor here, or in the
-        # middle of letting it go, would leave the file behind: it waits, and then takes effect.
-        with stops_deferred():
-            lock = _acquired(path)
-        if clear:
-            _clear_leftovers(path)
-        yield
-    finally:
-        if lock is not None:
-            with stops_deferred():
-                _unlock(path, lock)
+    # A signal between creating the lock file and naming its descriptor in `locks` would leave the
+    # file behind (no clean-up would know of it): it waits, and then takes effect.
+    with stops_deferred():
+        locks[path] = _acquired(path)
+    if clear:
+        _clear_leftovers(path)
 
 
 def _acquired(path: Path) -> int:

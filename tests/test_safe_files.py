@@ -4,6 +4,8 @@ build leaves nothing that the next one does not clear away, and two builds of on
 
 from __future__ import annotations
 
+import contextlib
+import dis
 import fcntl
 import os
 import random
@@ -16,15 +18,16 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
+from types import FrameType
 
 import pytest
 from conftest import assert_sound_epub, story_text
 from PIL import Image
 
-from ebookify import write
+from ebookify import interrupt, write
 from ebookify.build import BuildOptions, build
 from ebookify.errors import EbookifyError
-from ebookify.interrupt import Terminated
+from ebookify.interrupt import Terminated, stops_as_exceptions
 
 EARLIER = b"an earlier build, which a failed or refused build must leave alone"
 READERS = ("Sam", "Alex", "Kim")
@@ -385,6 +388,72 @@ def test_sigterm_cleans_up_says_one_line_and_exits_143(tmp_path, three_readers):
         assert len(_whole_books(dist, new)) == 1  # all or nothing
         assert hidden(dist) == []
     assert 143 in codes
+
+
+# The code a signal may land in while books are staged: ours, and the context managers around it.
+_STAGING_CODE = {write.__file__, interrupt.__file__, contextlib.__file__}
+
+
+class _SignalAtStep:
+    """Sends this process SIGINT at the `step`th point in _STAGING_CODE where CPython (3.11) runs
+    a signal's handler: as a Python function starts, at a loop's jump back, and before and after
+    a call into C. The real handler runs there, as if the signal had come from outside then.
+    (Not at every bytecode: between two plain ones, no handler runs.)"""
+
+    def __init__(self, step: int) -> None:
+        self.step, self.counted = step, 0
+
+    def __enter__(self) -> None:
+        sys.settrace(self._trace)
+        sys.setprofile(self._profile)
+
+    def __exit__(self, *exc: object) -> None:
+        sys.settrace(None)
+        sys.setprofile(None)
+
+    def _maybe_now(self) -> None:
+        self.counted += 1
+        if self.counted == self.step:
+            signal.raise_signal(signal.SIGINT)
+
+    def _trace(self, frame: FrameType, event: str, arg: object) -> Callable | None:
+        if frame.f_code.co_filename not in _STAGING_CODE:
+            return None
+        frame.f_trace_opcodes = True
+        jumping_back = event == "opcode" and dis.opname[frame.f_code.co_code[frame.f_lasti]] == "JUMP_BACKWARD"
+        if event == "call" or jumping_back:
+            self._maybe_now()
+        return self._trace
+
+    def _profile(self, frame: FrameType, event: str, arg: object) -> None:
+        if event in ("c_call", "c_return") and frame.f_code.co_filename in _STAGING_CODE:
+            self._maybe_now()
+
+
+def test_a_signal_at_any_step_of_writing_books_leaves_nothing_behind(tmp_path):
+    """SIGINT at each point in turn where its handler can run, while two books are staged and put
+    in place: the folder then holds the two earlier books or the two new ones, and nothing else
+    (no lock, no temporary). Found by CI: a lock taken just before its clean-up was set up for it
+    was left behind."""
+    books = [tmp_path / "one.epub", tmp_path / "two.epub"]
+    step = 0
+    while True:
+        step += 1
+        for book in books:
+            book.write_bytes(EARLIER)
+        try:
+            with stops_as_exceptions(), _SignalAtStep(step), write.staged() as stage:
+                for book in books:
+                    stage(book, b"new")
+        except KeyboardInterrupt:
+            stopped = True
+        else:
+            stopped = False
+        assert sorted(os.listdir(tmp_path)) == ["one.epub", "two.epub"], f"SIGINT at step {step}"
+        assert {book.read_bytes() for book in books} in ({EARLIER}, {b"new"}), f"SIGINT at step {step}"
+        if not stopped:  # the signal came after the last step: every step has been tried
+            break
+    assert step > 60, step  # it has landed everywhere: taking the locks, writing, renaming
 
 
 @pytest.mark.parametrize(("stop", "line"), [("KeyboardInterrupt", "interrupted"), ("Terminated", "terminated")])
