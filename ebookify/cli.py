@@ -3,6 +3,7 @@ they are imported inside the commands so that `ebookify --help` stays quick."""
 
 from __future__ import annotations
 
+import errno
 import gc
 import json
 import os
@@ -11,7 +12,7 @@ import shlex
 import sys
 from contextlib import contextmanager, suppress
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any, TextIO
 
 # A build makes millions of small objects that hold no cycles (frozen blocks, strings, tuples), and
 # importing typer and ebookify makes thousands more: the cycle collector's default (a look every 700
@@ -48,6 +49,9 @@ class _OneLineGroup(TyperGroup):
             code = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
         except typer.Abort:
             typer.echo("ebookify: error: aborted", err=True)
+            sys.exit(1)
+        except _Unwritable as exc:  # outside a command's own one-line errors (--help, say)
+            typer.echo(_line("error", str(exc)), err=True)
             sys.exit(1)
         except Exception as exc:
             if not _is_click_error(exc):
@@ -101,19 +105,62 @@ def run() -> None:
     if code is not None and not isinstance(code, int):  # sys.exit("message"), as Python says it
         print(code, file=sys.stderr)
         code = 1
-    for stream in (sys.stdout, sys.stderr):
-        with suppress(OSError, ValueError):  # a reader gone from the pipe (`ebookify … | head -1`)
-            stream.flush()
+    try:
+        sys.stdout.flush()  # what was printed to a file is only written now, and may not fit
+    except _Unwritable as exc:
+        print(_line("error", str(exc)), file=sys.stderr)
+        code = code or 1
+    except (OSError, ValueError):  # a reader gone from the pipe (`ebookify … | head -1`)
+        pass
+    with suppress(OSError, ValueError):
+        sys.stderr.flush()
     os._exit(code if isinstance(code, int) else 0)
 
 
 def _tolerant_output() -> None:
     """Under LC_ALL=C (ASCII) printing "·" or a name like "Zoë" must not crash a finished build:
-    characters the encoding lacks are shown as escapes instead."""
+    characters the encoding lacks are shown as escapes instead. And standard output that cannot
+    be written is said in one line (_GuardedOutput)."""
     for stream in (sys.stdout, sys.stderr):
         reconfigure = getattr(stream, "reconfigure", None)
         if reconfigure is not None:
             reconfigure(errors="backslashreplace")
+    if sys.stdout is not None and not isinstance(sys.stdout, _GuardedOutput):
+        sys.stdout = _GuardedOutput(sys.stdout)  # type: ignore[assignment]
+
+
+class _Unwritable(Exception):
+    """Standard output failed (a full disk, an I/O error): said as one line, exit 1."""
+
+
+class _GuardedOutput:
+    """sys.stdout, whose failure to write (`ebookify check --json > report.json` on a full disk)
+    ends the run with one line, not a traceback. A reader gone from the pipe (EPIPE) is not a
+    failure: that error passes as it is, and click ends the run quietly, as `… | head -1` expects."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        try:
+            return self._stream.write(text)
+        except OSError as exc:
+            raise _unwritable(exc) from None
+
+    def flush(self) -> None:
+        try:
+            self._stream.flush()
+        except OSError as exc:
+            raise _unwritable(exc) from None
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+
+def _unwritable(exc: OSError) -> OSError | _Unwritable:
+    if exc.errno == errno.EPIPE:
+        return exc
+    return _Unwritable(f"cannot write to standard output: {exc.strerror or exc}")
 
 
 # Path options are readable=False: click would refuse an unreadable path with its generic "Invalid

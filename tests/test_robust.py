@@ -6,6 +6,8 @@ from __future__ import annotations
 import errno
 import io
 import os
+import subprocess
+import sys
 import zipfile
 
 import pytest
@@ -199,3 +201,42 @@ def test_every_href_in_the_book_stays_inside_it(tmp_path):
                     name,
                     value,
                 )
+
+
+FULL = "ebookify: error: cannot write to standard output: No space left on device\n"
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["build", "--name", "Sam"],  # a book's path, echoed (click flushes each line)
+        ["check"],  # the report, printed
+        ["check", "--json"],
+        ["--help"],  # click's own output, outside the commands
+        ["--version"],
+    ],
+)
+def test_standard_output_that_cannot_be_written_is_one_line(tmp_path, args):
+    """`ebookify check --json > report.json` on a full disk (Linux's /dev/full, which refuses every
+    write): one line and exit 1, not a traceback, whether the write fails as it is made or when
+    what was buffered is flushed at the end."""
+    (tmp_path / "stories").mkdir()
+    (tmp_path / "stories" / "01.txt").write_text(story_text(), encoding="utf-8")
+    with open("/dev/full", "w") as full:
+        done = subprocess.run(
+            [sys.executable, "-m", "ebookify", *args], cwd=tmp_path, stdout=full, stderr=subprocess.PIPE, text=True
+        )
+    assert done.returncode == 1, done.stderr
+    assert done.stderr.endswith(FULL) and "Traceback" not in done.stderr, done.stderr
+
+
+def test_a_reader_gone_from_the_pipe_ends_it_quietly(tmp_path):
+    """`ebookify check --json | head -c 1`: the reader has what it wanted; no error is said."""
+    (tmp_path / "stories").mkdir()
+    (tmp_path / "stories" / "01.txt").write_text(story_text(), encoding="utf-8")
+    read, write = os.pipe()
+    os.close(read)  # the reader is gone before a byte is written
+    with os.fdopen(write, "w") as gone:
+        command = [sys.executable, "-m", "ebookify", "check", "--json"]
+        done = subprocess.run(command, cwd=tmp_path, stdout=gone, stderr=subprocess.PIPE, text=True)
+    assert "error" not in done.stderr and "Traceback" not in done.stderr, done.stderr
