@@ -11,7 +11,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from html import escape
-from itertools import count, groupby, repeat
+from itertools import count, groupby
 from pathlib import Path
 
 from .languages import DEFAULT_LANGUAGE
@@ -538,6 +538,8 @@ class _Flow:
     def run(self, blocks: Iterable[Block], note: bool) -> str:
         out: list[str] = []
         run = list(blocks)
+        if not note and not self.open and not any(b.frames or b.heading or b.align or b.image for b in run):
+            return self.paragraphs([block.text for block in run])
         for block, text in zip(run, _texts([block.text for block in run]), strict=True):
             if block.frames or self.open:
                 out += self.enter(block)
@@ -554,9 +556,21 @@ class _Flow:
             yield self.run(run, note=False)
             return
         for start in range(0, len(run), _TEXTS_AT_ONCE):
-            some = run[start : start + _TEXTS_AT_ONCE]
-            texts = _texts([block.text for block in some])
-            yield ("\n" if start else "") + "\n".join(map(self.block, some, repeat(False), texts))
+            yield ("\n" if start else "") + self.run(run[start : start + _TEXTS_AT_ONCE], note=False)
+
+    def paragraphs(self, texts: list[str]) -> str:
+        """What block() makes of each of these plain paragraphs (no frame, heading, alignment or
+        picture), one a line: their texts marked up in one go, as _texts does, and the tags put
+        between them by one replace, not a call and a string each (most of a book is such runs)."""
+        if not texts:
+            return ""
+        if len(texts) > 1 and not any("\n" in text for text in texts):
+            inner = _text("\n".join(texts)).replace("\n", "</p>\n<p>")
+        else:  # a line break of a text's own: each alone
+            inner = "</p>\n<p>".join(_texts(texts))
+        opening = '<p class="first">' if self.after_break else "<p>"
+        self.after_break = False
+        return f"{opening}{inner}</p>"
 
     def enter(self, block: Block) -> list[str]:
         """Close the frames this block is not in, open the ones it is newly in."""

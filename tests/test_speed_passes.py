@@ -23,6 +23,7 @@ from ebookify.build import BuildOptions, build, kepub_rendered
 from ebookify.epub import packed_page, write_zip, zip_files
 from ebookify.errors import StoryError
 from ebookify.lint import too_big
+from ebookify.model import Block, BlockKind
 from ebookify.parse import parse_body
 from ebookify.render import Page, Rendered
 
@@ -41,6 +42,22 @@ _TYPED = st.lists(st.sampled_from(_PIECES), max_size=20).map("".join)
 @given(st.lists(_TYPED, max_size=30))
 def test_typesetting_by_trigger_equals_each_paragraph_alone(texts):
     assert typography.typeset_all(texts) == [typography.typeset(text) for text in texts]
+
+
+# Paragraph texts as they reach rendering: escapable characters, inline marks, line breaks.
+_PARAGRAPH_PIECES = ["a", " ", "&", "<b>", '"', "\n", "\ufdd0", "\ufdd1", "\ufdd4", "Y/N"]
+
+
+@given(st.lists(st.lists(st.sampled_from(_PARAGRAPH_PIECES), max_size=8).map("".join), max_size=12), st.booleans())
+def test_a_run_of_plain_paragraphs_is_marked_up_as_each_alone(texts, after_break):
+    """render's one-go markup of plain paragraphs (_Flow.paragraphs) is block()'s, paragraph by
+    paragraph: the same tags, the first set apart after a break, one paragraph a line."""
+    blocks = [Block(BlockKind.PARAGRAPH, text) for text in texts]
+    each, at_once = render._Flow(2, 1), render._Flow(2, 1)
+    each.after_break = at_once.after_break = after_break
+    expected = "\n".join(each.block(block, False, render._text(block.text)) for block in blocks)
+    assert at_once.run(blocks, note=False) == expected
+    assert at_once.after_break == each.after_break
 
 
 def test_no_rule_makes_its_own_trigger():
