@@ -156,6 +156,14 @@ class Chapter:
         kinds = [block.kind for block in self.blocks]
         return BlockKind.NOTE not in kinds and _breaks_between_paragraphs(kinds)
 
+    def counted_even(self) -> Chapter:
+        """This chapter, its words counted as text that holds nothing _UNEVEN finds (no tab, line
+        break, mark or letter of a script written without spaces), without looking for any: for
+        one read from an ASCII file without tabs, typeset or not (typesetting only writes dashes,
+        curly quotes, ellipses and primes, none of them uneven: tested)."""
+        self.__dict__["words"] = _count_paragraphs(self.blocks, even=True)  # where cached_property keeps it
+        return self
+
     def counted_as(self, original: Chapter) -> Chapter:
         """This chapter, with `original`'s word count (a story's template: its slots stand for
         paragraphs whose words are counted as written)."""
@@ -184,25 +192,27 @@ def _shared(codes: tuple[str, ...]) -> tuple[str, ...]:
     return _CODES.setdefault(codes, codes)
 
 
-def _count_paragraphs(blocks: Iterable[Block]) -> int:
+def _count_paragraphs(blocks: Iterable[Block], even: bool = False) -> int:
     # A picture's words are its alt text, not the story's.
-    return count_paragraphs([b.text for b in blocks if b.kind is BlockKind.PARAGRAPH and not b.image])
+    return count_paragraphs([b.text for b in blocks if b.kind is BlockKind.PARAGRAPH and not b.image], even)
 
 
-def count_paragraphs(texts: list[str]) -> int:
-    """The words of these paragraphs' texts."""
+def count_paragraphs(texts: list[str], even: bool = False) -> int:
+    """The words of these paragraphs' texts; `even`: known to hold nothing _UNEVEN finds."""
     # One count over many paragraphs joined by spaces: the same words as counting each (a space
     # never joins two), in one call instead of thousands; so counts of paragraphs add up. A few
     # thousand at a time: counting splits into a string a word, 500 MB for a 50 MB story at once.
-    return sum(_words(" ".join(texts[i : i + _COUNTED_AT_ONCE])) for i in range(0, len(texts), _COUNTED_AT_ONCE))
+    chunks = (" ".join(texts[i : i + _COUNTED_AT_ONCE]) for i in range(0, len(texts), _COUNTED_AT_ONCE))
+    return sum(_words(chunk, even) for chunk in chunks)
 
 
-def _words(text: str) -> int:
+def _words(text: str, even: bool = False) -> int:
     """count_words(plain(text)), with one scan for most texts: the characters count_words looks
     for first (of scripts written without spaces) include every mark, so a text without them
     holds no mark either, and its words are what its spaces part. Where only single spaces part
-    them, they are counted without splitting the text into a string a word."""
-    if not _UNEVEN.search(text):
+    them, they are counted without splitting the text into a string a word. A text known to be
+    `even` is spared the scan."""
+    if even or not _UNEVEN.search(text):
         if "  " in text or text.startswith(" ") or text.endswith(" "):
             return len(text.split())
         return text.count(" ") + 1 if text else 0

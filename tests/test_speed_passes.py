@@ -18,7 +18,7 @@ from conftest import REPO
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from ebookify import book, collect, epub, lint, render, typography
+from ebookify import book, collect, epub, lint, model, parse, render, typography
 from ebookify.build import BuildOptions, build, kepub_rendered
 from ebookify.epub import packed_page, write_zip, zip_files
 from ebookify.errors import StoryError
@@ -58,6 +58,43 @@ def test_a_run_of_plain_paragraphs_is_marked_up_as_each_alone(texts, after_break
     expected = "\n".join(each.block(block, False, render._text(block.text)) for block in blocks)
     assert at_once.run(blocks, note=False) == expected
     assert at_once.after_break == each.after_break
+
+
+# A paragraph of an ASCII file without tabs, as parse gives it: printable ASCII, single spaces or not.
+_ASCII_LINE = st.text(st.characters(min_codepoint=0x20, max_codepoint=0x7E), max_size=40)
+
+
+@given(st.lists(st.one_of(_ASCII_LINE, _TYPED.map(lambda text: text.replace("\t", " "))), max_size=12))
+def test_ascii_without_tabs_stays_even_when_typeset_so_its_count_may_skip_the_look(texts):
+    """Chapter.counted_even's premise: typesetting such text writes nothing model._UNEVEN finds
+    (dashes, curly quotes, ellipses, primes), so counting its words without that look gives the
+    count with it."""
+    typeset = typography.typeset_all(texts)
+    assert not any(model._UNEVEN.search(text) for text in typeset)
+    assert model.count_paragraphs(typeset, even=True) == model.count_paragraphs(typeset)
+
+
+def test_a_story_file_in_ascii_is_counted_as_any_other(tmp_path):
+    """The same words whether the file's chapter was counted as even (ASCII, no tab) or looked at."""
+    body = '"Well -- I don\'t know," Y/N said... "Maybe."\n\nShe  left -  quickly.\n'
+    (tmp_path / "ascii.txt").write_text(f"Mara Voss - Lamps\n\n{body}", encoding="utf-8")
+    (tmp_path / "tab.txt").write_text(f"Mara Voss - Lamps\n\n{body}\tend\n", encoding="utf-8")
+    even, _ = parse.read_chapter(tmp_path / "ascii.txt", change_all=typography.typeset_all)
+    looked, _ = parse.read_chapter(tmp_path / "tab.txt", change_all=typography.typeset_all)
+    assert "words" in even.__dict__ and "words" not in looked.__dict__  # counted as even; not
+    assert even.words == model._count_paragraphs(even.blocks) == 8
+    assert looked.words == model._count_paragraphs(looked.blocks) == 9
+
+
+@given(st.lists(st.lists(st.sampled_from([*_PIECES, "\n", "\ufdd0", "\ufdd1"]), max_size=4).map("".join), max_size=14))
+def test_typesetting_looks_at_a_few_paragraphs_at_once_and_still_each_alone(texts):
+    """typeset_all looks for line breaks and marks a few thousand paragraphs at once (here two):
+    a look that finds one takes each of those paragraphs alone, as before."""
+    looked_at_once, typography._LOOKED_AT_ONCE = typography._LOOKED_AT_ONCE, 2
+    try:
+        assert typography.typeset_all(texts) == [typography.typeset(text) for text in texts]
+    finally:
+        typography._LOOKED_AT_ONCE = looked_at_once
 
 
 def test_no_rule_makes_its_own_trigger():
