@@ -12,7 +12,7 @@ import shlex
 import sys
 from contextlib import contextmanager, suppress
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, TextIO
+from typing import TYPE_CHECKING, Annotated, Any
 
 # A build makes millions of small objects that hold no cycles (frozen blocks, strings, tuples), and
 # importing typer and ebookify makes thousands more: the cycle collector's default (a look every 700
@@ -50,8 +50,8 @@ class _OneLineGroup(TyperGroup):
         except typer.Abort:
             typer.echo("ebookify: error: aborted", err=True)
             sys.exit(1)
-        except _Unwritable as exc:  # outside a command's own one-line errors (--help, say)
-            typer.echo(_line("error", str(exc)), err=True)
+        except _Unwritable as exc:  # a command's output, or click's own (--help, say)
+            _say_unwritable(exc)
             sys.exit(1)
         except Exception as exc:
             if not _is_click_error(exc):
@@ -108,7 +108,7 @@ def run() -> None:
     try:
         sys.stdout.flush()  # what was printed to a file is only written now, and may not fit
     except _Unwritable as exc:
-        print(_line("error", str(exc)), file=sys.stderr)
+        _say_unwritable(exc)
         code = code or 1
     except (OSError, ValueError):  # a reader gone from the pipe (`ebookify … | head -1`)
         pass
@@ -134,24 +134,37 @@ class _Unwritable(Exception):
 
 
 class _GuardedOutput:
-    """sys.stdout, whose failure to write (`ebookify check --json > report.json` on a full disk)
-    ends the run with one line, not a traceback. A reader gone from the pipe (EPIPE) is not a
-    failure: that error passes as it is, and click ends the run quietly, as `… | head -1` expects."""
+    """sys.stdout, and the byte layer beneath it (which click writes to itself when the text
+    layer's encoding will not do), whose failure to write (`ebookify check --json > report.json` on
+    a full disk) ends the run with one line, not a traceback. Once that is said, whatever still
+    waits to be written is dropped: the final flush would only fail, and say it, again. A reader
+    gone from the pipe (EPIPE) is no failure of ours: that error passes as it is, and click ends
+    the run quietly, as `… | head -1` expects."""
 
-    def __init__(self, stream: TextIO) -> None:
+    said = False  # that standard output failed: once, for both layers
+
+    def __init__(self, stream: Any) -> None:
         self._stream = stream
 
-    def write(self, text: str) -> int:
+    def write(self, data: Any) -> int:
+        if _GuardedOutput.said:
+            return len(data)
         try:
-            return self._stream.write(text)
+            return self._stream.write(data)
         except OSError as exc:
             raise _unwritable(exc) from None
 
     def flush(self) -> None:
+        if _GuardedOutput.said:
+            return
         try:
             self._stream.flush()
         except OSError as exc:
             raise _unwritable(exc) from None
+
+    @property
+    def buffer(self) -> _GuardedOutput:
+        return _GuardedOutput(self._stream.buffer)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._stream, name)
@@ -161,6 +174,14 @@ def _unwritable(exc: OSError) -> OSError | _Unwritable:
     if exc.errno == errno.EPIPE:
         return exc
     return _Unwritable(f"cannot write to standard output: {exc.strerror or exc}")
+
+
+def _say_unwritable(exc: _Unwritable) -> None:
+    """The one line, once, whoever hears of the failure first (a command, or the final flush).
+    Not said by the guard itself: click tries a stream with an empty write, and lets it fail."""
+    if not _GuardedOutput.said:
+        _GuardedOutput.said = True
+        print(_line("error", str(exc)), file=sys.stderr)
 
 
 # Path options are readable=False: click would refuse an unreadable path with its generic "Invalid
@@ -633,7 +654,8 @@ def _stop_behind(exc: BaseException) -> BaseException | None:
         if isinstance(link, KeyboardInterrupt | Terminated):
             return link
         seen.add(id(link))
-        link = link.__context__
+        # What was raised `from` something, or `from None` on purpose, is not the stop's doing.
+        link = link.__cause__ if link.__cause__ is not None or link.__suppress_context__ else link.__context__
     return None
 
 

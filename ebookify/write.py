@@ -70,10 +70,13 @@ def staged() -> Iterator[Callable[[Path, bytes | Callable[[BinaryIO], None]], in
 
 def _clear_away(pending: list[tuple[Path, Path]], locks: dict[Path, int]) -> None:
     """Remove the temporaries and let go of the locks, each taken off its list as it goes: a second
-    go never removes a lock file another build has taken since."""
+    go never removes a lock file another build has taken since. A temporary that cannot be removed
+    (a folder made read-only meanwhile) is left for the next build to clear (_clear_leftovers);
+    the locks are let go all the same, and the build's own error is what is said."""
     while pending:
         temporary, _ = pending.pop()
-        temporary.unlink(missing_ok=True)
+        with suppress(OSError):
+            temporary.unlink(missing_ok=True)
     while locks:
         _unlock(*locks.popitem())
 
@@ -303,15 +306,17 @@ def _clear_leftovers(path: Path) -> None:
         if book == path:
             _clear(book, files)
             continue
-        try:
-            lock = _try_lock(book)
-        except OSError:  # another user's lock file, in a shared folder: theirs to clear
-            continue
-        if lock is not None:
+        # Taken, used and let go with signals waiting: a lock file let go halfway would stay.
+        with stops_deferred():
             try:
-                _clear(book, files)
-            finally:
-                _unlock(book, lock)
+                lock = _try_lock(book)
+            except OSError:  # another user's lock file, in a shared folder: theirs to clear
+                continue
+            if lock is not None:
+                try:
+                    _clear(book, files)
+                finally:
+                    _unlock(book, lock)
 
 
 def _clear(book: Path, files: list[Path]) -> None:
