@@ -369,10 +369,24 @@ def _pipe() -> tuple[_Receiver, _Sender]:
     return _Receiver(reading), _Sender(writing)
 
 
-class _Sender:
+class _PipeEnd:
+    """One end of a _pipe: its descriptor until closed."""
+
     def __init__(self, fd: int) -> None:
         self.fd: int | None = fd
 
+    def fileno(self) -> int:
+        if self.fd is None:
+            raise OSError("the pipe is closed")
+        return self.fd
+
+    def close(self) -> None:
+        if self.fd is not None:
+            os.close(self.fd)
+            self.fd = None
+
+
+class _Sender(_PipeEnd):
     def send(self, message: object) -> None:
         self.send_bytes(pickle.dumps(message, pickle.HIGHEST_PROTOCOL))
 
@@ -380,37 +394,14 @@ class _Sender:
         for part in (len(data).to_bytes(_LENGTH, "big"), data):
             view = memoryview(part)
             while view:
-                view = view[os.write(self._fd(), view) :]
-
-    def close(self) -> None:
-        if self.fd is not None:
-            os.close(self.fd)
-            self.fd = None
-
-    def _fd(self) -> int:
-        if self.fd is None:
-            raise OSError("the pipe is closed")
-        return self.fd
+                view = view[os.write(self.fileno(), view) :]
 
 
-class _Receiver:
-    def __init__(self, fd: int) -> None:
-        self.fd: int | None = fd
-
-    def fileno(self) -> int:  # for select()
-        if self.fd is None:
-            raise OSError("the pipe is closed")
-        return self.fd
-
+class _Receiver(_PipeEnd):
     def recv(self) -> Any:
         """The next message; EOFError if the pipe ends before it does (its sender gone)."""
         length = int.from_bytes(self._exactly(_LENGTH), "big")
         return pickle.loads(self._exactly(length))
-
-    def close(self) -> None:
-        if self.fd is not None:
-            os.close(self.fd)
-            self.fd = None
 
     def _exactly(self, size: int) -> bytearray:
         data = bytearray(size)

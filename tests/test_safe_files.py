@@ -602,7 +602,7 @@ def test_a_worker_ended_halfway_through_sending_is_told_as_how_it_ended(sent, st
     pid = os.fork()
     if pid == 0:  # never returns into pytest
         try:
-            os.write(sender._fd(), (1000).to_bytes(_LENGTH, "big") + b"half a book")  # 1,000 bytes promised
+            os.write(sender.fileno(), (1000).to_bytes(_LENGTH, "big") + b"half a book")  # 1,000 bytes promised
             if sent != signal.SIGKILL:
                 signal.signal(sent, signal.SIG_DFL)  # as a worker has it (forked._quiet)
             os.kill(os.getpid(), sent)
