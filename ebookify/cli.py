@@ -629,12 +629,10 @@ def _errors_as_one_line():
             yield
     except BaseException as exc:
         stop = _stop_behind(exc)  # first: whatever the clean-up after a stop raised, the stop is the news
-        if isinstance(stop, Terminated):
-            _stopped()
-            _fail("terminated; nothing was left half-written", code=143)
         if stop is not None:
             _stopped()
-            _fail("interrupted; nothing was left half-written", code=130)
+            said, code = ("terminated", 143) if isinstance(stop, Terminated) else ("interrupted", 130)
+            _fail(f"{said}; nothing was left half-written", code=code)
         if isinstance(exc, OptionError):
             _fail(exc.as_flag(_FLAGS))
         if isinstance(exc, EbookifyError):
