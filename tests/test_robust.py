@@ -225,12 +225,11 @@ FULL = "ebookify: error: cannot write to standard output: No space left on devic
     ],
     ids=["unbuffered", "buffered", "ascii"],
 )
-def test_standard_output_that_cannot_be_written_is_one_line(tmp_path, args, env):
+def test_standard_output_that_cannot_be_written_is_one_line(tmp_path, stories, args, env):
     """`ebookify check --json > report.json` on a full disk (Linux's /dev/full, which refuses every
     write): one line, said once, and exit 1, not a traceback; however the output is buffered, and
     whichever layer of it click writes to."""
-    (tmp_path / "stories").mkdir()
-    (tmp_path / "stories" / "01.txt").write_text(story_text(), encoding="utf-8")
+    stories({"01.txt": story_text()})
     environment = {k: v for k, v in os.environ.items() if k not in ("PYTHONUNBUFFERED", "PYTHONIOENCODING")}
     with open("/dev/full", "w") as full:
         done = subprocess.run(
@@ -246,10 +245,9 @@ def test_standard_output_that_cannot_be_written_is_one_line(tmp_path, args, env)
     assert said == [FULL], done.stderr
 
 
-def test_a_reader_gone_from_the_pipe_ends_it_quietly(tmp_path):
+def test_a_reader_gone_from_the_pipe_ends_it_quietly(tmp_path, stories):
     """`ebookify check --json | head -c 1`: the reader has what it wanted; no error is said."""
-    (tmp_path / "stories").mkdir()
-    (tmp_path / "stories" / "01.txt").write_text(story_text(), encoding="utf-8")
+    stories({"01.txt": story_text()})
     read, write = os.pipe()
     os.close(read)  # the reader is gone before a byte is written
     with os.fdopen(write, "w") as gone:
