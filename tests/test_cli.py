@@ -222,6 +222,42 @@ def test_short_and_long_help(tmp_path, flag):
         assert result.returncode == 0 and result.stdout.startswith("Usage: "), result.stderr
 
 
+MADE_PROBE = (
+    "import sys, typer.main\n"
+    "from ebookify import cli\n"
+    "real = typer.main.get_command_from_info\n"
+    "def spy(command_info, **more):\n"
+    "    print('made', cli._command_name(command_info), file=sys.stderr)\n"
+    "    return real(command_info=command_info, **more)\n"
+    "typer.main.get_command_from_info = spy\n"
+    "sys.argv = ['ebookify', *sys.argv[1:]]\n"
+    "cli.run()\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("args", "made", "says"),
+    [
+        (["build", "--help"], ["build"], "Usage: ebookify build [OPTIONS]"),
+        (["lint", "--help"], ["lint"], "Usage: ebookify lint [OPTIONS] {EPUB...}"),
+        (["--help"], ["build", "send", "check", "lint", "serve"], "Usage: ebookify [OPTIONS] COMMAND [ARGS]..."),
+        (["--version", "build"], ["build", "send", "check", "lint", "serve"], "ebookify "),
+        (["buidl"], ["build", "send", "check", "lint", "serve"], ""),
+    ],
+)
+def test_only_the_command_asked_for_is_made(tmp_path, args, made, says):
+    """typer turns each command's signature into options at every start: `ebookify build` makes
+    the build command's alone; with no command first (help, --version, a misspelt one), the whole
+    app is there, as its help and "Did you mean" need."""
+    result = subprocess.run(
+        [sys.executable, "-c", MADE_PROBE, *args], cwd=tmp_path, capture_output=True, text=True, timeout=60
+    )
+    assert [line.split()[1] for line in result.stderr.splitlines() if line.startswith("made ")] == made
+    assert result.stdout.startswith(says)
+    if args == ["buidl"]:
+        assert result.returncode == 2 and "no such command 'buidl'. Did you mean 'build'?" in result.stderr
+
+
 LONG_TITLE = "Ansel Quade x Reader - The Lantern Keeper of the Long Northern Causeway"
 CHECK_STORIES = {
     "01.txt": story_text(f"{LONG_TITLE} (part 1/2)", stats="23.7K 1.1K 96"),
