@@ -99,6 +99,7 @@ class Made:
     tally: Tally
     data: bytes | Callable[[BinaryIO], None]
     warnings: tuple[str, ...]  # Send-to-Kindle rules it breaks that only warn (but its size)
+    replacing: tuple[str, ...] = ()  # that it replaces a file holding another book (replace_warnings)
 
 
 def find_sources(options: BuildOptions) -> Sources:
@@ -195,11 +196,10 @@ def _built(
     found = placeholders(editions.get(True) or edition_of(collection, options, personal=True))
     if options.strict and (unfilled := missing_warnings(found, readers, "nothing was written")):
         raise OptionError("strict", f": {unfilled[0]}")
-    replacing = replace_warnings(collection, list(zip(readers, paths, strict=True)))
     # For many readers, where each paragraph's placeholders are is worked out once, here, before
     # the workers that make their copies are forked: each copy then only writes its values in.
-    shared = Shared(placements(editions[True])) if sum(r.name is not None for r in readers) > 1 else None
-    if shared:  # and each story's template, on all cores, before those workers are forked
+    shared = Shared() if sum(r.name is not None for r in readers) > 1 else None
+    if shared:  # with each story's template, on all cores, before those workers are forked
         shared.make_templates(editions[True], settings)
     job = _Job(editions, options, settings, tuple(zip(readers, paths, strict=True)), drawn, shared)
     made: list[Made] = []
@@ -218,7 +218,7 @@ def _built(
             on_written(item)
     linted = tuple(warning for book in made for warning in book.warnings)
     notes = reading_warnings(options, collection) + cover_notes + value_warnings(options, readers, found)
-    notes += replacing + linted
+    notes += tuple(warning for book in made for warning in book.replacing) + linted
     return BuildReport(collection, written, collapse(notes))
 
 
@@ -253,7 +253,11 @@ def _readers_books(job: _Job, index: int) -> list[Made]:
         edition, reader, job.settings, job.drawn, keep_pages=job.options.kepub, shared=job.shared
     )
     books = [(path, rendered)] + ([(kepub_path(path), kepub_rendered(rendered))] if job.options.kepub else [])
-    return [_made(book_path, reader, tally, pages, meta, cover) for book_path, pages in books]
+    made = [_made(book_path, reader, tally, pages, meta, cover) for book_path, pages in books]
+    # The file it replaces is read here, by the worker making the copy: for many readers, one
+    # process reading them all one after another held up the start of every copy.
+    made[0] = replace(made[0], replacing=replace_warnings(edition, [(reader, path)]))
+    return made
 
 
 def _made(

@@ -3,7 +3,9 @@ identity and file names, from AO3 downloads (tests/fixtures/ao3, made-up works).
 
 from __future__ import annotations
 
+import os
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -187,6 +189,31 @@ def test_rebuilding_over_a_different_collection_warns(tmp_path):
     assert f"{out / 'book.epub'} held a different book ('The First Tide'); it is replaced by 'The Second Tide'" in (
         warnings
     )
+
+
+def test_each_readers_book_over_a_different_collection_warns_in_reader_order(tmp_path):
+    """For several readers each copy's worker reads the file it replaces: every reader's warning
+    comes, in the order of the readers, and a reader whose file held this very book gets none."""
+    out = tmp_path / "dist"
+    names = ("Sam", "Alex", "Zoë")
+    first = build(BuildOptions(stories=_series_folder(tmp_path / "a", SERIES[1:]), out_dir=out, names=names))
+    second = BuildOptions(stories=_series_folder(tmp_path / "b", SERIES[:1]), out_dir=out, names=names)
+    paths = [item.path for item in build(replace(second, out_dir=tmp_path / "elsewhere")).written]
+    for old, new in zip(first.written, paths, strict=True):  # the first books, where the second go
+        os.replace(old.path, out / new.name)
+    shutil.copy(tmp_path / "elsewhere" / paths[1].name, out / paths[1].name)  # Alex's: this very book
+    warnings = [w for w in build(second).warnings if "held a different book" in w]
+    assert warnings == [
+        f"{out / paths[n].name} held a different book ('The First Tide'); it is replaced by 'The Second Tide'"
+        for n in (0, 2)
+    ]
+
+
+def _series_folder(folder: Path, files: tuple[str, ...]) -> Path:
+    folder.mkdir(parents=True)
+    for name in files:
+        shutil.copy(FIXTURES / name, folder / name)
+    return folder
 
 
 def test_a_different_collection_of_the_same_title_is_told_as_another(tmp_path):
