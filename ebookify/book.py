@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import re
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cache, partial
@@ -156,17 +156,19 @@ class Shared:
     texts (worked out once, before the workers fork: personalise.places_of), and each story's
     template (render.story_template), made by each process for its first copy."""
 
-    places: Mapping[str, Places]
+    places: dict[str, Places] = field(default_factory=dict)
     templates: dict[tuple[int, str, str, int], tuple[Story, StoryTemplate | None]] = field(default_factory=dict)
 
     def make_templates(self, collection: Collection, settings: BookSettings) -> None:
-        """Each story's template made now, on all cores, by this process before it forks the ones
-        making the copies: each of them would otherwise make all the templates for its first copy.
-        The stories are laid out as prepare() lays out every copy's (the Edition's languages)."""
+        """Each story's template, and where the placeholders are in its paragraphs, worked out now,
+        on all cores, by this process before it forks the ones making the copies: each of them
+        would otherwise make all the templates for its first copy. The stories are laid out as
+        prepare() lays out every copy's (the Edition's languages)."""
         languages, one_language = _languages(collection, settings)
         jobs = story_jobs(collection, languages[0], one_language)
-        made = mapped(partial(story_template, personal=self.personal), jobs, _story_size, _PARALLEL_CHARACTERS)
-        for job, template in zip(jobs, made, strict=True):
+        made = mapped(_placed_template, jobs, _story_size, _PARALLEL_CHARACTERS)
+        for job, (places, template) in zip(jobs, made, strict=True):
+            self.places.update(zip(_slashed_texts(job.story), places, strict=True))
             self.templates[_template_key(job)] = job.story, template
 
     def rendered_story(self, job: StoryJob, change: Callable[[str], str]) -> RenderedStory:
@@ -192,6 +194,18 @@ class Shared:
         """Whether a reader's copy may change `text`: it holds a placeholder."""
         places = self.places.get(text)
         return bool(places if places is not None else places_of(text))
+
+
+def _placed_template(job: StoryJob) -> tuple[list[Places], StoryTemplate | None]:
+    """Where the placeholders are in each of the story's paragraphs that may hold one (in the
+    order of _slashed_texts: only they cross back from a worker, not the texts), and its template."""
+    places = {text: places_of(text) for text in _slashed_texts(job.story)}
+    template = story_template(job, Shared(places).personal)
+    return [places[text] for text in _slashed_texts(job.story)], template
+
+
+def _slashed_texts(story: Story) -> list[str]:
+    return [block.text for part in story.parts for block in part.slashed]
 
 
 def _template_key(job: StoryJob) -> tuple[int, str, str, int]:

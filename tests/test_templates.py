@@ -4,6 +4,8 @@ the very book that reader gets built alone, with the same counts of what was rep
 
 from __future__ import annotations
 
+import os
+import time
 from dataclasses import replace
 
 import pytest
@@ -132,3 +134,32 @@ def test_every_template_is_made_before_the_first_copy(tmp_path, monkeypatch):
     build.build(BuildOptions(stories=folder, covers=tmp_path / "none", readers_file=tmp_path / "readers.toml"))
     assert sorted(made) == sorted(set(made)) and len(made) == len(files)  # one each
     assert filled  # copies were made from them
+
+
+def test_templates_and_placeholders_found_by_workers_make_the_same_copies(tmp_path, monkeypatch):
+    """Where each paragraph's placeholders are is worked out with its story's template, by the
+    forked workers for a long book (forced here): every copy is still the book its reader gets
+    built alone, with the same counts."""
+    files, _ = CASES["AO3 works: chapters, summaries, formatting"]
+    folder = _stories_and_readers(tmp_path, files)
+    makers, parent = tmp_path / "makers", os.getpid()
+    real = book._placed_template
+
+    def placed_template(job):
+        with makers.open("a") as log:
+            log.write(f"{os.getpid()}\n")
+        if os.getpid() == parent:
+            time.sleep(0.5)  # so that the worker takes a story too, however slow it is to start
+        return real(job)
+
+    monkeypatch.setattr(book, "_placed_template", placed_template)
+    monkeypatch.setattr(book, "_PARALLEL_CHARACTERS", 0)
+    options = BuildOptions(stories=folder, covers=tmp_path / "none")
+    together = build.build(replace(options, out_dir=tmp_path / "all", readers_file=tmp_path / "readers.toml"))
+    assert set(makers.read_text().split()) - {str(os.getpid())}, "no worker made a template"
+    for copy in together.written:
+        name = copy.reader.name or ""
+        alone_options = replace(options, out_dir=tmp_path / name, names=(name,), values=copy.reader.values)
+        (alone,) = build.build(alone_options).written
+        assert copy.path.read_bytes() == alone.path.read_bytes(), name
+        assert (copy.tally.replaced, copy.tally.missing) == (alone.tally.replaced, alone.tally.missing)
