@@ -125,6 +125,25 @@ def test_body_id_link_is_caught(good):
     assert [v.rule for v in lint(book)] == ["no-body-id-links"]
 
 
+def test_links_go_unread_where_no_body_has_an_id(good, monkeypatch):
+    """Only a link to an id on a <body> breaks no-body-id-links: with no such id in the book, no
+    page is parsed for its links (a long book's contents and nav, 10 ms of each copy). With one,
+    they are."""
+    from ebookify import lint as linting
+
+    read: list[str] = []
+    real = linting._read_through
+
+    def reading(data, tag, recover=False):
+        read.append(tag.rpartition("}")[2])
+        return real(data, tag, recover)
+
+    monkeypatch.setattr(linting, "_read_through", reading)
+    assert lint(good) == [] and "a" not in read
+    body_id = replace(b'<body epub:type="bodymatter">', b'<body id="top" epub:type="bodymatter">')
+    assert lint(changed(good, "EPUB/story-002.xhtml", body_id)) == [] and "a" in read
+
+
 def test_spine_order_other_than_ncx_is_caught(good):
     def swap(opf: bytes) -> bytes:
         one, two = b'<itemref idref="story-001-part-01"/>', b'<itemref idref="story-001-part-02"/>'
