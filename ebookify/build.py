@@ -368,7 +368,7 @@ def user_stylesheet(path: Path) -> bytes:
 def kepub_rendered(rendered: Rendered) -> Rendered:
     from .kepub import kepubify
 
-    pages = tuple(replace(page, xhtml=kepubify(page.xhtml), packed=None) for page in rendered.pages)
+    pages = tuple(replace(page, xhtml=kepubify(page.xhtml), packed=None, plain=False) for page in rendered.pages)
     return replace(rendered, pages=pages)
 
 

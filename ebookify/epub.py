@@ -20,7 +20,7 @@ from ebooklib import epub
 from lxml import etree
 
 from .cover import CoverImage
-from .lint import read_by_rules, stand_in
+from .lint import declaration, read_by_rules, stand_in
 from .render import STYLESHEET, Packed, Page, Rendered, TocEntry
 
 XHTML = "application/xhtml+xml"
@@ -266,7 +266,11 @@ def packed_page(page: Page, keep: bool) -> Page:
         if packed is not None:
             return replace(page, packed=packed, pieces=None)
     xhtml = b"".join(page.pieces()) if page.pieces is not None else page.xhtml
-    packed = Packed(deflate(xhtml), zlib.crc32(xhtml), len(xhtml), b"<svg" in xhtml, stand_in(xhtml))
+    if page.plain:  # known from its template: only its declaration is for lint
+        svg, linted = False, declaration(xhtml)
+    else:
+        svg, linted = b"<svg" in xhtml, stand_in(xhtml)
+    packed = Packed(deflate(xhtml), zlib.crc32(xhtml), len(xhtml), svg, linted)
     return replace(page, xhtml=xhtml if keep else b"", packed=packed, pieces=None)
 
 

@@ -15,6 +15,7 @@ from itertools import count, groupby
 from pathlib import Path
 
 from .languages import DEFAULT_LANGUAGE
+from .lint import read_by_rules
 from .marks import plain, to_xhtml
 from .model import (
     Block,
@@ -55,6 +56,9 @@ class Page:
     # A page too long to hold whole (a 50 MB one-shot), given instead as what makes its XHTML
     # piece by piece, and packed so (epub.packed_page) by the process that rendered it.
     pieces: Callable[[], Iterator[bytes]] | None = field(default=None, compare=False, repr=False)
+    # Known, from the template it was filled in from (fill), to hold no SVG and nothing the
+    # Send-to-Kindle rules read beyond its XML declaration (lint.stand_in): not looked for again.
+    plain: bool = field(default=False, compare=False, repr=False)
 
     @property
     def holds_svg(self) -> bool:
@@ -283,9 +287,13 @@ def story_template(job: StoryJob, personal: Callable[[str], bool]) -> StoryTempl
 
 
 def _with_slots(page: Page) -> tuple[Page, tuple[bytes, ...], tuple[int, ...]]:
-    """A page of a template: the page without its XHTML, its bytes around its slots, and their numbers."""
+    """A page of a template: the page without its XHTML, its bytes around its slots, and their
+    numbers. Whether it is plain (Page.plain) is known from them: what fills a slot is a text as
+    _texts writes it, escaped, whose only tags are inline marks (<em>, <br/>…), and every slot
+    stands between a tag's ">" and the next "<"."""
     split = _SLOT.split(page.xhtml)
-    return Page(page.file_name, page.title, b""), tuple(split[::2]), tuple(int(n) for n in split[1::2])
+    plain = not read_by_rules(page.xhtml) and b"<svg" not in page.xhtml
+    return Page(page.file_name, page.title, b"", plain=plain), tuple(split[::2]), tuple(int(n) for n in split[1::2])
 
 
 def _entry_texts(entry: TocEntry) -> list[str]:
@@ -301,7 +309,7 @@ def fill(template: StoryTemplate, changed: list[str]) -> RenderedStory:
         made = [pieces[0]]
         for number, piece in zip(numbers, pieces[1:], strict=True):
             made += (written[number], piece)
-        pages.append(Page(page.file_name, page.title, b"".join(made)))
+        pages.append(Page(page.file_name, page.title, b"".join(made), plain=page.plain))
     return pages, template.entry
 
 

@@ -10,6 +10,8 @@ from dataclasses import replace
 
 import pytest
 from conftest import REPO, story_text
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from ebookify import book, build
 from ebookify.build import BuildOptions
@@ -163,3 +165,38 @@ def test_templates_and_placeholders_found_by_workers_make_the_same_copies(tmp_pa
         (alone,) = build.build(alone_options).written
         assert copy.path.read_bytes() == alone.path.read_bytes(), name
         assert (copy.tally.replaced, copy.tally.missing) == (alone.tally.replaced, alone.tally.missing)
+
+
+_TEMPLATED = {
+    "01.txt": story_text(
+        synopsis="Y/N finds a map.",
+        body="Y/N ran for the ferry.\n*Y/N* looked back, **L/N** waved.\nThe rain came.\nY/N? Y/N!",
+    )
+}
+# What a reader's values and a story's words can put in a slot: tags written as text, marks.
+_SLOT_TEXT = st.lists(
+    st.sampled_from(["<a", "<img", "<!--", "<svg", "<body id='x'", "<", ">", "&", "a", "img", " ", "\ufdd0", "\ufdd1"])
+).map("".join)
+
+
+@given(st.data())
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+def test_a_page_filled_in_from_a_plain_template_is_plain(tmp_path, data):
+    """A template page that holds no SVG and nothing lint reads past its declaration (Page.plain)
+    stays so whatever is written into its slots: the packed page need not look again."""
+    from ebookify.epub import packed_page
+    from ebookify.lint import read_by_rules
+    from ebookify.render import fill, story_jobs, story_template
+
+    folder = tmp_path / "stories"
+    if not folder.exists():
+        _stories_and_readers(tmp_path, _TEMPLATED)
+    collection = build.load(build.find_sources(BuildOptions(stories=folder, names=("Sam",)))).collection
+    (job,) = story_jobs(collection, "en", False)
+    template = story_template(job, lambda text: "/" in text)
+    assert template is not None and any(page.plain for page, _, _ in template.pages)
+    changed = data.draw(st.lists(_SLOT_TEXT, min_size=len(template.texts), max_size=len(template.texts)))
+    pages, _ = fill(template, changed)
+    for page in pages:
+        assert not page.plain or (not read_by_rules(page.xhtml) and b"<svg" not in page.xhtml)
+        assert packed_page(page, keep=False).packed == packed_page(replace(page, plain=False), keep=False).packed
