@@ -257,7 +257,7 @@ def _only_with_a_slash(change: Callable[[str], str]) -> Callable[[list[str]], li
 
 
 def _story_size(job: StoryJob) -> int:
-    return sum(len(block.text) for part in job.story.parts for block in part.blocks)
+    return sum(part.characters for part in job.story.parts)
 
 
 def subjects(collection: Collection) -> tuple[str, ...]:

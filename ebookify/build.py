@@ -133,7 +133,8 @@ def _counted(item: Chapter | Story) -> Chapter | Story:
     in a worker: every copy's contents and title page ask, and each chapter's facts are carried
     to them)."""
     for chapter in item.parts if isinstance(item, Story) else [item]:
-        chapter.words, chapter.codes, chapter.weeded  # noqa: B018 (worked out and kept: cached properties)
+        # Worked out and kept (cached properties).
+        chapter.words, chapter.codes, chapter.weeded, chapter.characters  # noqa: B018
     return item
 
 

@@ -150,6 +150,11 @@ class Chapter:
         return tuple(_shared(tuple(find_codes(block.text))) for block in self.slashed)
 
     @cached_property
+    def characters(self) -> int:
+        """The length of its blocks' texts: what rendering it costs, for sharing stories among workers."""
+        return sum(len(block.text) for block in self.blocks)
+
+    @cached_property
     def weeded(self) -> bool:
         """Whether it holds no author's note, and each scene break stands between two paragraphs:
         what keep_notes leaves as it is."""
@@ -182,7 +187,13 @@ class Chapter:
         return changed
 
 
-_OF_BLOCKS = ("words", "slashed", "codes", "weeded")  # a chapter's cached properties, all of its blocks alone
+_OF_BLOCKS = (
+    "words",
+    "slashed",
+    "codes",
+    "weeded",
+    "characters",
+)  # a chapter's cached properties, all of its blocks alone
 # One tuple for each list of codes found: most paragraphs that hold a placeholder hold ("Y/N",),
 # and a 5M-word book has 19,000 of them (sent from a worker, one object is sent once).
 _CODES: dict[tuple[str, ...], tuple[str, ...]] = {}

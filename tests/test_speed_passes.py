@@ -461,9 +461,9 @@ def test_placeholders_found_once_are_replaced_as_found_each_time(text, values):
 
 @pytest.mark.parametrize("on_all_cores", [False, True])
 def test_what_a_chapter_knows_of_its_blocks_comes_with_it_right(tmp_path, monkeypatch, on_all_cores):
-    """A chapter's words, slashed blocks, their codes and whether it holds notes are looked at once, with its
-    file (perhaps by a worker), and carried to the chapters made from it that keep its blocks:
-    each is what a fresh look gives."""
+    """A chapter's words, slashed blocks, their codes, whether it holds notes and its length are
+    looked at once, with its file (perhaps by a worker), and carried to the chapters made from it
+    that keep its blocks: each is what a fresh look gives."""
     from ebookify.build import find_sources, load
     from ebookify.model import Chapter
 
@@ -474,10 +474,10 @@ def test_what_a_chapter_knows_of_its_blocks_comes_with_it_right(tmp_path, monkey
     collection = load(find_sources(BuildOptions(stories=tmp_path / "stories", names=("Sam",)))).collection
     assert collection is not None
     for chapter in (part for story in collection.stories for part in story.parts):
-        assert {"words", "slashed", "codes", "weeded"} <= chapter.__dict__.keys()  # known already, not looked at now
+        assert {"words", "slashed", "codes", "weeded", "characters"} <= chapter.__dict__.keys()  # known already
         fresh = Chapter(chapter.source, chapter.who, chapter.title, blocks=chapter.blocks)
-        known = (chapter.words, chapter.slashed, chapter.codes, chapter.weeded)
-        assert known == (fresh.words, fresh.slashed, fresh.codes, fresh.weeded)
+        known = (chapter.words, chapter.slashed, chapter.codes, chapter.weeded, chapter.characters)
+        assert known == (fresh.words, fresh.slashed, fresh.codes, fresh.weeded, fresh.characters)
 
 
 def test_one_readers_cover_process_is_forked_before_the_build_is_imported(tmp_path, golden):
