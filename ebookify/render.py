@@ -289,10 +289,11 @@ def story_template(job: StoryJob, personal: Callable[[str], bool]) -> StoryTempl
 def _with_slots(page: Page) -> tuple[Page, tuple[bytes, ...], tuple[int, ...]]:
     """A page of a template: the page without its XHTML, its bytes around its slots, and their
     numbers. Whether it is plain (Page.plain) is known from them: what fills a slot is a text as
-    _texts writes it, escaped, whose only tags are inline marks (<em>, <br/>…), and every slot
-    stands between a tag's ">" and the next "<"."""
+    _texts writes it, escaped, whose only tags are inline marks (<em>, <br/>…); so it is known
+    where each slot follows a tag's ">" (never inside a tag or an attribute)."""
     split = _SLOT.split(page.xhtml)
-    plain = not read_by_rules(page.xhtml) and b"<svg" not in page.xhtml
+    after_tags = all(piece.endswith(b">") for piece in split[:-1:2])
+    plain = after_tags and not read_by_rules(page.xhtml) and b"<svg" not in page.xhtml
     return Page(page.file_name, page.title, b"", plain=plain), tuple(split[::2]), tuple(int(n) for n in split[1::2])
 
 

@@ -10,11 +10,12 @@ from dataclasses import replace
 
 import pytest
 from conftest import REPO, story_text
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ebookify import book, build
 from ebookify.build import BuildOptions
+from ebookify.model import Block, BlockKind, Chapter, Story
 
 AO3 = REPO / "tests" / "fixtures" / "ao3"
 READERS = """
@@ -167,36 +168,59 @@ def test_templates_and_placeholders_found_by_workers_make_the_same_copies(tmp_pa
         assert (copy.tally.replaced, copy.tally.missing) == (alone.tally.replaced, alone.tally.missing)
 
 
-_TEMPLATED = {
-    "01.txt": story_text(
-        synopsis="Y/N finds a map.",
-        body="Y/N ran for the ferry.\n*Y/N* looked back, **L/N** waved.\nThe rain came.\nY/N? Y/N!",
-    )
-}
 # What a reader's values and a story's words can put in a slot: tags written as text, marks.
 _SLOT_TEXT = st.lists(
     st.sampled_from(["<a", "<img", "<!--", "<svg", "<body id='x'", "<", ">", "&", "a", "img", " ", "\ufdd0", "\ufdd1"])
 ).map("".join)
 
 
-@given(st.data())
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-def test_a_page_filled_in_from_a_plain_template_is_plain(tmp_path, data):
-    """A template page that holds no SVG and nothing lint reads past its declaration (Page.plain)
-    stays so whatever is written into its slots: the packed page need not look again."""
+def _story_with_a_picture() -> Story:
+    """Two parts: one whose page shows a picture (its caption no placeholder), beside paragraphs a
+    reader changes, and one of paragraphs only."""
+    picture = Block(BlockKind.PARAGRAPH, "A white lighthouse", 2, image="lighthouse.png")
+    first = (Block(BlockKind.PARAGRAPH, "Y/N ran for the ferry.", 1), picture, Block(BlockKind.NOTE, "A/N: hi Y/N", 3))
+    second = (Block(BlockKind.PARAGRAPH, "*Y/N* looked back.", 1), Block(BlockKind.PARAGRAPH, "L/N waved.", 2))
+    parts = tuple(
+        Chapter("01.txt", "Mara Voss", "The Ferry", part=n, synopsis="Y/N misses the ferry.", blocks=blocks)
+        for n, blocks in enumerate((first, second), start=1)
+    )
+    return Story("Mara Voss", "The Ferry", parts, images=(("lighthouse.png", b"\x89PNG"),))
+
+
+@given(st.lists(_SLOT_TEXT, min_size=8, max_size=8))
+@settings(max_examples=80, deadline=None)
+def test_a_page_filled_in_from_a_template_is_as_plain_as_its_template(changed):
+    """A template page knows whether it holds SVG or anything lint reads past its declaration
+    (Page.plain): a picture's page does, a page of paragraphs does not. Whatever is written into
+    its slots, the page filled in is just as plain, so packing it need not look again."""
     from ebookify.epub import packed_page
     from ebookify.lint import read_by_rules
-    from ebookify.render import fill, story_jobs, story_template
+    from ebookify.render import StoryJob, fill, story_template
 
-    folder = tmp_path / "stories"
-    if not folder.exists():
-        _stories_and_readers(tmp_path, _TEMPLATED)
-    collection = build.load(build.find_sources(BuildOptions(stories=folder, names=("Sam",)))).collection
-    (job,) = story_jobs(collection, "en", False)
-    template = story_template(job, lambda text: "/" in text)
-    assert template is not None and any(page.plain for page, _, _ in template.pages)
-    changed = data.draw(st.lists(_SLOT_TEXT, min_size=len(template.texts), max_size=len(template.texts)))
-    pages, _ = fill(template, changed)
+    template = story_template(StoryJob(_story_with_a_picture(), "story-001", "en", 1), lambda text: "/" in text)
+    assert template is not None and len(template.texts) <= len(changed)
+    shown = [b"<img" in b"".join(pieces) for _, pieces, _ in template.pages]
+    assert any(shown) and not all(shown)  # a page with the picture, and one without
+    assert [page.plain for page, _, _ in template.pages] == [not picture for picture in shown]
+    pages, _ = fill(template, changed[: len(template.texts)])
     for page in pages:
-        assert not page.plain or (not read_by_rules(page.xhtml) and b"<svg" not in page.xhtml)
+        assert page.plain == (not read_by_rules(page.xhtml) and b"<svg" not in page.xhtml)
         assert packed_page(page, keep=False).packed == packed_page(replace(page, plain=False), keep=False).packed
+
+
+@pytest.mark.parametrize(
+    ("xhtml", "plain"),
+    [
+        (b"<p>\x000\x01</p><p>\x001\x01</p>", True),
+        (b'<p title="\x000\x01">Hi</p>', False),  # a slot inside an attribute: its text could be anything there
+        (b"<p>Said: \x000\x01</p>", False),  # after text, not a tag: not known, so looked at
+        (b'<p>\x000\x01</p><img src="a.png" alt=""/>', False),
+        (b"<p>\x000\x01</p><svg/>", False),
+    ],
+)
+def test_a_template_page_is_plain_only_where_every_slot_follows_a_tag(xhtml, plain):
+    from ebookify.render import Page, _with_slots
+
+    declared = b'<?xml version="1.0" encoding="utf-8"?>\n<html><body>'
+    page, _, _ = _with_slots(Page("a.xhtml", "A", declared + xhtml + b"</body></html>"))
+    assert page.plain is plain
