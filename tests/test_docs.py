@@ -39,17 +39,42 @@ _MACHINE = [f"/{top}/" for top in ("work", "tmp", "home", "root")]
 _OUTSIDE = re.compile("|".join(re.escape(path) for path in (_SHARED, *_MACHINE)))
 
 
-def _project_files() -> list:
-    skipped = {".git", "__pycache__", ".pytest_cache", ".hypothesis", ".ruff_cache", ".mypy_cache", "dist", "build"}
+def _project_files(root: Path = REPO) -> list:
+    """The project's own files: not what .gitignore leaves out (caches, builds, a virtual
+    environment made in the checkout, coverage data), which name this machine's paths by nature."""
+    skipped = {
+        ".git",
+        "__pycache__",
+        ".pytest_cache",
+        ".hypothesis",
+        ".ruff_cache",
+        ".mypy_cache",
+        "dist",
+        "build",
+        ".venv",
+    }
     suffixes = {".py", ".md", ".toml", ".css", ".txt", ".html", ".cfg", ""}
     return [
         path
-        for path in REPO.rglob("*")
+        for path in root.rglob("*")
         if path.is_file()
-        and not skipped & set(path.relative_to(REPO).parts)
+        and not skipped & set(path.relative_to(root).parts)
         and not path.name.endswith(".egg-info")
+        and not path.name.startswith(".coverage")
         and path.suffix in suffixes
     ]
+
+
+def test_what_git_ignores_is_not_counted_as_the_projects(tmp_path: Path):
+    """A virtual environment made in the checkout (`python -m venv .venv`, as many do before the
+    README's second command) and coverage data hold this machine's paths: .gitignore leaves them
+    out, and so does the look for paths outside the project."""
+    ignored = (REPO / ".gitignore").read_text(encoding="utf-8").split()
+    assert {".venv/", ".coverage", ".coverage.*"} <= set(ignored)
+    for name in (".venv/pyvenv.cfg", ".venv/lib/site.py", ".coverage", ".coverage.host.1", "ebookify/cli.py"):
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text("home = /usr/bin\n", encoding="utf-8")
+    assert [path.relative_to(tmp_path).as_posix() for path in _project_files(tmp_path)] == ["ebookify/cli.py"]
 
 
 def test_the_project_points_nowhere_outside_itself():
