@@ -168,7 +168,7 @@ class Shared:
         jobs = story_jobs(collection, languages[0], one_language)
         made = mapped(_placed_template, jobs, _story_size, _PARALLEL_CHARACTERS)
         for job, (places, template) in zip(jobs, made, strict=True):
-            self.places.update(zip(_slashed_texts(job.story), places, strict=True))
+            self.places.update(zip(slashed_texts(job.story), places, strict=True))
             self.templates[_template_key(job)] = job.story, template
 
     def rendered_story(self, job: StoryJob, change: Callable[[str], str]) -> RenderedStory:
@@ -198,13 +198,15 @@ class Shared:
 
 def _placed_template(job: StoryJob) -> tuple[list[Places], StoryTemplate | None]:
     """Where the placeholders are in each of the story's paragraphs that may hold one (in the
-    order of _slashed_texts: only they cross back from a worker, not the texts), and its template."""
-    places = {text: places_of(text) for text in _slashed_texts(job.story)}
+    order of slashed_texts: only they cross back from a worker, not the texts), and its template."""
+    texts = slashed_texts(job.story)
+    places = {text: places_of(text) for text in texts}
     template = story_template(job, Shared(places).personal)
-    return [places[text] for text in _slashed_texts(job.story)], template
+    return [places[text] for text in texts], template
 
 
-def _slashed_texts(story: Story) -> list[str]:
+def slashed_texts(story: Story) -> list[str]:
+    """The texts of the story's blocks that may hold a placeholder (Chapter.slashed), in order."""
     return [block.text for part in story.parts for block in part.slashed]
 
 

@@ -11,7 +11,7 @@ from functools import partial
 from pathlib import Path
 from typing import BinaryIO
 
-from .book import BookSettings, Shared, cover_lines, prepare
+from .book import BookSettings, Shared, cover_lines, prepare, slashed_texts
 from .collect import collect, files_size, read_items, story_files
 from .cover import AskCover, CoverImage, drawing_process, find_cover, load_cover
 from .epub import Metadata, book_identity, package_files, write_zip, zip_files
@@ -273,8 +273,7 @@ def _made(
 
 def placements(collection: Collection) -> dict[str, Places]:
     """Where the placeholders are in every paragraph that may hold one (personalise.places_of)."""
-    texts = (block.text for story in collection.stories for part in story.parts for block in part.slashed)
-    return {text: places_of(text) for text in texts}
+    return {text: places_of(text) for story in collection.stories for text in slashed_texts(story)}
 
 
 def packaged(
