@@ -123,14 +123,12 @@ def stand_in(page: bytes) -> bytes:
     could find nothing in it but the declaration it opens with, that declaration alone. No rule
     then judges the book otherwise (tested), and a packed page (epub.packed_page) keeps a few
     dozen bytes for lint instead of its chapter."""
-    declared = _ENCODING_DECLARATION.match(page)
-    if declared is None or read_by_rules(page):
-        return page
-    return page[: declared.end()]
+    return page if read_by_rules(page) else declaration(page)
 
 
 def declaration(page: bytes) -> bytes:
-    """stand_in() of a page known to hold nothing the rules read beyond its declaration."""
+    """stand_in() of a page known to hold nothing the rules read beyond its declaration: that
+    declaration alone, or the whole page if it has none (the rule that asks for one reads it)."""
     declared = _ENCODING_DECLARATION.match(page)
     return page if declared is None else page[: declared.end()]
 

@@ -187,13 +187,8 @@ class Chapter:
         return changed
 
 
-_OF_BLOCKS = (
-    "words",
-    "slashed",
-    "codes",
-    "weeded",
-    "characters",
-)  # a chapter's cached properties, all of its blocks alone
+# A chapter's cached properties, all of its blocks alone.
+_OF_BLOCKS = ("words", "slashed", "codes", "weeded", "characters")
 # One tuple for each list of codes found: most paragraphs that hold a placeholder hold ("Y/N",),
 # and a 5M-word book has 19,000 of them (sent from a worker, one object is sent once).
 _CODES: dict[tuple[str, ...], tuple[str, ...]] = {}
