@@ -73,7 +73,7 @@ def package_files(rendered: Rendered, meta: Metadata, cover: Callable[[], CoverI
     (it may be being drawn by another process meanwhile).
     """
     book = _book(meta)
-    book.set_cover(meta.cover_file, b"", create_page=False)
+    _set_cover(book, meta.cover_file)
     book.add_item(epub.EpubItem(uid="style", file_name=STYLESHEET, media_type="text/css", content=rendered.css))
     items = [epub.EpubItem(uid=_item_id(p.file_name), file_name=p.file_name, media_type=XHTML) for p in rendered.pages]
     for item, page in zip(items, rendered.pages, strict=True):
@@ -105,6 +105,16 @@ def package_files(rendered: Rendered, meta: Metadata, cover: Callable[[], CoverI
     assert picture.file_name == meta.cover_file
     files[f"EPUB/{meta.cover_file}"] = picture.data
     return files
+
+
+def _set_cover(book: epub.EpubBook, file_name: str) -> None:
+    """ebooklib's set_cover(file_name, b"", create_page=False), with the picture's media type
+    given: ebooklib would guess it with mimetypes, whose first use reads the system's mime.types
+    (7 ms of every build, and a table that differs from one machine to the next)."""
+    cover = epub.EpubCover(file_name=file_name)
+    cover.media_type = image_type(file_name)
+    book.add_item(cover)
+    book.add_metadata(None, "meta", "", {"name": "cover", "content": "cover-img"})
 
 
 class _LinearNcxWriter(epub.EpubWriter):
