@@ -146,13 +146,16 @@ def run(cmd: list[str], cwd: Path) -> Sample:
 def interleaved(commands: dict[str, list[str]], runs: int, cwd: Path, what: str) -> dict[str, Series]:
     """Run each command `runs` times, taking turns (a, b, a, b, ...), so that drift in the
     machine's speed hits all of them alike, after one untimed run of each (byte-code and page
-    caches). Stops early if one fails."""
+    caches). Each round starts one command further on (a b c, b c a, c a b, ...): in a fixed
+    order one command always runs just after the same other one (the reference floor after
+    ebookify, whose freed memory and written book the system is still dealing with). Stops
+    early if one fails."""
     series = {label: Series(label) for label in commands}
     for cmd in commands.values():
         run(cmd, cwd)
     for i in range(1, runs + 1):
         times = []
-        for label, cmd in commands.items():
+        for label, cmd in taking_turns(commands, i - 1):
             sample = run(cmd, cwd)
             series[label].samples.append(sample)
             times.append(f"{label} {sample.wall:.2f} s")
@@ -161,6 +164,13 @@ def interleaved(commands: dict[str, list[str]], runs: int, cwd: Path, what: str)
                 return series
         progress(f"  {what} run {i}/{runs}: " + ", ".join(times))
     return series
+
+
+def taking_turns(commands: dict[str, list[str]], round_index: int) -> list[tuple[str, list[str]]]:
+    """The commands in the order of round `round_index` (from 0): each round starts one further on."""
+    order = list(commands.items())
+    start = round_index % len(order) if order else 0
+    return order[start:] + order[:start]
 
 
 def progress(line: str) -> None:

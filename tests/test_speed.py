@@ -7,6 +7,7 @@ from __future__ import annotations
 import importlib.util
 import re
 import shutil
+import sys
 from dataclasses import replace
 
 import pytest
@@ -91,6 +92,25 @@ def _bench_floor():
 
 
 FLOOR = _bench_floor()
+
+
+def _bench_runner():
+    spec = importlib.util.spec_from_file_location("bench_run", REPO / "bench" / "run.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["bench_run"] = module  # its dataclasses look their module up
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_benchmark_takes_turns_starting_one_further_on_each_round(tmp_path):
+    """No command always runs just after the same other one (the reference floor after ebookify)."""
+    runner = _bench_runner()
+    log = tmp_path / "order"
+    commands = {label: [sys.executable, "-c", f"open({str(log)!r}, 'a').write({label!r})"] for label in ("a", "b", "c")}
+    series = runner.interleaved(commands, 4, tmp_path, "test")
+    assert log.read_text() == "abc" + "abc" + "bca" + "cab" + "abc"  # one untimed run of each first
+    assert {label: len(s.samples) for label, s in series.items()} == {"a": 4, "b": 4, "c": 4}
 
 
 @given(st.text(alphabet="Yy/Nn([{}])a _'\n", max_size=24))
