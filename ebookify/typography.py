@@ -100,15 +100,6 @@ def _dotted(text: str) -> bool:
     return ".." in text or ". ." in text
 
 
-_SPACED_HYPHEN = re.compile(r"[^\S\n]-")
-
-
-def _spaced_hyphen(text: str) -> bool:
-    """A hyphen right after a space: where a spaced dash or a range ends its spaces. Most hyphens
-    join words ("well-known"), and a rule that starts at a space is tried at every space."""
-    return "-" in text and _SPACED_HYPHEN.search(text) is not None
-
-
 @dataclass(frozen=True)
 class _Rule:
     trigger: Trigger
@@ -165,6 +156,71 @@ def _rule(trigger: Trigger, pattern: str, replacement: Replacement) -> _Rule:
     return _Rule(trigger, re.compile(pattern, re.IGNORECASE), replacement)
 
 
+# A hyphen and the spaces (not line breaks) before it, in the text read backwards: the engine
+# finds each hyphen as a literal, and the run of spaces that ends there with it.
+_HYPHEN_BACKWARDS = re.compile(r"-[^\S\n]*+")
+
+
+@dataclass(frozen=True)
+class _HyphenRule(_Rule):
+    """A rule whose every match starts at a hyphen or at the run of spaces (not line breaks) before
+    one, looked for from the hyphens. The engine cannot skip ahead to a space as it does to a
+    literal: a pattern that may start at a space is tried at every space (the spaced dashes took a
+    third of a book's typesetting time). Where the pattern alone would match first is one of those
+    places, so it is tried there, and only there, in order: the same matches. `spaced`: every
+    match starts at spaces, so a hyphen after none is passed over."""
+
+    spaced: bool = True
+
+    def edits(self, text: str) -> Iterator[tuple[int, int, str]]:
+        return super().edits(text) if _crowded(text) else self.from_hyphens(text)
+
+    def from_hyphens(self, text: str) -> Iterator[tuple[int, int, str]]:
+        last, end = 0, len(text)
+        for place in self._places(text[::-1]):
+            # Not in what a match before took (the spaces after its dash).
+            match = self.pattern.match(text, end - place) if end - place >= last else None
+            if match:
+                last = match.end()
+                yield (
+                    match.start(),
+                    last,
+                    self.replacement if isinstance(self.replacement, str) else self.replacement(match),
+                )
+
+    def _places(self, backwards: str) -> list[int]:
+        """Where a match may start, counted from the end, last first: each run of spaces before a
+        hyphen, then (unless `spaced`) the hyphen itself."""
+        places: list[int] = []
+        for found in _HYPHEN_BACKWARDS.finditer(backwards):
+            hyphen, spaces = found.span()
+            if not self.spaced:
+                places.append(hyphen + 1)
+            if spaces > hyphen + 1:
+                places.append(spaces)
+        places.reverse()
+        return places
+
+    def apply(self, text: str) -> str:
+        if _crowded(text):
+            return super().apply(text)
+        pieces, last = [], 0
+        for start, end, new in self.from_hyphens(text):
+            pieces += [text[last:start], new]
+            last = end
+        return "".join(pieces) + text[last:] if pieces else text
+
+
+def _crowded(text: str) -> bool:
+    """Hyphens so close together ("- - -", a row of them) that a look at each costs more than the
+    engine's at each space."""
+    return text.count("-") * 64 > len(text)
+
+
+def _hyphen_rule(trigger: str, pattern: str, replacement: str, spaced: bool = True) -> _HyphenRule:
+    return _HyphenRule(trigger, re.compile(pattern, re.IGNORECASE), replacement, spaced)
+
+
 RULES: tuple[_Rule | _SingleQuotes, ...] = (
     # Three dots, or spaced dots, are one ellipsis character (it never breaks a line); four keep
     # their full stop.
@@ -172,11 +228,11 @@ RULES: tuple[_Rule | _SingleQuotes, ...] = (
     # Two or three hyphens were a typewriter's em dash.
     # (Not in an internationalised domain name: "xn--bcher".)
     # (The space before may already have gone with the dash before it: "-- --".)
-    _rule("--", rf"(?:{_RUN_OF_SPACE})?(?<!-)(?<!xn)-{{2,3}}(?!-){_SPACE}*+", "—"),
+    _hyphen_rule("--", rf"(?:{_RUN_OF_SPACE})?(?<!-)(?<!xn)-{{2,3}}(?!-){_SPACE}*+", "—", spaced=False),
     # A spaced hyphen between numbers is a range: en dash, no spaces ("5 - 10" -> "5–10").
-    _rule(_spaced_hyphen, rf"{_SPACE}(?<=\d{_SPACE}){_SPACE}*+-{_SPACE}++(?=\d)", "–"),
+    _hyphen_rule("-", rf"{_SPACE}(?<=\d{_SPACE}){_SPACE}*+-{_SPACE}++(?=\d)", "–"),
     # A spaced hyphen is a dash; also "I - I" stammers and a trailing "But - ".
-    _rule(_spaced_hyphen, rf"{_RUN_OF_SPACE}-(?:{_SPACE}++|{_END}|(?=[\"'”’]))", "—"),
+    _hyphen_rule("-", rf"{_RUN_OF_SPACE}-(?:{_SPACE}++|{_END}|(?=[\"'”’]))", "—"),
     # A word cut off ("B- Kylo", "B-" before a closing quote or at the end), but not a
     # suspended hyphen ("pre- and post-war").
     _rule("-", rf"-(?<=\w-)(?:{_SPACE}++(?!(?:and|or|nor|to)\b)(?=\w)|(?=[\"'”’]|{_END}))", "—"),

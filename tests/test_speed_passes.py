@@ -97,6 +97,25 @@ def test_typesetting_looks_at_a_few_paragraphs_at_once_and_still_each_alone(text
         typography._LOOKED_AT_ONCE = looked_at_once
 
 
+# Text made of what the spaced-hyphen rules look at: spaces of every kind, line breaks, hyphens,
+# digits, quotes and letters.
+_HYPHEN_PIECES = [*" \t\u00a0\u2009\n-1a\"'’", " - ", "5 - 10", "  -  ", " -- ", "xn--", "---"]
+_AROUND_HYPHENS = st.lists(st.sampled_from(_HYPHEN_PIECES), max_size=30).map("".join)
+
+
+@given(_AROUND_HYPHENS)
+@example("a -  - b 1 - 2 - 3\t-\u00a0-x -\n - ' -- ---- xn-- a--b  --  -- ")
+def test_a_rule_looked_for_from_its_hyphens_matches_where_its_pattern_alone_does(text):
+    rules = [rule for rule in typography.RULES if isinstance(rule, typography._HyphenRule)]
+    assert len(rules) == 3  # the dash of two or three hyphens, the range and the spaced dash
+    for rule in rules:
+        alone = [(m.start(), m.end(), rule.replacement) for m in rule.pattern.finditer(text)]
+        assert list(rule.from_hyphens(text)) == alone  # however crowded
+        assert list(rule.edits(text)) == alone
+        assert rule.apply(text) == rule.pattern.sub(rule.replacement, text)
+        text = rule.apply(text)  # as typeset() gives each rule the one before's text
+
+
 def test_no_rule_makes_its_own_trigger():
     """typeset_all finds a trigger's paragraphs once for its run of rules: a rule of the run that
     made the trigger would miss paragraphs."""
