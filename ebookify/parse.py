@@ -5,14 +5,15 @@ from __future__ import annotations
 import codecs
 import re
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
+from itertools import islice
 from pathlib import Path
 
 from .errors import StoryError
 from .inputs import MAX_STORY_BYTES, read_regular
 from .model import SCENE_BREAK, Block, BlockKind, Chapter, Stats, changed_anew
-from .separators import is_scene_break
+from .separators import SEPARATOR_LENGTH, is_scene_break
 
 _BOMS = (
     (codecs.BOM_UTF8, "utf-8-sig"),
@@ -136,40 +137,44 @@ def parse_chapter(
 def _outline(text: str, source: str) -> tuple[Chapter, _Body, list[str]]:
     """A story file parsed, all but its blocks made: the chapter without them, what they will be
     (_Body), and the warnings."""
-    lines, group, group_line = _strip_footers(list(enumerate(text.split("\n"), start=1)), text)
-    lines = [(n, line.strip()) for n, line in lines]
-    first = next((index for index, (_, line) in enumerate(lines) if line), None)
+    # Its lines as two lists, their numbers and their stripped texts: a pair made for each line of
+    # a book was a tenth of reading it.
+    numbers, lines, group, group_line = _strip_footers(text.split("\n"), text)
+    texts = list(map(str.strip, lines))
+    del lines
+    first = next((index for index, line in enumerate(texts) if line), None)
     if first is None:
         raise StoryError(source, "has no story in it, only Wattpad's footer")
-    title_no, title_line = lines[first]
-    rest = lines[first + 1 :]
+    title_no, title_line = numbers[first], texts[first]
+    rest = first + 1
     warnings = []
-    if not _is_title_line(title_line, rest):
-        title_line, rest = title_from_file_name(source), lines
+    if not _is_title_line(title_line, texts, rest):
+        title_line, rest = title_from_file_name(source), 0
         warnings.append(
             f'{source}:{title_no} opens with story text, not a title line ("Character - Title"); '
             f'titled "{title_line}" from the file name'
         )
     who, title, part, total = split_title_line(title_line)
-    stats, _, rest = _take_header_line(rest, _parse_stats)
-    synopsis, synopsis_no, rest = _take_header_line(rest, _parse_synopsis)
-    body = _body(rest)
+    stats, _, rest = _take_header_line(numbers, texts, rest, _parse_stats)
+    synopsis, synopsis_no, rest = _take_header_line(numbers, texts, rest, _parse_synopsis)
+    body = _body(numbers, texts, rest)
     if BlockKind.PARAGRAPH not in body.kinds:
         raise StoryError(source, "has a title line but no story text", title_no)
     heading = Chapter(source, who, title, part, total, stats, synopsis, (), group, title_no, synopsis_no, group_line)
     return heading, body, warnings
 
 
-def _is_title_line(line: str, rest: list[tuple[int, str]]) -> bool:
+def _is_title_line(line: str, texts: Sequence[str], rest: int) -> bool:
     """A title line names who and what ("Mara - Fog"), or a part, or stands over Wattpad's stats
     or a synopsis; else it is a short line, set apart by a blank line (story paragraphs follow
-    each other line by line), that does not end like a sentence ("Will You Stay?" may)."""
+    each other line by line), that does not end like a sentence ("Will You Stay?" may). `rest`:
+    where the lines after it start in `texts`."""
     if " - " in line or _PART.search(line):
         return True
-    following = next((text for _, text in rest if text), "")
+    following = next((text for text in islice(texts, rest, None) if text), "")
     if _parse_stats(following) is not None or _parse_synopsis(following) is not None:
         return True
-    set_apart = not rest or not rest[0][1]
+    set_apart = rest >= len(texts) or not texts[rest]
     return set_apart and len(line) <= 80 and not line.endswith(_SENTENCE_ENDS)
 
 
@@ -181,20 +186,28 @@ def title_from_file_name(source: str) -> str:
     return " ".join(w[:1].upper() + w[1:] for w in words.split()) if words.islower() else words
 
 
-def _strip_footers(lines: list[tuple[int, str]], text: str) -> tuple[list[tuple[int, str]], str | None, int | None]:
-    """Drop Wattpad's embed footer lines of `text`; the text glued before the last one is the book
-    title. -> (the other lines, the book title, its line)"""
+def _strip_footers(lines: list[str], text: str) -> tuple[Sequence[int], list[str], str | None, int | None]:
+    """Drop Wattpad's embed footer lines of `text` (split into `lines`); the text glued before the
+    last one is the book title. -> (the other lines' numbers, those lines, the book title, its line)"""
     candidates = _lines_holding(text.lower(), _FOOTER_WORDS)
-    if not candidates:
-        return lines, None, None
-    kept, book, book_no = [], None, None
-    for index, (number, line) in enumerate(lines):
-        match = _FOOTER.search(line) if index in candidates else None
-        if not match:
-            kept.append((number, line))
-        elif line[: match.start()].strip():
-            book, book_no = line[: match.start()].strip(), number
-    return kept, book, book_no
+    dropped: list[int] = []
+    book, book_no = None, None
+    for index in sorted(candidates):
+        match = _FOOTER.search(lines[index])
+        if match:
+            dropped.append(index)
+            if lines[index][: match.start()].strip():
+                book, book_no = lines[index][: match.start()].strip(), index + 1
+    if not dropped:
+        return range(1, len(lines) + 1), lines, None, None
+    numbers: list[int] = []
+    kept: list[str] = []
+    start = 0
+    for index in [*dropped, len(lines)]:  # the runs of lines between footers, as they were
+        numbers += range(start + 1, index + 1)
+        kept += lines[start:index]
+        start = index + 1
+    return numbers, kept, book, book_no
 
 
 def _lines_holding(lowered: str, words: str) -> set[int]:
@@ -212,13 +225,14 @@ def _lines_holding(lowered: str, words: str) -> set[int]:
     return found
 
 
-def _take_header_line(lines, parse):
-    """Apply `parse` to the first non-blank line; on success consume it. -> (value, line, rest)"""
-    for index, (number, line) in enumerate(lines):
-        if line:
-            value = parse(line)
-            return (value, number, lines[index + 1 :]) if value is not None else (None, None, lines)
-    return None, None, lines
+def _take_header_line(numbers: Sequence[int], texts: Sequence[str], rest: int, parse):
+    """Apply `parse` to the first non-blank line from `rest` on; on success consume it.
+    -> (value, its line number, where the lines after it start)"""
+    for index in range(rest, len(texts)):
+        if texts[index]:
+            value = parse(texts[index])
+            return (value, numbers[index], index + 1) if value is not None else (None, None, rest)
+    return None, None, rest
 
 
 def _parse_stats(line: str) -> Stats | None:
@@ -252,33 +266,36 @@ def parse_body(
     """(line number, text) pairs -> blocks. One paragraph a line; a blank or ornament line between
     two paragraphs is a scene break. The texts are passed through `change_all`, if given, all at
     once, before the blocks are made: each block is made once, with its text as it is kept."""
-    return _blocks(_body(lines), change_all)
+    return _blocks(_body([n for n, _ in lines], [text for _, text in lines]), change_all)
 
 
 @dataclass(frozen=True)
 class _Body:
-    """A story file's blocks before they are made: each one's kind and line (a scene break's
-    kind BREAK), and the texts of all but the breaks, in order."""
+    """A story file's blocks before they are made: each paragraph's or note's kind, line and
+    text, in order, and where the scene breaks go among them (each before the block it counts)."""
 
     kinds: list[BlockKind]
     lines: list[int]
     texts: list[str]
+    breaks: list[int]
 
 
-def _body(lines: list[tuple[int, str]]) -> _Body:
-    body = _Body([], [], [])
+def _body(numbers: Sequence[int], texts: Sequence[str], start: int = 0) -> _Body:
+    """The blocks of the stripped lines `texts` from `start` on (their line `numbers`)."""
+    body = _Body([], [], [], [])
     pending_break = False
-    for number, line in lines:
-        if not line or is_scene_break(line):  # a separator typed by hand ("* * *", "xxx", "~o~")
+    paragraph, note = BlockKind.PARAGRAPH, BlockKind.NOTE
+    for number, line in zip(islice(numbers, start, None), islice(texts, start, None), strict=True):
+        # A separator typed by hand ("* * *", "xxx", "~o~") is short: most lines are not asked.
+        if not line or (len(line) <= SEPARATOR_LENGTH and is_scene_break(line)):
             pending_break = True
             continue
         # A note opens with "A/N", "author's note", or a bracket before one: a first look at its
         # first letter spares the pattern nearly every line.
-        kind = BlockKind.NOTE if line[0] in _NOTE_OPENINGS and _AUTHORS_NOTE.match(line) else BlockKind.PARAGRAPH
+        kind = note if line[0] in _NOTE_OPENINGS and _AUTHORS_NOTE.match(line) else paragraph
         # A break only means something between two stretches of story, not around a note.
-        if pending_break and kind is BlockKind.PARAGRAPH and body.kinds and body.kinds[-1] is BlockKind.PARAGRAPH:
-            body.kinds.append(BlockKind.BREAK)
-            body.lines.append(0)
+        if pending_break and kind is paragraph and body.kinds and body.kinds[-1] is paragraph:
+            body.breaks.append(len(body.kinds))
         pending_break = False
         body.kinds.append(kind)
         body.lines.append(number)
@@ -287,8 +304,10 @@ def _body(lines: list[tuple[int, str]]) -> _Body:
 
 
 def _blocks(body: _Body, change_all: Callable[[list[str]], list[str]] | None) -> tuple[Block, ...]:
-    texts = iter(changed_anew(body.texts, change_all) if change_all else body.texts)
-    return tuple(
-        SCENE_BREAK if kind is BlockKind.BREAK else Block(kind, next(texts), line)
-        for kind, line in zip(body.kinds, body.lines, strict=True)
-    )
+    texts = changed_anew(body.texts, change_all) if change_all else body.texts
+    if len(texts) != len(body.kinds):
+        raise ValueError("changing the paragraphs' texts changed how many there are")
+    blocks = list(map(Block, body.kinds, texts, body.lines))  # made without a Python loop's steps
+    for at in reversed(body.breaks):  # a few a chapter
+        blocks.insert(at, SCENE_BREAK)
+    return tuple(blocks)

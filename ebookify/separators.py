@@ -29,7 +29,7 @@ _TEXT_PUNCTUATION = frozenset(".,;:!?¡¿…‥⋯‽'\"/\\|。，、；：！�
 # Marks that are scene breaks even alone or in pairs.
 _SECTION_MARKS = frozenset("⁂❦❧☙§※⸙")
 _LETTERS = frozenset("xXoO")
-_MAX_LENGTH = 80  # a separator is short; longer lines are not looked at letter by letter
+SEPARATOR_LENGTH = 80  # a separator is short; longer lines are not looked at letter by letter
 # A letter or digit but x and o, or sentence punctuation: the line is text (a fast first look,
 # as every line of a Wattpad file is asked).
 _TEXT = re.compile(r"[^\W_xXoO]|[.,;:!?…'\"]")
@@ -37,7 +37,7 @@ _TEXT = re.compile(r"[^\W_xXoO]|[.,;:!?…'\"]")
 
 def is_scene_break(line: str) -> bool:
     """True if `line` (a paragraph's visible text, or a line of a text file) is only a separator."""
-    if len(line) > _MAX_LENGTH or _TEXT.search(line):
+    if len(line) > SEPARATOR_LENGTH or _TEXT.search(line):
         return False
     marks = "".join(c for c in line if not c.isspace() and unicodedata.category(c) not in ("Mn", "Cf"))
     if not marks:

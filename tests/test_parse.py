@@ -240,3 +240,17 @@ def test_a_file_without_a_title_line_is_titled_from_its_name(name, text, title, 
             f'stories/{name}:1 opens with story text, not a title line ("Character - Title"); '
             f'titled "{title}" from the file name'
         ]
+
+
+def test_lines_after_a_footer_keep_their_numbers():
+    """Wattpad's footer lines are dropped wherever they are pasted; every other line keeps the
+    number it has in the file, and the last footer's text names the book."""
+    text = "Mara - Fog\n\nOne.\nAWhere stories live. Discover now\nTwo.\n\nBWhere stories live. Discover now\nThree."
+    chapter, _ = parse_chapter(text, "s.txt")
+    assert [(b.kind.value, b.text, b.line) for b in chapter.blocks] == [
+        ("paragraph", "One.", 3),
+        ("paragraph", "Two.", 5),
+        ("break", "", 0),
+        ("paragraph", "Three.", 8),
+    ]
+    assert (chapter.group, chapter.group_line) == ("B", 7)
