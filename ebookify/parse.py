@@ -282,7 +282,10 @@ class _Body:
 
 def _body(numbers: Sequence[int], texts: Sequence[str], start: int = 0) -> _Body:
     """The blocks of the stripped lines `texts` from `start` on (their line `numbers`)."""
-    body = _Body([], [], [], [])
+    kinds: list[BlockKind] = []
+    lines: list[int] = []
+    kept: list[str] = []
+    breaks: list[int] = []
     pending_break = False
     paragraph, note = BlockKind.PARAGRAPH, BlockKind.NOTE
     for number, line in zip(islice(numbers, start, None), islice(texts, start, None), strict=True):
@@ -294,13 +297,14 @@ def _body(numbers: Sequence[int], texts: Sequence[str], start: int = 0) -> _Body
         # first letter spares the pattern nearly every line.
         kind = note if line[0] in _NOTE_OPENINGS and _AUTHORS_NOTE.match(line) else paragraph
         # A break only means something between two stretches of story, not around a note.
-        if pending_break and kind is paragraph and body.kinds and body.kinds[-1] is paragraph:
-            body.breaks.append(len(body.kinds))
-        pending_break = False
-        body.kinds.append(kind)
-        body.lines.append(number)
-        body.texts.append(line)
-    return body
+        if pending_break:
+            if kind is paragraph and kinds and kinds[-1] is paragraph:
+                breaks.append(len(kinds))
+            pending_break = False
+        kinds.append(kind)
+        lines.append(number)
+        kept.append(line)
+    return _Body(kinds, lines, kept, breaks)
 
 
 def _blocks(body: _Body, change_all: Callable[[list[str]], list[str]] | None) -> tuple[Block, ...]:

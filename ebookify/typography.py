@@ -85,19 +85,17 @@ def _dots(match: re.Match[str]) -> str:
 
 
 Replacement = str | Callable[[re.Match[str]], str]
-# What a paragraph must hold for a rule to find anything in it: a substring, or a test for a rule
-# whose substring is everywhere (a dot, a hyphen) but which needs more.
-Trigger = str | Callable[[str], bool]
+# What a paragraph must hold for a rule to find anything in it: a substring, or either of two.
+Trigger = str | tuple[str, str]
 
 
 def holds(text: str, trigger: Trigger) -> bool:
-    return trigger in text if isinstance(trigger, str) else trigger(text)
+    return trigger in text if isinstance(trigger, str) else trigger[0] in text or trigger[1] in text
 
 
-def _dotted(text: str) -> bool:
-    """Two dots with at most a space between: where every ellipsis starts. A book has a full
-    stop in nearly every paragraph, and an ellipsis in few."""
-    return ".." in text or ". ." in text
+# Two dots with at most a space between: where every ellipsis starts. A book has a full stop in
+# nearly every paragraph, and an ellipsis in few.
+_DOTTED = ("..", ". .")
 
 
 @dataclass(frozen=True)
@@ -224,7 +222,7 @@ def _hyphen_rule(trigger: str, pattern: str, replacement: str, spaced: bool = Tr
 RULES: tuple[_Rule | _SingleQuotes, ...] = (
     # Three dots, or spaced dots, are one ellipsis character (it never breaks a line); four keep
     # their full stop.
-    _rule(_dotted, r"\.(?: ?\.){2,}+", _dots),
+    _rule(_DOTTED, r"\.(?: ?\.){2,}+", _dots),
     # Two or three hyphens were a typewriter's em dash.
     # (Not in an internationalised domain name: "xn--bcher".)
     # (The space before may already have gone with the dash before it: "-- --".)
@@ -301,11 +299,11 @@ def typeset_all(texts: list[str]) -> list[str]:
             # Only the paragraphs holding the rules' trigger: a rule that starts at a space (the
             # spaced dashes) is otherwise tried at every space of the book.
             # holds(), spelled out: a call for each paragraph and each run of rules costs more here.
-            lines = (
-                [i for i in batch if trigger in out[i]]
-                if isinstance(trigger, str)
-                else [i for i in batch if trigger(out[i])]
-            )
+            if isinstance(trigger, str):
+                lines = [i for i in batch if trigger in out[i]]
+            else:
+                either, other = trigger
+                lines = [i for i in batch if either in out[i] or other in out[i]]
             if not lines:
                 continue
             joined = "\n".join(out[i] for i in lines)
@@ -332,7 +330,12 @@ _BATCH_CHARACTERS = 1_000_000  # a story file of 50 MB is typeset a megabyte at 
 def _batches(indices: Iterable[int], texts: list[str]) -> Iterator[list[int]]:
     """The indices in runs of about _BATCH_CHARACTERS of text each: each rule's copy of a run is
     small, where one of a whole 50 MB file (as UCS-2 once a curly quote is in it) took 100 MB."""
-    batch: list[int] = []
+    if sum(map(len, texts)) + len(texts) < _BATCH_CHARACTERS:  # all in one: not counted one by one
+        batch = list(indices)
+        if batch:
+            yield batch
+        return
+    batch = []
     size = 0
     for i in indices:
         batch.append(i)
