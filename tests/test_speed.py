@@ -133,16 +133,17 @@ TYPESET_CASES = [
 ]
 
 
-def test_typesetting_and_marking_up_in_small_batches_changes_nothing(monkeypatch):
+@pytest.mark.parametrize("batch", [60, 97])  # 97: the last batch is not full
+def test_typesetting_and_marking_up_in_small_batches_changes_nothing(monkeypatch, batch):
     """A 50 MB story is typeset, escaped and counted some paragraphs at a time, so that no step
     holds copies of the whole: the result is the same as in one go."""
     from ebookify import model, render
 
-    texts = TYPESET_CASES * 7
+    texts = [*TYPESET_CASES * 7, "It ends -- here..."]  # the last batch has work to do
     whole = typography.typeset_all(texts)
     blocks = [Block(BlockKind.PARAGRAPH, text) for text in whole]
     words, marked = model._count_paragraphs(blocks), render._texts(whole)
-    monkeypatch.setattr(typography, "_BATCH_CHARACTERS", 60)
+    monkeypatch.setattr(typography, "_BATCH_CHARACTERS", batch)
     monkeypatch.setattr(model, "_COUNTED_AT_ONCE", 3)
     monkeypatch.setattr(render, "_TEXTS_AT_ONCE", 4)
     assert typography.typeset_all(texts) == whole == [typography.typeset(text) for text in texts]
