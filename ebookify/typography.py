@@ -143,11 +143,16 @@ class _SingleQuotes:
                 yield start, start + 1, "‘"
 
     def apply(self, text: str) -> str:
-        pieces, last = [], 0
-        for start, end, new in self.edits(text):
-            pieces += [text[last:start], new]
-            last = end
-        return "".join(pieces) + text[last:] if pieces else text
+        return _edited(text, self.edits(text))
+
+
+def _edited(text: str, edits: Iterable[tuple[int, int, str]]) -> str:
+    """`text` with each (start, end, new text) of `edits`, in order, put in."""
+    pieces, last = [], 0
+    for start, end, new in edits:
+        pieces += [text[last:start], new]
+        last = end
+    return "".join(pieces) + text[last:] if pieces else text
 
 
 def _rule(trigger: Trigger, pattern: str, replacement: Replacement) -> _Rule:
@@ -200,13 +205,7 @@ class _HyphenRule(_Rule):
         return places
 
     def apply(self, text: str) -> str:
-        if _crowded(text):
-            return super().apply(text)
-        pieces, last = [], 0
-        for start, end, new in self.from_hyphens(text):
-            pieces += [text[last:start], new]
-            last = end
-        return "".join(pieces) + text[last:] if pieces else text
+        return super().apply(text) if _crowded(text) else _edited(text, self.from_hyphens(text))
 
 
 def _crowded(text: str) -> bool:
